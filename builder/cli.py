@@ -1,0 +1,163 @@
+"""The ``kepu`` command: build, check, new, serve.
+
+The only module that prints. Content mistakes are shown as ``path:line: message``
+and exit 1 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jinja2
+
+from builder import __version__
+from builder.diagnostics import ContentError, Diagnostics
+from builder.pipeline import UnknownRendererError, build, check
+
+KIND_NAMES = {"site": "网站文件"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kepu", description="科普：一份 Markdown 内容，生成网站、印刷品、短视频和公众号文章。"
+    )
+    parser.add_argument("--version", action="version", version=f"kepu {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--project", type=Path, default=Path.cwd(), metavar="DIR",
+                         help="内容项目目录（默认：当前目录）")  # fmt: skip
+        return sub
+
+    sub = command("build", "校验内容并生成全部输出")
+    sub.add_argument("--out", type=Path, metavar="DIR", help="输出目录（默认：项目下的 public/）")
+    sub.add_argument("--only", metavar="LIST", help="只生成这些输出，逗号分隔：site,print,video,posts")
+    sub.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="并行任务数")
+    sub.add_argument("--strict", action="store_true", help="有警告也算失败")
+    sub.set_defaults(func=run_build)
+
+    sub = command("check", "只校验内容，不写任何文件")
+    sub.add_argument("--format", choices=("text", "json"), default="text")
+    sub.add_argument("--strict", action="store_true", help="有警告也算失败")
+    sub.set_defaults(func=run_check)
+
+    sub = command("new", "新建课程、测验或宣传活动文件")
+    sub.add_argument("kind", choices=("lesson", "quiz", "campaign"))
+    sub.add_argument("name", help="文件名（小写英文字母、数字和连字符），如 hypertension-basics")
+    sub.set_defaults(func=run_new)
+
+    sub = command("serve", "本地预览网站，内容改动后自动重建并刷新浏览器")
+    sub.add_argument("--host", default="127.0.0.1")
+    sub.add_argument("--port", type=int, default=8000)
+    sub.set_defaults(func=run_serve)
+    return parser
+
+
+def print_diagnostics(diagnostics: Diagnostics) -> None:
+    for diagnostic in diagnostics.sorted():
+        print(diagnostic, file=sys.stderr)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    only = [part.strip() for part in args.only.split(",") if part.strip()] if args.only else None
+    started = time.perf_counter()
+    try:
+        result = build(args.project, args.out, only=only, jobs=max(1, args.jobs), strict=args.strict)
+    except ContentError as error:
+        print_diagnostics(error.diagnostics)
+        errors, warnings = len(error.diagnostics.errors), len(error.diagnostics.warnings)
+        reason = f"{errors} 个错误" if errors else f"{warnings} 个警告（--strict）"
+        print(f"构建失败：{reason}。原有输出没有改动。", file=sys.stderr)
+        return 1
+    except (UnknownRendererError, jinja2.TemplateError) as error:
+        print(f"构建失败：{describe_template_error(error)}", file=sys.stderr)
+        return 1
+    print_diagnostics(result.diagnostics)
+    total = sum(result.artifacts.values())
+    kinds = "，".join(f"{kind} {count}" for kind, count in sorted(result.artifacts.items()))
+    stages = "，".join(f"{stage} {seconds:.1f}s" for stage, seconds in result.seconds.items())
+    print(f"已生成 {total} 个文件到 {result.out_dir}（{kinds}）")
+    print(f"用时 {time.perf_counter() - started:.1f} 秒（{stages}）")
+    return 0
+
+
+def describe_template_error(error: Exception) -> str:
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        return f"{error.filename or error.name}:{error.lineno}: 模板语法错误：{error.message}"
+    return str(error)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    diagnostics = check(args.project)
+    if args.format == "json":
+        print(diagnostics.to_json())
+    else:
+        print_diagnostics(diagnostics)
+        errors, warnings = len(diagnostics.errors), len(diagnostics.warnings)
+        print(f"检查完成：{errors} 个错误，{warnings} 个警告", file=sys.stderr)
+    failed = diagnostics.errors or (args.strict and diagnostics.warnings)
+    return 1 if failed else 0
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from builder.scaffold import ScaffoldError, create
+
+    try:
+        path = create(args.project.resolve(), args.kind, args.name)
+    except ScaffoldError as error:
+        print(f"kepu new: {error}", file=sys.stderr)
+        return 1
+    print(f"已新建 {path}，按注释填写后运行 kepu check 检查。")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from mkdocs.livereload import LiveReloadServer
+
+    project = args.project.resolve()
+    out_dir = Path(tempfile.mkdtemp(prefix="kepu-serve-")) / "public"
+
+    def rebuild() -> None:
+        try:
+            result = build(project, out_dir, only=["site"])
+            print_diagnostics(result.diagnostics)
+            print("已重建网站", file=sys.stderr)
+        except ContentError as error:
+            print_diagnostics(error.diagnostics)
+            print("内容有错误，预览保持上一次成功的版本。", file=sys.stderr)
+        except jinja2.TemplateError as error:
+            print(describe_template_error(error), file=sys.stderr)
+
+    rebuild()
+    if not (out_dir / "site").is_dir():
+        return 1
+    server = LiveReloadServer(builder=rebuild, host=args.host, port=args.port, root=str(out_dir / "site"))
+    for name in ("content", "templates", "media", "site_config.yml"):
+        if (project / name).exists():
+            server.watch(str(project / name))
+    print(f"预览地址：http://{args.host}:{args.port}/（按 Ctrl+C 停止）", file=sys.stderr)
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+    return 0

@@ -1,0 +1,109 @@
+"""Loading and validating ``site_config.yml``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from builder.diagnostics import Diagnostics
+from builder.model import SiteConfig, Term, Vocabulary
+from builder.schema import FieldReader
+from builder.yamlpos import YamlMap, load_yaml
+
+CONFIG_FILE = "site_config.yml"
+TERM_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+SECTIONS = ("site", "brand", "audiences", "topics", "channels", "review", "search")
+
+
+def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
+    src = root / CONFIG_FILE
+    if not src.is_file():
+        diagnostics.error(CONFIG_FILE, 0, f"找不到 {CONFIG_FILE}：每个内容项目的根目录都需要它")
+        return None
+    data = load_yaml(src.read_text(encoding="utf-8"), CONFIG_FILE, diagnostics)
+    if data is None:
+        return None
+    if not isinstance(data, YamlMap):
+        diagnostics.error(CONFIG_FILE, 1, f"{CONFIG_FILE} 的顶层应是键值对（site:、brand: …）")
+        return None
+    top = FieldReader(data, CONFIG_FILE, diagnostics)
+    top.check_keys(SECTIONS)
+    errors_before = len(diagnostics.errors)
+
+    site = _section(top, "site", required=True)
+    site.check_keys(("name", "url", "organization", "contact", "description"))
+    name = site.text("name")
+    url = site.text("url")
+    if url and not re.match(r"^https?://[^/\s]+", url):
+        site.error("url", f"'url' 应是完整网址，如 https://health.example.org/，这里是 '{url}'")
+    organization = site.text("organization")
+    contact = site.text("contact", required=False) or ""
+    description = site.text("description", required=False) or ""
+
+    brand = _section(top, "brand", required=False)
+    brand.check_keys(("color", "logo"))
+    color = brand.text("color", required=False) or "#1f7a4d"
+    if not HEX_COLOUR.match(color):
+        brand.error("color", f"'color' 应是 #RRGGBB 形式的颜色，如 \"#1f7a4d\"，这里是 '{color}'")
+    logo = brand.text("logo", required=False)
+    if logo and not (root / logo).is_file():
+        brand.error("logo", f"找不到标志图片 '{logo}'")
+
+    audiences = _vocabulary(top, "audiences", "人群")
+    topics = _vocabulary(top, "topics", "主题")
+    channels = _vocabulary(top, "channels", "渠道")
+
+    review = _section(top, "review", required=False)
+    review.check_keys(("max_age_days",))
+    max_age = review.integer("max_age_days", required=False, minimum=1) or 365
+
+    search = _section(top, "search", required=False)
+    search.check_keys(("glossary",))
+    glossary = tuple(term for term, _ in search.text_items("glossary", required=False))
+
+    if len(diagnostics.errors) > errors_before or not (name and url and organization):
+        return None
+    return SiteConfig(
+        name=name,
+        url=url if url.endswith("/") else url + "/",
+        organization=organization,
+        contact=contact,
+        description=description,
+        brand_color=color,
+        logo=logo,
+        audiences=audiences,
+        topics=topics,
+        channels=channels,
+        review_max_age_days=max_age,
+        glossary=glossary,
+    )
+
+
+def _section(top: FieldReader, key: str, required: bool) -> FieldReader:
+    value = top.raw(key, required)
+    if value is not None and not isinstance(value, YamlMap):
+        top.error(key, f"'{key}' 应是键值对")
+        value = None
+    if value is None:
+        value = YamlMap()
+        value.key_lines = {}
+        value.line = top.line(key)
+    return FieldReader(value, top.path, top.diagnostics, where=key)
+
+
+def _vocabulary(top: FieldReader, key: str, kind: str) -> Vocabulary:
+    terms: list[Term] = []
+    for entry in top.mapping_items(key, required=True):
+        entry.where = key
+        entry.check_keys(("id", "label"))
+        term_id, label = entry.text("id"), entry.text("label")
+        if term_id and not TERM_ID.match(term_id):
+            entry.error("id", f"id '{term_id}' 只能用小写英文字母、数字和连字符（它会出现在网址里）")
+        if not (term_id and label):
+            continue
+        for other in terms:
+            if term_id == other.id or label == other.label:
+                entry.error(None, f"{kind} '{label}'（{term_id}）重复了")
+        terms.append(Term(term_id, label))
+    return Vocabulary(kind, tuple(terms))

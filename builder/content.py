@@ -1,0 +1,529 @@
+"""Loading and validating lessons, quizzes and campaign plans from ``content/``.
+
+Files are read in two passes: every lesson first, then quizzes and campaigns,
+whose ``lessons:`` lists are resolved against the lessons found. Every mistake is
+recorded with the line of the key, option or question it concerns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.diagnostics import Diagnostics
+from builder.model import (
+    LEVELS,
+    Activity,
+    Campaign,
+    Goal,
+    Lesson,
+    MediaRef,
+    Option,
+    Phase,
+    Question,
+    QuestionKind,
+    Quiz,
+    SiteConfig,
+    Term,
+    Vocabulary,
+)
+from builder.schema import FieldReader
+from builder.yamlpos import YamlMap, load_yaml
+
+CONTENT_DIRS = {"lessons": "lessons", "quizzes": "quizzes", "campaigns": "campaigns"}
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+COMPETENCY = re.compile(r"^[1-7]\.[1-9](\.[1-9]\d?)?$")
+SUMMARY_MAX = 120
+KEY_POINT_WARN = 40  # longer points no longer fit a flyer bullet or a video slide
+LESSON_KEYS = (
+    "title", "short_title", "summary", "audiences", "topics", "competencies", "level",
+    "key_points", "reviewed_by", "reviewed_on", "cover",
+)  # fmt: skip
+QUIZ_KEYS = ("title", "summary", "audiences", "topics", "lessons", "competencies", "level")
+CAMPAIGN_KEYS = (
+    "title", "summary", "audiences", "start", "end", "organizer", "goals", "phases", "activities",
+)  # fmt: skip
+ACTIVITY_KEYS = ("title", "date", "time", "place", "channel", "lessons", "audiences", "description")
+TRUE_FALSE_PAIRS = ({"对", "错"}, {"正确", "错误"}, {"√", "×"})
+
+IMAGE_MARKDOWN = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+IMAGE_HTML = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.IGNORECASE)
+FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+@dataclass
+class SourceFile:
+    """One Markdown file split into its front matter and body."""
+
+    path: str  # project-relative
+    slug: str
+    front: YamlMap
+    body: str
+    body_line: int
+
+
+def read_source(root: Path, src: Path, diagnostics: Diagnostics) -> SourceFile | None:
+    path = src.relative_to(root).as_posix()
+    slug = src.stem
+    if not SLUG.match(slug):
+        diagnostics.error(
+            path, 0,
+            f"文件名 '{src.name}' 只能用小写英文字母、数字和连字符（如 hypertension-basics.md），"
+            "因为它会成为网址",
+        )  # fmt: skip
+    text = src.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        diagnostics.error(
+            path, 1, "文件应以 front matter 开头：第一行写 ---，然后是 title: 等信息，再用 --- 结束"
+        )
+        return None
+    try:
+        closing = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration:
+        diagnostics.error(path, 1, "front matter 没有结束：在信息之后单独一行写 ---")
+        return None
+    front = load_yaml("\n".join(lines[1:closing]), path, diagnostics, line_offset=1)
+    if front is None:
+        return None
+    if not isinstance(front, YamlMap):
+        diagnostics.error(path, 2, "front matter 应是 键: 值 的形式，如 title: 认识高血压")
+        return None
+    return SourceFile(path, slug, front, "\n".join(lines[closing + 1 :]), closing + 2)
+
+
+def sources_in(root: Path, kind: str) -> list[Path]:
+    folder = root / "content" / CONTENT_DIRS[kind]
+    return sorted(folder.glob("*.md")) if folder.is_dir() else []
+
+
+# -- shared field helpers ------------------------------------------------------
+
+
+def read_terms(reader: FieldReader, key: str, vocabulary: Vocabulary, required: bool) -> list[Term]:
+    terms: list[Term] = []
+    for value, line in reader.text_items(key, required=required):
+        term = vocabulary.find(value)
+        if term is None:
+            known = "、".join(vocabulary.labels()) or "（site_config.yml 里还没有）"
+            reader.diagnostics.error(reader.path, line, f"未知的{vocabulary.kind} '{value}'（可选：{known}）")
+        elif term not in terms:
+            terms.append(term)
+    return terms
+
+
+def read_competencies(reader: FieldReader) -> list[str]:
+    codes = []
+    for code, line in reader.text_items("competencies", required=False):
+        if not COMPETENCY.match(code):
+            reader.diagnostics.error(
+                reader.path, line,
+                f"能力编码 '{code}' 格式不对：应是《社群健康助理员》职业标准里的编号，如 \"2.1.3\"（记得加引号）",
+            )  # fmt: skip
+        else:
+            codes.append(code)
+    return codes
+
+
+def read_level(reader: FieldReader) -> str | None:
+    level = reader.text("level", required=False)
+    if level is not None and level not in LEVELS:
+        reader.error("level", f"等级 '{level}' 不对，可选：{'、'.join(LEVELS)}")
+        return None
+    return level
+
+
+def resolve_lessons(
+    reader: FieldReader, key: str, lessons: dict[str, Lesson], required: bool = False
+) -> list[Lesson]:
+    found = []
+    for slug, line in reader.text_items(key, required=required):
+        lesson = lessons.get(slug)
+        if lesson is None:
+            close = difflib.get_close_matches(slug, list(lessons), n=1, cutoff=0.6)
+            hint = (
+                f"，是不是 '{close[0]}'？"
+                if close
+                else "（课程名就是 content/lessons/ 下的文件名，不带 .md）"
+            )
+            reader.diagnostics.error(reader.path, line, f"{reader._prefix('')}找不到课程 '{slug}'{hint}")
+        elif lesson not in found:
+            found.append(lesson)
+    return found
+
+
+def resolve_media(
+    root: Path, source: str, written: str, line: int, diagnostics: Diagnostics
+) -> MediaRef | None:
+    """Resolve an image path written relative to the Markdown file or to the project root."""
+    if re.match(r"^[a-z]+:", written) or written.startswith("//"):
+        diagnostics.error(
+            source, line,
+            f"图片 '{written}' 在别的网站上：请把图片放进 media/ 再引用（网站不能向外部请求资源）",
+        )  # fmt: skip
+        return None
+    root = root.resolve()
+    beside_file = (root / source).parent / written.lstrip("/")
+    from_root = root / written.lstrip("/")
+    candidates = [from_root] if written.startswith("/") else [beside_file, from_root]
+    for candidate in candidates:
+        resolved = candidate.resolve()
+        if not resolved.is_relative_to(root):
+            diagnostics.error(source, line, f"路径 '{written}' 超出了项目目录，只能引用项目里的文件")
+            return None
+        if resolved.is_file():
+            return MediaRef(written, resolved.relative_to(root).as_posix(), line)
+    diagnostics.error(source, line, f"找不到图片 '{written}'（可以写 media/… 或相对本文件的路径）")
+    return None
+
+
+def body_images(root: Path, src: SourceFile, diagnostics: Diagnostics) -> list[MediaRef]:
+    refs = []
+    in_fence = False
+    for offset, text in enumerate(src.body.split("\n")):
+        if FENCE.match(text):
+            in_fence = not in_fence
+        if in_fence:
+            continue
+        for match in [*IMAGE_MARKDOWN.finditer(text), *IMAGE_HTML.finditer(text)]:
+            ref = resolve_media(root, src.path, match.group(1), src.body_line + offset, diagnostics)
+            if ref:
+                refs.append(ref)
+    return refs
+
+
+# -- lessons -------------------------------------------------------------------
+
+
+def load_lesson(
+    root: Path, src: SourceFile, config: SiteConfig, diagnostics: Diagnostics, today: dt.date
+) -> Lesson | None:
+    r = FieldReader(src.front, src.path, diagnostics)
+    r.check_keys(LESSON_KEYS)
+    title = r.text("title")
+    short_title = r.text("short_title", required=False, max_len=32)
+    summary = r.text("summary", max_len=SUMMARY_MAX)
+    audiences = read_terms(r, "audiences", config.audiences, required=True)
+    topics = read_terms(r, "topics", config.topics, required=True)
+    competencies = read_competencies(r)
+    level = read_level(r)
+    key_points = []
+    for point, line in r.text_items("key_points", min_items=3, max_items=8):
+        if len(point) > KEY_POINT_WARN:
+            diagnostics.warning(
+                src.path, line,
+                f"要点有 {len(point)} 个字，超过 {KEY_POINT_WARN} 个字在传单和视频里不易读，建议拆短",
+            )  # fmt: skip
+        key_points.append(point)
+    if len(set(key_points)) < len(key_points):
+        r.error("key_points", "'key_points' 里有重复的要点")
+    reviewed_by = r.text("reviewed_by", required=False)
+    reviewed_on = r.date("reviewed_on", required=False)
+    if not reviewed_by:
+        r.warning(
+            None, "缺少 reviewed_by（审核人，如 示例社区卫生服务中心 全科医师）：读者需要知道内容由谁把关"
+        )
+    if reviewed_on is None:
+        if "reviewed_on" not in src.front:
+            r.warning(None, "缺少 reviewed_on（审核日期）：读者需要知道内容是否过时")
+    elif reviewed_on > today:
+        r.error("reviewed_on", f"审核日期 {reviewed_on} 在今天（{today}）之后，请检查")
+    elif (today - reviewed_on).days > config.review_max_age_days:
+        r.warning(
+            "reviewed_on",
+            f"内容审核已超过 {config.review_max_age_days} 天（{reviewed_on}），请重新请医生审核",
+        )
+    cover_written = r.text("cover", required=False)
+    cover = None
+    if cover_written:
+        ref = resolve_media(root, src.path, cover_written, r.line("cover"), diagnostics)
+        cover = ref.path if ref else None
+    images = body_images(root, src, diagnostics)
+    if not src.body.strip():
+        diagnostics.warning(src.path, src.body_line, "正文是空的：网站上的课程页只有要点")
+    if not (title and summary and audiences and topics and len(key_points) >= 3):
+        return None
+    return Lesson(
+        slug=src.slug,
+        source=src.path,
+        title=title,
+        short_title=short_title,
+        summary=summary,
+        audiences=audiences,
+        topics=topics,
+        key_points=key_points,
+        body=src.body,
+        body_line=src.body_line,
+        competencies=competencies,
+        level=level,
+        reviewed_by=reviewed_by,
+        reviewed_on=reviewed_on,
+        cover=cover,
+        images=images,
+    )
+
+
+# -- quizzes -------------------------------------------------------------------
+
+QUESTION_HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+OPTION = re.compile(r"^\s*[-*+]\s+\[([ xX])\]\s*(.*?)\s*$")
+PLAIN_ITEM = re.compile(r"^\s*[-*+]\s+\S")
+QUOTE = re.compile(r"^\s*>\s?(.*)$")
+
+
+@dataclass
+class _QuestionDraft:
+    text: str
+    line: int
+    detail: list[str]
+    options: list[Option]
+    explanation: list[str]
+    plain_items: int = 0
+
+
+def parse_questions(src: SourceFile, diagnostics: Diagnostics) -> tuple[str, list[Question]]:
+    """Split a quiz body into its intro and questions (every ``##`` heading is one)."""
+    intro: list[str] = []
+    drafts: list[_QuestionDraft] = []
+    in_fence = False
+    for offset, text in enumerate(src.body.split("\n")):
+        line = src.body_line + offset
+        current = drafts[-1] if drafts else None
+        if FENCE.match(text):
+            in_fence = not in_fence
+        heading = None if in_fence else QUESTION_HEADING.match(text)
+        if heading:
+            drafts.append(_QuestionDraft(heading.group(1), line, [], [], []))
+            continue
+        if current is None:
+            intro.append(text)
+            continue
+        option = None if in_fence else OPTION.match(text)
+        quote = None if in_fence else QUOTE.match(text)
+        if option:
+            if current.explanation:
+                diagnostics.error(src.path, line, "选项要写在解析（> …）之前")
+                continue
+            option_text = option.group(2)
+            if not option_text:
+                diagnostics.error(src.path, line, "选项没有文字")
+                continue
+            if any(o.text == option_text for o in current.options):
+                diagnostics.error(src.path, line, f"选项 '{option_text}' 重复了")
+                continue
+            current.options.append(Option(option_text, option.group(1) in "xX", line))
+        elif quote and current.options:
+            current.explanation.append(quote.group(1))
+        elif not text.strip():
+            (current.explanation if current.explanation else current.detail).append("")
+        elif current.options and not current.explanation:
+            diagnostics.error(
+                src.path, line,
+                "选项后面的文字不知道属于哪里：选项写成 - [ ] / - [x]，解析写成 > 开头的引用",
+            )  # fmt: skip
+        elif current.explanation:
+            current.explanation.append(text)
+        else:
+            if PLAIN_ITEM.match(text):
+                current.plain_items += 1
+            current.detail.append(text)
+
+    questions = []
+    for number, draft in enumerate(drafts, start=1):
+        kind = _question_kind(draft, src.path, diagnostics)
+        if kind is not None:
+            questions.append(
+                Question(
+                    number=number,
+                    text=draft.text,
+                    line=draft.line,
+                    options=draft.options,
+                    kind=kind,
+                    detail="\n".join(draft.detail).strip(),
+                    explanation="\n".join(draft.explanation).strip(),
+                )
+            )
+    return "\n".join(intro).strip(), questions
+
+
+def _question_kind(draft: _QuestionDraft, path: str, diagnostics: Diagnostics) -> QuestionKind | None:
+    if len(draft.options) < 2:
+        hint = "（选项要写成 - [ ] 选项 或 - [x] 正确选项）" if draft.plain_items else ""
+        diagnostics.error(
+            path, draft.line, f"题目「{draft.text}」至少要有两个选项，现在有 {len(draft.options)} 个{hint}"
+        )
+        return None
+    correct = sum(option.correct for option in draft.options)
+    if correct == 0:
+        diagnostics.error(path, draft.line, f"题目「{draft.text}」没有正确答案：在正确选项前写 [x]")
+        return None
+    texts = {option.text for option in draft.options}
+    if texts in TRUE_FALSE_PAIRS:
+        if correct != 1:
+            diagnostics.error(path, draft.line, f"判断题「{draft.text}」只能有一个正确答案（对 或 错）")
+            return None
+        return QuestionKind.TRUE_FALSE
+    return QuestionKind.SINGLE if correct == 1 else QuestionKind.MULTIPLE
+
+
+def load_quiz(
+    src: SourceFile, config: SiteConfig, lessons: dict[str, Lesson], diagnostics: Diagnostics
+) -> Quiz | None:
+    r = FieldReader(src.front, src.path, diagnostics)
+    r.check_keys(QUIZ_KEYS)
+    title = r.text("title")
+    summary = r.text("summary", required=False, max_len=SUMMARY_MAX) or ""
+    audiences = read_terms(r, "audiences", config.audiences, required=True)
+    topics = read_terms(r, "topics", config.topics, required=False)
+    related = resolve_lessons(r, "lessons", lessons)
+    if "lessons" not in src.front:
+        r.warning(None, "没有写 lessons（相关课程）：测验页面和课程页面无法互相链接")
+    competencies = read_competencies(r)
+    level = read_level(r)
+    intro, questions = parse_questions(src, diagnostics)
+    if not questions and not any(d.path == src.path and d.line >= src.body_line for d in diagnostics.errors):
+        diagnostics.error(src.path, src.body_line, "测验里没有题目：每道题用 ## 开头写题干")
+    if not (title and audiences and questions):
+        return None
+    return Quiz(
+        slug=src.slug,
+        source=src.path,
+        title=title,
+        summary=summary,
+        audiences=audiences,
+        topics=topics,
+        lessons=related,
+        questions=questions,
+        intro=intro,
+        competencies=competencies,
+        level=level,
+    )
+
+
+# -- campaigns -----------------------------------------------------------------
+
+TIME_RANGE = re.compile(r"^(\d{1,2}):(\d{2})(?:\s*[-–~至]\s*(\d{1,2}):(\d{2}))?$")
+
+
+def read_time(reader: FieldReader) -> str | None:
+    value = reader.raw("time", required=False)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 14:00 as the base-60 number 840.
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    match = TIME_RANGE.match(str(value).strip())
+    if not match:
+        reader.error("time", f'时间 \'{value}\' 应写成 "14:00-15:30" 或 "14:00"（加引号）')
+        return None
+    hours = [int(h) for h in match.group(1, 3) if h is not None]
+    minutes = [int(m) for m in match.group(2, 4) if m is not None]
+    if any(h > 23 for h in hours) or any(m > 59 for m in minutes):
+        reader.error("time", f"时间 '{value}' 不存在")
+        return None
+    if len(hours) == 2 and (hours[1], minutes[1]) <= (hours[0], minutes[0]):
+        reader.error("time", f"时间 '{value}' 的结束早于开始")
+        return None
+    start = f"{hours[0]:02d}:{minutes[0]:02d}"
+    return f"{start}-{hours[1]:02d}:{minutes[1]:02d}" if len(hours) == 2 else start
+
+
+def _within(day: dt.date | None, start: dt.date | None, end: dt.date | None) -> bool:
+    return day is None or start is None or end is None or start <= day <= end
+
+
+def load_campaign(
+    src: SourceFile, config: SiteConfig, lessons: dict[str, Lesson], diagnostics: Diagnostics
+) -> Campaign | None:
+    r = FieldReader(src.front, src.path, diagnostics)
+    r.check_keys(CAMPAIGN_KEYS)
+    title = r.text("title")
+    summary = r.text("summary", max_len=SUMMARY_MAX)
+    audiences = read_terms(r, "audiences", config.audiences, required=True)
+    start, end = r.date("start"), r.date("end")
+    if start and end and end < start:
+        r.error("end", f"结束日期 {end} 早于开始日期 {start}")
+    organizer = r.text("organizer")
+    span = f"（{start} 至 {end}）"
+
+    goals = []
+    for index, goal in enumerate(r.mapping_items("goals", required=True), start=1):
+        goal.where = f"目标 {index}"
+        goal.check_keys(("indicator", "target"))
+        indicator, target = goal.text("indicator"), goal.text("target")
+        if indicator and target:
+            goals.append(Goal(indicator, target))
+
+    phases: list[Phase] = []
+    for index, phase in enumerate(r.mapping_items("phases", required=False), start=1):
+        phase.where = f"阶段 {index}"
+        phase.check_keys(("name", "start", "end"))
+        name, p_start, p_end = phase.text("name"), phase.date("start"), phase.date("end")
+        if not (name and p_start and p_end):
+            continue
+        if p_end < p_start:
+            phase.error("end", f"阶段「{name}」的结束日期 {p_end} 早于开始日期 {p_start}")
+            continue
+        if not (_within(p_start, start, end) and _within(p_end, start, end)):
+            phase.error(None, f"阶段「{name}」（{p_start} 至 {p_end}）超出了活动时间{span}")
+        if phases and p_start <= phases[-1].end:
+            phase.error(
+                "start",
+                f"阶段「{name}」从 {p_start} 开始，和上一阶段「{phases[-1].name}」"
+                f"（到 {phases[-1].end}）重叠或顺序颠倒",
+            )
+        phases.append(Phase(name, p_start, p_end))
+
+    activities = []
+    for index, item in enumerate(r.mapping_items("activities", required=True), start=1):
+        item.where = f"活动 {index}"
+        item.check_keys(ACTIVITY_KEYS)
+        a_title, a_date = item.text("title"), item.date("date")
+        if a_date and not _within(a_date, start, end):
+            item.error("date", f"日期 {a_date} 不在活动时间{span}之内")
+        channel_name = item.text("channel")
+        channel = config.channels.find(channel_name) if channel_name else None
+        if channel_name and channel is None:
+            item.error(
+                "channel", f"未知的渠道 '{channel_name}'（可选：{'、'.join(config.channels.labels())}）"
+            )
+        time = read_time(item)
+        place = item.text("place", required=False)
+        description = item.text("description", required=False)
+        a_audiences = read_terms(item, "audiences", config.audiences, required=False)
+        a_lessons = resolve_lessons(item, "lessons", lessons)
+        if a_title and a_date and channel:
+            activities.append(
+                Activity(
+                    title=a_title,
+                    date=a_date,
+                    channel=channel,
+                    line=item.line(),
+                    time=time,
+                    place=place,
+                    description=description,
+                    audiences=a_audiences or audiences,
+                    lessons=a_lessons,
+                )
+            )
+    activities.sort(key=lambda a: (a.date, a.time or "", a.line))
+    if not (title and summary and audiences and start and end and organizer):
+        return None
+    return Campaign(
+        slug=src.slug,
+        source=src.path,
+        title=title,
+        summary=summary,
+        audiences=audiences,
+        start=start,
+        end=end,
+        organizer=organizer,
+        goals=goals,
+        phases=phases,
+        activities=activities,
+        body=src.body,
+        body_line=src.body_line,
+    )

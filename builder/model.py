@@ -1,0 +1,206 @@
+"""The typed content model: what renderers receive after validation.
+
+Every reference is resolved (an audience is a :class:`Term`, a quiz's lessons are
+:class:`Lesson` objects), so renderers never parse or validate again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+LEVELS = ("四级", "三级", "二级")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One entry of a vocabulary declared in site_config.yml (audience, topic, channel)."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    kind: str  # "人群", "主题", "渠道" — used in messages
+    terms: tuple[Term, ...]
+
+    def find(self, value: str) -> Term | None:
+        for term in self.terms:
+            if value in (term.id, term.label):
+                return term
+        return None
+
+    def labels(self) -> list[str]:
+        return [term.label for term in self.terms]
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    name: str
+    url: str  # always ends with "/"
+    organization: str
+    contact: str
+    description: str
+    brand_color: str
+    logo: str | None  # project-relative path
+    audiences: Vocabulary
+    topics: Vocabulary
+    channels: Vocabulary
+    review_max_age_days: int
+    glossary: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """An image referenced from Markdown, as written and as resolved in the project."""
+
+    written: str
+    path: str  # project-relative, forward slashes
+    line: int
+
+
+@dataclass
+class Lesson:
+    slug: str
+    source: str  # project-relative path of the Markdown file
+    title: str
+    summary: str
+    audiences: list[Term]
+    topics: list[Term]
+    key_points: list[str]
+    body: str
+    body_line: int  # file line where the body starts
+    competencies: list[str] = field(default_factory=list)
+    level: str | None = None
+    reviewed_by: str | None = None
+    reviewed_on: dt.date | None = None
+    cover: str | None = None
+    short_title: str | None = None
+    images: list[MediaRef] = field(default_factory=list)
+    # Filled in once every file is loaded.
+    quizzes: list[Quiz] = field(default_factory=list)
+    campaigns: list[Campaign] = field(default_factory=list)
+
+    @property
+    def site_path(self) -> str:
+        return f"lessons/{self.slug}/"
+
+
+class QuestionKind(StrEnum):
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    TRUE_FALSE = "true_false"
+
+
+@dataclass(frozen=True)
+class Option:
+    text: str
+    correct: bool
+    line: int
+
+
+@dataclass
+class Question:
+    number: int
+    text: str
+    line: int
+    options: list[Option]
+    kind: QuestionKind
+    detail: str = ""  # Markdown between the heading and the options
+    explanation: str = ""  # Markdown of the block quote after the options
+
+    @property
+    def correct_options(self) -> list[Option]:
+        return [option for option in self.options if option.correct]
+
+
+@dataclass
+class Quiz:
+    slug: str
+    source: str
+    title: str
+    summary: str
+    audiences: list[Term]
+    topics: list[Term]
+    lessons: list[Lesson]
+    questions: list[Question]
+    intro: str = ""
+    competencies: list[str] = field(default_factory=list)
+    level: str | None = None
+
+    @property
+    def site_path(self) -> str:
+        return f"quizzes/{self.slug}/"
+
+
+@dataclass(frozen=True)
+class Goal:
+    indicator: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    start: dt.date
+    end: dt.date
+
+
+@dataclass
+class Activity:
+    title: str
+    date: dt.date
+    channel: Term
+    line: int
+    time: str | None = None  # "14:00-15:30" or "14:00"
+    place: str | None = None
+    description: str | None = None
+    audiences: list[Term] = field(default_factory=list)
+    lessons: list[Lesson] = field(default_factory=list)
+
+
+@dataclass
+class Campaign:
+    slug: str
+    source: str
+    title: str
+    summary: str
+    audiences: list[Term]
+    start: dt.date
+    end: dt.date
+    organizer: str
+    goals: list[Goal]
+    phases: list[Phase]
+    activities: list[Activity]
+    body: str
+    body_line: int
+
+    @property
+    def site_path(self) -> str:
+        return f"campaigns/{self.slug}/"
+
+    @property
+    def lessons(self) -> list[Lesson]:
+        seen: dict[str, Lesson] = {}
+        for activity in self.activities:
+            for lesson in activity.lessons:
+                seen.setdefault(lesson.slug, lesson)
+        return list(seen.values())
+
+
+@dataclass
+class Project:
+    root: Path
+    config: SiteConfig
+    lessons: list[Lesson]
+    quizzes: list[Quiz]
+    campaigns: list[Campaign]
+
+    def lesson(self, slug: str) -> Lesson | None:
+        return next((lesson for lesson in self.lessons if lesson.slug == slug), None)
+
+    def lessons_for(self, term: Term) -> list[Lesson]:
+        return [lesson for lesson in self.lessons if term in lesson.audiences or term in lesson.topics]

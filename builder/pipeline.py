@@ -1,0 +1,81 @@
+"""The whole build, read top to bottom: load → validate → render → write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from builder.diagnostics import ContentError, Diagnostics
+from builder.project import load_project
+from builder.renderers import RenderContext, all_renderers
+from builder.writer import OutputWriter
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    diagnostics: Diagnostics
+    artifacts: Counter[str] = field(default_factory=Counter)  # kind → count
+    seconds: dict[str, float] = field(default_factory=dict)  # stage → seconds
+
+
+class UnknownRendererError(ValueError):
+    pass
+
+
+def build(
+    project_dir: Path,
+    out_dir: Path | None = None,
+    only: list[str] | None = None,
+    jobs: int = 1,
+    strict: bool = False,
+    today: dt.date | None = None,
+) -> BuildResult:
+    """Build ``project_dir`` into ``out_dir`` (default ``project_dir/public``).
+
+    Raises :class:`ContentError` with every problem when the content has errors
+    (or warnings, with ``strict``); the previous output is then left untouched.
+    """
+    project_dir = project_dir.resolve()
+    out_dir = (out_dir or project_dir / "public").resolve()
+    renderers = all_renderers()
+    selected = only or list(renderers)
+    unknown = [name for name in selected if name not in renderers]
+    if unknown:
+        raise UnknownRendererError(f"未知的输出 {', '.join(unknown)}（可选：{', '.join(renderers)}）")
+    result = BuildResult(out_dir, Diagnostics())
+
+    started = time.perf_counter()
+    project = load_project(project_dir, result.diagnostics, today)
+    result.seconds["load"] = time.perf_counter() - started
+    if project is None or (strict and result.diagnostics.warnings):
+        raise ContentError(result.diagnostics)
+
+    writer = OutputWriter(out_dir)
+    try:
+        for name in selected:
+            started = time.perf_counter()
+            ctx = RenderContext(writer.scratch_dir(name), result.diagnostics, jobs)
+            for artifact in renderers[name](project, ctx):
+                writer.add(artifact)
+                result.artifacts[artifact.kind] += 1
+            result.seconds[name] = time.perf_counter() - started
+        if strict and result.diagnostics.warnings:
+            raise ContentError(result.diagnostics)
+        started = time.perf_counter()
+        writer.commit()
+        result.seconds["write"] = time.perf_counter() - started
+    except BaseException:
+        writer.abort()
+        raise
+    return result
+
+
+def check(project_dir: Path, today: dt.date | None = None) -> Diagnostics:
+    """Validate only; nothing is written."""
+    diagnostics = Diagnostics()
+    load_project(project_dir.resolve(), diagnostics, today)
+    return diagnostics
