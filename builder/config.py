@@ -6,14 +6,16 @@ import re
 from pathlib import Path
 
 from builder.diagnostics import Diagnostics
-from builder.model import SiteConfig, Term, Vocabulary
+from builder.model import PostOptions, PrintOptions, SiteConfig, Term, VideoOptions, Vocabulary
 from builder.schema import FieldReader
 from builder.yamlpos import YamlMap, load_yaml
 
 CONFIG_FILE = "site_config.yml"
 TERM_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-SECTIONS = ("site", "brand", "audiences", "topics", "channels", "review", "search")
+SECTIONS = ("site", "brand", "audiences", "topics", "channels", "review", "search", "print", "video", "posts")
+BLEED = re.compile(r"^(\d+(?:\.\d+)?)\s*mm$")
+NARRATIONS = ("none", "espeak")
 
 
 def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
@@ -62,6 +64,10 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
     search.check_keys(("glossary",))
     glossary = tuple(term for term, _ in search.text_items("glossary", required=False))
 
+    print_options = _print_options(_section(top, "print", required=False))
+    video_options = _video_options(_section(top, "video", required=False), root)
+    post_options = _post_options(_section(top, "posts", required=False), organization or "")
+
     if len(diagnostics.errors) > errors_before or not (name and url and organization):
         return None
     return SiteConfig(
@@ -77,7 +83,56 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
         channels=channels,
         review_max_age_days=max_age,
         glossary=glossary,
+        print=print_options,
+        video=video_options,
+        posts=post_options,
     )
+
+
+def _flag(section: FieldReader, key: str, default: bool) -> bool:
+    value = section.raw(key, required=False)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        section.error(key, f"'{key}' 应写 true 或 false，这里是 '{value}'")
+        return default
+    return value
+
+
+def _print_options(section: FieldReader) -> PrintOptions:
+    section.check_keys(("bleed", "crop_marks"))
+    bleed_mm = 0.0
+    bleed = section.raw("bleed", required=False)
+    if bleed is not None:
+        match = BLEED.match(str(bleed).strip())
+        if isinstance(bleed, int | float) and not isinstance(bleed, bool):
+            bleed_mm = float(bleed)
+        elif match:
+            bleed_mm = float(match.group(1))
+        else:
+            section.error("bleed", f"出血 'bleed' 应写成 3mm 这样的长度，这里是 '{bleed}'")
+        if bleed_mm > 10:
+            section.error("bleed", f"出血 {bleed_mm}mm 太大了，印刷厂通常要 3mm")
+    return PrintOptions(bleed_mm=bleed_mm, crop_marks=_flag(section, "crop_marks", False))
+
+
+def _video_options(section: FieldReader, root: Path) -> VideoOptions:
+    section.check_keys(("narration", "music", "landscape"))
+    narration = section.text("narration", required=False) or "none"
+    if narration not in NARRATIONS:
+        section.error("narration", f"配音 narration 可选：{'、'.join(NARRATIONS)}，这里是 '{narration}'")
+        narration = "none"
+    music = section.text("music", required=False)
+    if music and not (root / music).is_file():
+        section.error("music", f"找不到背景音乐 '{music}'")
+        music = None
+    return VideoOptions(narration=narration, music=music, landscape=_flag(section, "landscape", True))
+
+
+def _post_options(section: FieldReader, organization: str) -> PostOptions:
+    section.check_keys(("author", "open_comment"))
+    author = section.text("author", required=False, max_len=16) or organization[:16]
+    return PostOptions(author=author, open_comment=_flag(section, "open_comment", False))
 
 
 def _section(top: FieldReader, key: str, required: bool) -> FieldReader:

@@ -38,6 +38,31 @@ class Vocabulary:
 
 
 @dataclass(frozen=True)
+class PrintOptions:
+    """``print:`` in site_config.yml — options of the printable materials."""
+
+    bleed_mm: float = 0.0  # e.g. 3 for print shops; 0 = trim size only
+    crop_marks: bool = False  # WeasyPrint draws them inside the bleed, which print shops reject
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """``video:`` in site_config.yml — options of the short videos."""
+
+    narration: str = "none"  # "none" | "espeak"
+    music: str | None = None  # project-relative path of background music
+    landscape: bool = True  # also render the 16:9 variant for screens
+
+
+@dataclass(frozen=True)
+class PostOptions:
+    """``posts:`` in site_config.yml — options of public-account posts."""
+
+    author: str = ""  # ≤ 16 characters (draft API); defaults to the organisation
+    open_comment: bool = False
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     name: str
     url: str  # always ends with "/"
@@ -51,6 +76,9 @@ class SiteConfig:
     channels: Vocabulary
     review_max_age_days: int
     glossary: tuple[str, ...]
+    print: PrintOptions = PrintOptions()
+    video: VideoOptions = VideoOptions()
+    posts: PostOptions = PostOptions()
 
 
 @dataclass(frozen=True)
