@@ -1,0 +1,196 @@
+"""End-to-end builds of the fixture project: output, manifest, atomicity, overrides."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import TODAY
+
+from builder.diagnostics import ContentError
+from builder.pipeline import build
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_build_writes_site_and_manifest(built_site: Path):
+    assert (built_site / "site" / "index.html").is_file()
+    manifest = json.loads((built_site / "manifest.json").read_text(encoding="utf-8"))
+    entries = {entry["path"]: entry for entry in manifest["artifacts"]}
+    lesson_page = entries["site/lessons/hypertension-basics/index.html"]
+    assert lesson_page == {
+        "kind": "site",
+        "path": "site/lessons/hypertension-basics/index.html",
+        "source": "content/lessons/hypertension-basics.md",
+        "audiences": ["老年人", "慢性病患者"],
+        "sha256": hashlib.sha256((built_site / lesson_page["path"]).read_bytes()).hexdigest(),
+    }
+    # Every file in the output is in the manifest, and nothing else is.
+    on_disk = set(tree_digest(built_site)) - {"manifest.json"}
+    assert on_disk == set(entries)
+    assert [e["path"] for e in manifest["artifacts"]] == sorted(entries)
+
+
+def test_two_builds_give_identical_bytes(built_site: Path, project: Path):
+    build(project, only=["site"], today=TODAY)
+    first = (project / "public" / "manifest.json").read_bytes()
+    build(project, only=["site"], today=TODAY)
+    assert (project / "public" / "manifest.json").read_bytes() == first
+    assert first == (built_site / "manifest.json").read_bytes()
+
+
+def test_failed_build_leaves_previous_output_untouched(project: Path):
+    build(project, only=["site"], today=TODAY)
+    before = tree_digest(project / "public")
+    lesson = project / "content" / "lessons" / "flu-vaccine.md"
+    lesson.write_text(
+        lesson.read_text(encoding="utf-8").replace("audiences: [老年人]", "audiences: [外星人]"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ContentError) as failure:
+        build(project, only=["site"], today=TODAY)
+    assert [str(d) for d in failure.value.diagnostics.errors][0].startswith(
+        "content/lessons/flu-vaccine.md:4: 未知的人群 '外星人'"
+    )
+    assert tree_digest(project / "public") == before
+    # No staging folders are left behind beside the output.
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == []
+
+
+def test_renderer_failure_also_leaves_previous_output(project: Path, monkeypatch):
+    build(project, only=["site"], today=TODAY)
+    before = tree_digest(project / "public")
+
+    def broken(_project, _ctx):
+        yield from ()
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr("builder.pipeline.all_renderers", lambda: {"site": broken})
+    with pytest.raises(RuntimeError):
+        build(project, only=["site"], today=TODAY)
+    assert tree_digest(project / "public") == before
+
+
+def test_content_and_media_are_never_modified(project: Path):
+    before = tree_digest(project / "content") | tree_digest(project / "media")
+    build(project, only=["site"], today=TODAY)
+    assert tree_digest(project / "content") | tree_digest(project / "media") == before
+
+
+def test_lesson_page_shows_everything_a_reader_needs(built_site: Path):
+    page = (built_site / "site" / "lessons" / "hypertension-basics" / "index.html").read_text(
+        encoding="utf-8"
+    )
+    assert "<h1" in page and "认识高血压" in page
+    assert "血压多高算高血压，为什么要长期管理。" in page
+    assert 'href="../../audiences/elderly/"' in page and 'href="../../topics/chronic-disease/"' in page
+    points = page[page.index("kepu-points") :]
+    assert "遵医嘱长期服药，不要自行停药" in points[: points.index("</div>")]
+    assert "示例社区卫生服务中心 全科医师" in page and "2026年3月1日" in page
+    # Chinese heading anchors, not #_1.
+    assert 'id="什么是高血压"' in page
+    # The image is copied and linked relative to the page.
+    assert 'src="../../media/bp.png"' in page
+    assert (built_site / "site" / "media" / "bp.png").is_file()
+    # The quiz that names this lesson links back from it.
+    assert 'href="../../quizzes/hypertension-quiz/"' in page
+
+
+def test_audience_topic_campaign_and_quiz_pages(built_site: Path):
+    site = built_site / "site"
+    elderly = (site / "audiences" / "elderly" / "index.html").read_text(encoding="utf-8")
+    assert "认识高血压" in elderly and "流感与疫苗接种" in elderly and "粉尘与尘肺病" not in elderly
+    topic = (site / "topics" / "occupational-health" / "index.html").read_text(encoding="utf-8")
+    assert "粉尘与尘肺病" in topic
+    campaign = (site / "campaigns" / "dust-month" / "index.html").read_text(encoding="utf-8")
+    for text in (
+        "职业健康知识知晓率",
+        "≥85%",
+        "全面实施",
+        "2026年5月8日",
+        "讲座",
+        "14:00-15:30",
+        "示例工地生活区会议室",
+    ):
+        assert text in campaign
+    assert 'href="../../lessons/dust-pneumoconiosis/"' in campaign
+    quiz = (site / "quizzes" / "hypertension-quiz" / "index.html").read_text(encoding="utf-8")
+    assert "诊断高血压的血压标准是多少？" in quiz and "很多人早期没有任何症状" in quiz
+
+
+def test_pages_request_nothing_from_other_hosts(built_site: Path):
+    external = re.compile(r"""(?:src|href)=["'](?:https?:)?//(?!health\.example\.org)""")
+    for page in (built_site / "site").rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        loads = [
+            m
+            for m in external.finditer(text)
+            if "<link" in text[max(0, m.start() - 80) : m.start()] or "src=" in m.group(0)
+        ]
+        assert not loads, f"{page}: {[m.group(0) for m in loads]}"
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
+
+
+def test_navigation_does_not_list_every_lesson(project: Path, write):
+    for index in range(40):
+        write(
+            f"content/lessons/extra-{index:02d}.md",
+            f"""
+            ---
+            title: 附加课程第{index}课
+            summary: 用来测量导航大小的课程。
+            audiences: [老年人]
+            topics: [慢性病防治]
+            key_points: [第一条, 第二条, 第三条]
+            reviewed_by: 示例社区卫生服务中心 全科医师
+            reviewed_on: 2026-10-01
+            ---
+            正文。
+            """,
+        )
+    build(project, only=["site"], today=TODAY)
+    page = (project / "public" / "site" / "lessons" / "flu-vaccine" / "index.html").read_text(
+        encoding="utf-8"
+    )
+    assert "附加课程" not in page  # no other lesson leaks into a lesson page's navigation
+
+
+def test_project_template_overrides_the_default(project: Path, write):
+    write("templates/site/pages/term.md.j2", "---\ntitle: 自定义\n---\n# 自定义人群页 {{ term.label }}\n")
+    build(project, only=["site"], today=TODAY)
+    page = (project / "public" / "site" / "audiences" / "elderly" / "index.html").read_text(encoding="utf-8")
+    assert "自定义人群页 老年人" in page
+    lesson = (project / "public" / "site" / "lessons" / "flu-vaccine" / "index.html").read_text(
+        encoding="utf-8"
+    )
+    assert "kepu-points" in lesson  # other templates keep their defaults
+
+
+def test_jieba_user_dictionary_holds_glossary_and_vocabulary(project: Path):
+    from builder.diagnostics import Diagnostics
+    from builder.project import load_project
+    from builder.search_terms import user_dictionary
+
+    words = user_dictionary(load_project(project, Diagnostics(), today=TODAY))
+    for word in ("尘肺病", "三减三健", "健康小屋", "流感疫苗", "慢性病患者", "老年人", "宣传栏"):
+        assert word in words
+
+
+def test_search_index_segments_chinese_and_keeps_subwords(built_site: Path):
+    index = json.loads((built_site / "site" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    flu = next(doc for doc in index["docs"] if doc["location"] == "lessons/flu-vaccine/#为什么每年都要接种")
+    assert "\u200b流感疫苗\u200b" in flu["text"]  # a glossary term stays one word
+    assert "疫苗" in flu["tags"]  # and its parts are still findable
+    dust = next(doc for doc in index["docs"] if doc["location"] == "lessons/dust-pneumoconiosis/")
+    assert "\u200b尘肺病\u200b" in dust["text"]
+    all_tags = {tag for doc in index["docs"] for tag in doc.get("tags", [])}
+    assert "慢性" in all_tags and "性病" not in all_tags  # no words straddling a boundary
