@@ -58,7 +58,7 @@ def test_failed_build_leaves_previous_output_untouched(project: Path):
     )
     with pytest.raises(ContentError) as failure:
         build(project, only=["site"], today=TODAY)
-    assert [str(d) for d in failure.value.diagnostics.errors][0].startswith(
+    assert next(str(d) for d in failure.value.diagnostics.errors).startswith(
         "content/lessons/flu-vaccine.md:4: 未知的人群 '外星人'"
     )
     assert tree_digest(project / "public") == before
