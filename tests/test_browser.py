@@ -1,0 +1,141 @@
+"""The built site in a real headless browser (Playwright driving Debian's chromium)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(built_site: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(built_site / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, site_url: str) -> Iterator[object]:
+    """A phone-sized page that records every request it makes."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2)
+    page = context.new_page()
+    page.requested_hosts = set()
+    page.on("request", lambda request: page.requested_hosts.add(urlparse(request.url).netloc))
+    yield page
+    context.close()
+
+
+def search(page, query: str) -> list[str]:
+    box = page.locator("input.md-search__input")
+    if not box.is_visible():
+        page.locator("label.md-header__button[for=__search]").click()
+    box.fill(query)
+    # Material reads the query on keyup; Chinese typed through an IME ends with one too.
+    box.press("End")
+    page.wait_for_selector(".md-search-result__meta", state="visible")
+    page.wait_for_function(
+        "() => !document.querySelector('.md-search-result__meta').textContent.includes('正在')"
+    )
+    page.wait_for_timeout(300)
+    return page.locator(".md-search-result__item > a").evaluate_all("links => links.map(a => a.href)")
+
+
+def test_pages_load_with_no_request_to_another_host(page, site_url: str):
+    host = urlparse(site_url).netloc
+    for path in ("", "lessons/hypertension-basics/", "audiences/elderly/"):
+        page.goto(site_url + path, wait_until="networkidle")
+        assert page.locator("h1").first.is_visible()
+    assert page.requested_hosts == {host}
+
+
+def test_search_finds_a_word_from_inside_one_lesson_body(page, site_url: str):
+    page.goto(site_url + "audiences/elderly/", wait_until="networkidle")
+    # 袖带定位法 appears only in the body of the hypertension lesson, mid-sentence.
+    results = search(page, "袖带")
+    assert any("lessons/hypertension-basics/" in url for url in results), results
+    assert not any("flu-vaccine" in url for url in results)
+
+
+def test_search_finds_short_words_inside_glossary_terms(page, site_url: str):
+    page.goto(site_url, wait_until="networkidle")
+    results = search(page, "疫苗")  # in the text only as part of the single word 流感疫苗
+    assert any("lessons/flu-vaccine/" in url for url in results), results
+    results = search(page, "尘肺病")
+    assert any("lessons/dust-pneumoconiosis/" in url for url in results), results
+
+
+def test_body_text_is_at_least_16px_and_large_text_switch_is_remembered(page, site_url: str):
+    page.goto(site_url + "lessons/hypertension-basics/", wait_until="networkidle")
+    size = "() => parseFloat(getComputedStyle(document.querySelector('.md-content .md-typeset p')).fontSize)"
+    assert page.evaluate(size) >= 16
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+    switch = page.locator("button.kepu-text-size")
+    assert switch.get_attribute("aria-pressed") == "false"
+    switch.click()
+    assert page.evaluate(size) >= 20
+    page.goto(site_url + "lessons/flu-vaccine/", wait_until="networkidle")
+    assert page.evaluate(size) >= 20
+    assert page.locator("button.kepu-text-size").get_attribute("aria-pressed") == "true"
+
+
+CONTRAST = """
+(selector) => {
+  const luminance = (rgb) => {
+    const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const parse = (color) => color.match(/[\\d.]+/g).map(Number);
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = parse(getComputedStyle(el).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll(selector)].filter((el) => el.offsetParent && getComputedStyle(el).opacity !== "0").map((el) => {
+    let [r, g, b, a] = parse(getComputedStyle(el).color);
+    const bg = background(el);
+    if (a !== undefined) { r = r * a + bg[0] * (1 - a); g = g * a + bg[1] * (1 - a); b = b * a + bg[2] * (1 - a); }
+    const [l1, l2] = [luminance([r, g, b]), luminance(bg)].sort((x, y) => y - x);
+    return [(l1 + 0.05) / (l2 + 0.05), el.className + " " + el.textContent.slice(0, 20)];
+  });
+}
+"""
+
+
+def test_text_contrast_is_at_least_4_5(page, site_url: str):
+    page.goto(site_url + "lessons/hypertension-basics/", wait_until="networkidle")
+    selector = ".md-typeset p, .md-typeset li, .md-typeset a, .kepu-tag, .kepu-review, .md-header__title, .md-footer-meta"
+    ratios = page.evaluate(CONTRAST, selector)
+    assert ratios
+    low = [(ratio, element) for ratio, element in ratios if ratio < 4.5]
+    assert not low
