@@ -48,6 +48,11 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
     color = brand.text("color", required=False) or "#1f7a4d"
     if not HEX_COLOUR.match(color):
         brand.error("color", f"'color' 应是 #RRGGBB 形式的颜色，如 \"#1f7a4d\"，这里是 '{color}'")
+    elif contrast_with_white(color) < 4.5:
+        brand.warning(
+            "color",
+            f"品牌色 {color} 上的白字对比度只有 {contrast_with_white(color):.1f}:1（至少 4.5:1），老年人看不清：请选深一些的颜色",
+        )
     logo = brand.text("logo", required=False)
     if logo and not (root / logo).is_file():
         brand.error("logo", f"找不到标志图片 '{logo}'")
@@ -133,6 +138,18 @@ def _post_options(section: FieldReader, organization: str) -> PostOptions:
     section.check_keys(("author", "open_comment"))
     author = section.text("author", required=False, max_len=16) or organization[:16]
     return PostOptions(author=author, open_comment=_flag(section, "open_comment", False))
+
+
+def contrast_with_white(color: str) -> float:
+    """WCAG contrast ratio of white text on ``color`` (#RRGGBB)."""
+
+    def channel(hex_pair: str) -> float:
+        value = int(hex_pair, 16) / 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(color[i : i + 2]) for i in (1, 3, 5))
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return 1.05 / (luminance + 0.05)
 
 
 def _section(top: FieldReader, key: str, required: bool) -> FieldReader:

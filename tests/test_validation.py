@@ -329,3 +329,28 @@ def test_all_errors_of_all_files_are_reported_together(write, diagnose):
     write(CAMPAIGN, CAMPAIGN_TEXT.replace("channel: 讲座", "channel: 抖音"))
     files = {line.split(":")[0] for line in diagnose()}
     assert files == {LESSON, QUIZ, CAMPAIGN}
+
+
+def test_brand_colour_too_light_for_white_text_is_a_warning(project, diagnose):
+    config = project / "site_config.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("#1f7a4d", "#f5c400"), encoding="utf-8")
+    assert any(
+        line.startswith("site_config.yml:8: 警告：brand：品牌色 #f5c400 上的白字对比度只有 1.")
+        for line in diagnose()
+    )
+
+
+def test_broken_link_in_a_lesson_body_is_reported_against_the_lesson(project):
+    from conftest import TODAY
+
+    from builder.pipeline import build
+
+    lesson = project / "content" / "lessons" / "flu-vaccine.md"
+    lesson.write_text(
+        lesson.read_text(encoding="utf-8") + "\n参见[不存在的课](no-such-lesson.md)。\n", encoding="utf-8"
+    )
+    result = build(project, only=["site"], today=TODAY)
+    assert any(
+        d.path == "content/lessons/flu-vaccine.md" and "no-such-lesson.md" in d.message
+        for d in result.diagnostics.warnings
+    )

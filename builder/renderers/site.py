@@ -211,4 +211,7 @@ def run_mkdocs(mkdocs_yml: Path, epoch: int, ctx: RenderContext) -> None:
         logger.removeHandler(collector)
         logger.propagate = propagate
     for message in collector.messages:
-        ctx.diagnostics.warning("site", 0, f"MkDocs：{message}")
+        # "Doc file 'lessons/x.md' contains a link …" — point at the editor's file, not the generated one.
+        match = re.match(r"Doc file '((?:lessons|quizzes|campaigns)/[^']+)'", message)
+        path = f"content/{match.group(1)}" if match else "site"
+        ctx.diagnostics.warning(path, 0, f"MkDocs：{message}")
