@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.diagnostics import Diagnostics
@@ -31,11 +31,11 @@ from builder.model import (
     Vocabulary,
 )
 from builder.schema import FieldReader
+from builder.standard import NAMED_AREAS, is_competency
 from builder.yamlpos import YamlMap, load_yaml
 
 CONTENT_DIRS = {"lessons": "lessons", "quizzes": "quizzes", "campaigns": "campaigns"}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-COMPETENCY = re.compile(r"^[1-7]\.[1-9](\.[1-9]\d?)?$")
 SUMMARY_MAX = 120
 KEY_POINT_WARN = 40  # longer points no longer fit a flyer bullet or a video slide
 LESSON_KEYS = (
@@ -115,17 +115,21 @@ def read_terms(reader: FieldReader, key: str, vocabulary: Vocabulary, required: 
     return terms
 
 
+def check_competency(code: str, path: str, line: int, diagnostics: Diagnostics) -> bool:
+    if is_competency(code):
+        return True
+    diagnostics.error(
+        path,
+        line,
+        f"能力编码 '{code}' 格式不对：应是《社群健康助理员》职业标准里的编号，如 \"2.1.3\"（记得加引号），"
+        f"或 {'、'.join(NAMED_AREAS)}",
+    )
+    return False
+
+
 def read_competencies(reader: FieldReader) -> list[str]:
-    codes = []
-    for code, line in reader.text_items("competencies", required=False):
-        if not COMPETENCY.match(code):
-            reader.diagnostics.error(
-                reader.path, line,
-                f"能力编码 '{code}' 格式不对：应是《社群健康助理员》职业标准里的编号，如 \"2.1.3\"（记得加引号）",
-            )  # fmt: skip
-        else:
-            codes.append(code)
-    return codes
+    items = reader.text_items("competencies", required=False)
+    return [code for code, line in items if check_competency(code, reader.path, line, reader.diagnostics)]
 
 
 def read_level(reader: FieldReader) -> str | None:
@@ -272,6 +276,7 @@ QUESTION_HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 OPTION = re.compile(r"^\s*[-*+]\s+\[([ xX])\]\s*(.*?)\s*$")
 PLAIN_ITEM = re.compile(r"^\s*[-*+]\s+\S")
 QUOTE = re.compile(r"^\s*>\s?(.*)$")
+QUESTION_TAGS = re.compile(r"^\s*<!--\s*competencies\s*:\s*(.*?)\s*-->\s*$")
 
 
 @dataclass
@@ -282,6 +287,7 @@ class _QuestionDraft:
     options: list[Option]
     explanation: list[str]
     plain_items: int = 0
+    competencies: list[str] = field(default_factory=list)
 
 
 def parse_questions(src: SourceFile, diagnostics: Diagnostics) -> tuple[str, list[Question]]:
@@ -300,6 +306,12 @@ def parse_questions(src: SourceFile, diagnostics: Diagnostics) -> tuple[str, lis
             continue
         if current is None:
             intro.append(text)
+            continue
+        tags = None if in_fence or current.options or current.detail else QUESTION_TAGS.match(text)
+        if tags:
+            for code in filter(None, (part.strip() for part in re.split(r"[,，、\s]+", tags.group(1)))):
+                if check_competency(code, src.path, line, diagnostics):
+                    current.competencies.append(code)
             continue
         option = None if in_fence else OPTION.match(text)
         quote = None if in_fence else QUOTE.match(text)
@@ -344,6 +356,7 @@ def parse_questions(src: SourceFile, diagnostics: Diagnostics) -> tuple[str, lis
                     kind=kind,
                     detail="\n".join(draft.detail).strip(),
                     explanation="\n".join(draft.explanation).strip(),
+                    competencies=draft.competencies,
                 )
             )
     return "\n".join(intro).strip(), questions

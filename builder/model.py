@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-LEVELS = ("四级", "三级", "二级")
+from builder.standard import LEVELS  # noqa: F401  (re-exported for validation)
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,7 @@ class Question:
     kind: QuestionKind
     detail: str = ""  # Markdown between the heading and the options
     explanation: str = ""  # Markdown of the block quote after the options
+    competencies: list[str] = field(default_factory=list)  # own tags; the quiz's apply when empty
 
     @property
     def correct_options(self) -> list[Option]:

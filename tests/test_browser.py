@@ -139,3 +139,38 @@ def test_text_contrast_is_at_least_4_5(page, site_url: str):
     assert ratios
     low = [(ratio, element) for ratio, element in ratios if ratio < 4.5]
     assert not low
+
+
+def test_quiz_checks_answers_explains_and_scores(page, site_url: str):
+    page.goto(site_url + "quizzes/hypertension-quiz/", wait_until="networkidle")
+    # Question 1 right (single choice), by keyboard: focus the option and press space.
+    page.locator("#q1 input[value='1']").focus()
+    page.keyboard.press("Space")
+    page.locator("#q1 .kepu-check").click()
+    assert page.locator("#q1 .kepu-feedback").inner_text() == "✔ 回答正确！"
+    assert page.locator("#q1 .kepu-explanation").is_visible()
+    assert "收缩压≥140" in page.locator("#q1 .kepu-explanation").inner_text()
+    # Question 2 wrong: a multiple-choice question needs every correct option.
+    page.locator("#q2 .kepu-option").nth(0).click()
+    page.locator("#q2 .kepu-check").click()
+    assert page.locator("#q2 .kepu-feedback").inner_text() == "✘ 回答错误。"
+    assert "不能自行停药" in page.locator("#q2 .kepu-explanation").inner_text()
+    assert page.locator("#q2 .kepu-option--correct").count() == 2
+    # Question 3: a true/false question answered with the 错 button.
+    page.locator("#q3 .kepu-option", has_text="错").click()
+    page.locator(".kepu-check-all").click()
+    assert page.locator(".kepu-score").inner_text().startswith("得分：67 分（答对 2 / 3 题）")
+    # Try again clears everything.
+    page.locator(".kepu-retry").click()
+    assert page.locator(".kepu-score").inner_text() == ""
+    assert not page.locator("#q1 .kepu-explanation").is_visible()
+    assert page.locator("input:checked").count() == 0
+    # Large touch targets on a phone.
+    box = page.locator("#q1 .kepu-option").first.bounding_box()
+    assert box["height"] >= 44
+
+
+def test_quiz_interface_words_are_not_in_the_search_index(built_site: Path):
+    index = (built_site / "site" / "search" / "search_index.json").read_text(encoding="utf-8")
+    for ui_text in ("检查这道题", "再做一次", "算分"):
+        assert ui_text not in index.replace("\u200b", "")

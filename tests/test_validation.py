@@ -354,3 +354,15 @@ def test_broken_link_in_a_lesson_body_is_reported_against_the_lesson(project):
         d.path == "content/lessons/flu-vaccine.md" and "no-such-lesson.md" in d.message
         for d in result.diagnostics.warnings
     )
+
+
+def test_questions_carry_their_own_competency_tags(project, write, diagnose):
+    from builder.diagnostics import Diagnostics
+    from builder.project import load_project
+
+    text = QUIZ_HEAD + "## 一\n<!-- competencies: 1.1.1, 职业道德 -->\n- [x] 甲\n- [ ] 乙\n## 二\n<!-- competencies: 9.9 -->\n- [x] 甲\n- [ ] 乙\n"
+    write(QUIZ, text)
+    assert any(line.startswith(f"{QUIZ}:12: 能力编码 '9.9' 格式不对") for line in diagnose())
+    write(QUIZ, text.replace("9.9", "4.1.3"))
+    quiz = next(q for q in load_project(project, Diagnostics()).quizzes if q.slug == "new-quiz")
+    assert [q.competencies for q in quiz.questions] == [["1.1.1", "职业道德"], ["4.1.3"]]

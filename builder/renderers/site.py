@@ -20,6 +20,8 @@ from pathlib import Path
 # Imported here, not lazily: without jieba mkdocs-material's search silently
 # indexes Chinese as unsplit sentences and finds nothing, so fail loudly instead.
 import jieba
+import markdown
+from markupsafe import Markup
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config as load_mkdocs_config
 
@@ -41,6 +43,11 @@ MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}#|!])")
 def markdown_text(value: object) -> str:
     """Plain text made safe to place inside generated Markdown."""
     return MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+
+
+def markdown_html(text: str) -> Markup:
+    """Markdown rendered to HTML, for content placed inside generated HTML blocks."""
+    return Markup(markdown.markdown(text, extensions=["tables", "attr_list", "sane_lists"])) if text else Markup("")
 
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
@@ -88,6 +95,7 @@ def write_pages(project: Project, docs_dir: Path) -> dict[str, Lesson | Quiz | C
     """Write every generated Markdown page; return built page path → its lesson."""
     env = make_environment(project)
     env.filters["mdtext"] = markdown_text
+    env.filters["md"] = markdown_html
     config = project.config
 
     def write(rel: str, template: str, **context: object) -> None:
