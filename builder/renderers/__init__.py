@@ -26,6 +26,6 @@ Renderer = Callable[[Project, RenderContext], Iterable[Artifact]]
 
 
 def all_renderers() -> dict[str, Renderer]:
-    from builder.renderers import site
+    from builder.renderers import posts, printing, site
 
-    return {"site": site.render}
+    return {"site": site.render, "posts": posts.render, "print": printing.render}

@@ -1,0 +1,772 @@
+"""Public-account posts, group messages and campaign posting calendars.
+
+For each lesson: an article that survives the WeChat editor (``post.html``), the
+fields of the draft API ``draft/add`` (``post.json``), a 900×383 cover and a 1:1
+thumbnail, and a plain-text message for WeChat groups. For each campaign: an
+iCalendar file and the posting schedule as CSV. ``posts/index.html`` previews every
+post with a button that copies its rich HTML for pasting into the editor.
+
+Everything here is byte-for-byte reproducible: no clock, no random ids.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+import jieba
+import markdown
+from icalendar import Calendar, Event, Timezone, TimezoneStandard
+from jinja2 import Environment
+from markupsafe import Markup
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from builder.diagnostics import Diagnostics
+from builder.model import Activity, Campaign, Lesson, Project
+from builder.renderers import RenderContext
+from builder.search_terms import user_dictionary
+from builder.templates import make_environment
+from builder.wechat import Reference, Styles, enforce_wechat_rules, parse_styles, wechat_body
+from builder.writer import Artifact
+
+# Limits of the official-account draft API (draft/add), in characters.
+TITLE_MAX = 32
+AUTHOR_MAX = 16
+DIGEST_MAX = 128
+CONTENT_MAX = 20_000  # "必须少于2万字符"
+CONTENT_BYTES_MAX = 1_000_000  # "小于1M"
+GROUP_TEXT_MAX = 500
+GROUP_POINTS = (3, 5)  # fewest and most key points in a group message
+# media/uploadimg takes JPG or PNG under 1 MB; larger or other images are re-encoded.
+BODY_IMAGE_BYTES_MAX = 1_000_000
+BODY_IMAGE_WIDTH_MAX = 1080
+COVER_SIZE = (900, 383)  # 2.35:1, the cover of a post in chats and timelines
+THUMB_SIZE = (500, 500)  # 1:1, the cover when a post is shared or listed second
+TIMEZONE = "Asia/Shanghai"
+WECHAT_CHANNEL = ("wechat", "公众号")  # id or label of the channel that gets posts
+MARKDOWN_EXTENSIONS = [
+    "abbr", "admonition", "attr_list", "def_list", "footnotes", "md_in_html", "tables",
+    "fenced_code", "pymdownx.mark", "pymdownx.tilde", "pymdownx.tasklist",
+]  # fmt: skip
+# Chinese line-breaking rules (禁则): these never start a line …
+NO_LINE_START = set("。，、；：？！）》」』】〕〉”’…—·%,.;:?!)]}")
+# … and these never end one.
+NO_LINE_END = set("（《「『【〔〈“‘([{")
+FONT_FILES = {
+    "bold": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", "Noto Sans CJK SC:bold"),
+    "regular": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "Noto Sans CJK SC"),
+}
+NOTO_CJK_SC_INDEX = 2  # face order in Debian's fonts-noto-cjk .ttc files: JP, KR, SC, TC, HK
+
+
+@dataclass
+class Post:
+    """One lesson's post, everything the artifacts are made from."""
+
+    lesson: Lesson
+    title: str
+    author: str
+    digest: str
+    url: str
+    content: str  # the article HTML, as sent to draft/add
+    references: list[Reference]
+    images: dict[str, bytes] = field(default_factory=dict)  # output name → bytes
+    group_text: str = ""  # the message for WeChat groups
+
+    @property
+    def folder(self) -> str:
+        return f"posts/lessons/{self.lesson.slug}"
+
+    def draft_fields(self, open_comment: bool) -> dict[str, object]:
+        """The article fields of draft/add, plus where the images to upload are."""
+        return {
+            "article_type": "news",
+            "title": self.title,
+            "author": self.author,
+            "digest": self.digest,
+            "content": self.content,
+            "content_source_url": self.url,
+            "need_open_comment": int(open_comment),
+            "only_fans_can_comment": 0,
+            # thumb_media_id is the uploaded cover; only `kepu publish` knows it.
+            "kepu": {
+                "lesson": self.lesson.slug,
+                "source": self.lesson.source,
+                "cover": f"{self.folder}/cover.jpg",
+                "thumb": f"{self.folder}/thumb.jpg",
+                "images": [
+                    {"src": f"images/{name}", "path": f"{self.folder}/images/{name}"}
+                    for name in sorted(self.images)
+                ],
+            },
+        }
+
+
+def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
+    env = make_environment(project, autoescape=True)
+    text_env = make_environment(project, autoescape=False)
+    styles = post_styles(project, env)
+    posts = []
+    for lesson in project.lessons:
+        post = build_post(project, lesson, env, styles, ctx.diagnostics)
+        post.group_text = group_text(post, text_env, ctx.diagnostics)
+        posts.append(post)
+        yield from post_artifacts(project, post, env)
+    for campaign in project.campaigns:
+        audiences = tuple(term.label for term in campaign.audiences)
+        folder = f"posts/campaigns/{campaign.slug}"
+        yield Artifact(
+            "calendar-ics",
+            f"{folder}/calendar.ics",
+            campaign.source,
+            audiences,
+            campaign_calendar(project, campaign),
+        )
+        yield Artifact(
+            "schedule-csv",
+            f"{folder}/schedule.csv",
+            campaign.source,
+            audiences,
+            campaign_schedule(project, campaign),
+        )
+    index = env.get_template("posts/index.html.j2").render(
+        posts=posts,
+        campaigns=project.campaigns,
+        recommended_material=recommended_material,
+    )
+    yield Artifact("posts-index", "posts/index.html", "site_config.yml", (), index.encode("utf-8"))
+
+
+def post_artifacts(project: Project, post: Post, env: Environment) -> Iterator[Artifact]:
+    lesson, folder = post.lesson, post.folder
+    audiences = tuple(term.label for term in lesson.audiences)
+
+    def artifact(kind: str, name: str, data: bytes) -> Artifact:
+        return Artifact(kind, f"{folder}/{name}", lesson.source, audiences, data)
+
+    page = env.get_template("posts/post.html.j2").render(post=post, content=Markup(post.content))
+    yield artifact("post-html", "post.html", page.encode("utf-8"))
+    fields = post.draft_fields(project.config.posts.open_comment)
+    yield artifact(
+        "post-json", "post.json", (json.dumps(fields, ensure_ascii=False, indent=2) + "\n").encode()
+    )
+    for name, data in sorted(post.images.items()):
+        yield artifact("post-image", f"images/{name}", data)
+    cover_source = project.root / lesson.cover if lesson.cover else None
+    yield artifact("post-cover", "cover.jpg", draw_cover(project, post.title, cover_source, COVER_SIZE))
+    yield artifact("post-thumb", "thumb.jpg", draw_cover(project, post.title, cover_source, THUMB_SIZE))
+    yield artifact("group-text", "group.txt", post.group_text.encode("utf-8"))
+
+
+# -- titles and the check warning ------------------------------------------------------
+
+
+def post_title(lesson: Lesson) -> str:
+    """The post title: ``short_title`` when set, else the title, cut to the API's 32 characters."""
+    title = lesson.short_title or lesson.title
+    return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…"
+
+
+def post_title_warnings(
+    subject: Project | Lesson, diagnostics: Diagnostics, root: Path | None = None
+) -> None:
+    """Warn for each lesson whose title does not fit a post and has no ``short_title``.
+
+    Called by ``kepu check``; ``root`` (the project folder) lets a single lesson's
+    warning point at its ``title:`` line.
+    """
+    if isinstance(subject, Project):
+        lessons, root = subject.lessons, subject.root
+    else:
+        lessons = [subject]
+    for lesson in lessons:
+        if lesson.short_title or len(lesson.title) <= TITLE_MAX:
+            continue
+        diagnostics.warning(
+            lesson.source,
+            _front_matter_line(root, lesson.source, "title"),
+            f"标题有 {len(lesson.title)} 个字，公众号文章标题最多 {TITLE_MAX} 个字："
+            f"请加一行 short_title: 写一个短标题（否则推文标题会被截断）",
+        )
+
+
+def _front_matter_line(root: Path | None, source: str, key: str) -> int:
+    if root is not None:
+        try:
+            lines = (root / source).read_text(encoding="utf-8").split("\n")
+        except OSError:
+            lines = []
+        for number, line in enumerate(lines[1:], start=2):
+            if line.startswith(f"{key}:"):
+                return number
+            if line.strip() == "---":
+                break
+    return 1
+
+
+# -- the article -----------------------------------------------------------------------
+
+
+def brand_rgb(colour: str) -> tuple[int, int, int]:
+    value = colour.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+def text_colour_on(colour: tuple[int, int, int]) -> tuple[int, int, int]:
+    """White on dark brand colours, near-black on light ones (WCAG relative luminance)."""
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(value) for value in colour)
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return (255, 255, 255) if luminance < 0.4 else (26, 26, 26)
+
+
+class _PartStyles(dict[str, str]):
+    """Styles by part name; a part a project's styles.css leaves out is simply unstyled."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def post_styles(project: Project, env: Environment) -> Styles:
+    rgb = brand_rgb(project.config.brand_color)
+    css = env.get_template("posts/styles.css.j2").render(
+        brand=project.config.brand_color,
+        brand_rgb=",".join(str(value) for value in rgb),
+        on_brand="#{:02x}{:02x}{:02x}".format(*text_colour_on(rgb)),
+    )
+    return _PartStyles(parse_styles(css))
+
+
+def markdown_to_html(text: str) -> str:
+    converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    return converter.convert(text)
+
+
+def build_post(
+    project: Project, lesson: Lesson, env: Environment, styles: Styles, diagnostics: Diagnostics
+) -> Post:
+    config = project.config
+    if len(lesson.short_title or lesson.title) > TITLE_MAX:
+        diagnostics.warning(
+            lesson.source, _front_matter_line(project.root, lesson.source, "title"),
+            f"公众号标题最多 {TITLE_MAX} 个字，推文里已截断为“{post_title(lesson)}”：请设置 short_title",
+        )  # fmt: skip
+    images = body_images(project, lesson, diagnostics)
+    by_written = {written: f"images/{name}" for written, (name, _) in images.items()}
+
+    def image_src(written: str) -> str | None:
+        return by_written.get(written) or by_written.get(unquote(written))
+
+    body = wechat_body(markdown_to_html(lesson.body), styles, image_src)
+    for written in body.dropped_images:
+        diagnostics.warning(lesson.source, lesson.body_line, f"图片 '{written}' 不能放进公众号文章，已略去")
+    url = config.url + lesson.site_path
+    article = env.get_template("posts/article.html.j2").render(
+        lesson=lesson,
+        title=post_title(lesson),
+        body=Markup(body.html),
+        references=body.references,
+        url=url,
+        s=styles,
+    )
+    content = enforce_wechat_rules(article)
+    if len(content) >= CONTENT_MAX or len(content.encode("utf-8")) >= CONTENT_BYTES_MAX:
+        diagnostics.warning(
+            lesson.source, lesson.body_line,
+            f"公众号文章有 {len(content)} 个字符（含排版代码），草稿接口要求少于 {CONTENT_MAX}："
+            "请把课程拆成两篇",
+        )  # fmt: skip
+    return Post(
+        lesson=lesson,
+        title=post_title(lesson),
+        author=config.posts.author[:AUTHOR_MAX],
+        digest=_shorten(lesson.summary, DIGEST_MAX),
+        url=url,
+        content=content,
+        references=body.references,
+        images={name: data for name, data in images.values()},
+    )
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def body_images(project: Project, lesson: Lesson, diagnostics: Diagnostics) -> dict[str, tuple[str, bytes]]:
+    """Body images ready for ``media/uploadimg``: written path → (output name, bytes)."""
+    prepared: dict[str, tuple[str, bytes]] = {}
+    names_used: set[str] = set()
+    for ref in lesson.images:
+        if ref.written in prepared:
+            continue
+        data = upload_ready_image(project.root / ref.path)
+        if data is None:
+            diagnostics.warning(
+                lesson.source, ref.line, f"图片 '{ref.written}' 无法转成 JPG/PNG，公众号文章里略去了它"
+            )
+            continue
+        suffix = ".png" if data.startswith(b"\x89PNG") else ".jpg"
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "-", PurePosixPath(ref.path).stem).strip("-") or "image"
+        name = f"{stem}{suffix}"
+        counter = 2
+        while name in names_used:
+            name, counter = f"{stem}-{counter}{suffix}", counter + 1
+        names_used.add(name)
+        prepared[ref.written] = (name, data)
+    return prepared
+
+
+def upload_ready_image(src: Path) -> bytes | None:
+    """JPG or PNG under 1 MB: the original when it already is, else a re-encoded copy."""
+    data = src.read_bytes()
+    is_jpeg_or_png = data.startswith(b"\xff\xd8") or data.startswith(b"\x89PNG")
+    if is_jpeg_or_png and len(data) <= BODY_IMAGE_BYTES_MAX:
+        return data
+    try:
+        with Image.open(src) as opened:
+            image = ImageOps.exif_transpose(opened)
+            image.load()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    if image.width > BODY_IMAGE_WIDTH_MAX:
+        height = round(image.height * BODY_IMAGE_WIDTH_MAX / image.width)
+        image = image.resize((BODY_IMAGE_WIDTH_MAX, height), Image.Resampling.LANCZOS)
+    has_transparency = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
+    if has_transparency:
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG", optimize=True)
+        if buffer.tell() <= BODY_IMAGE_BYTES_MAX:
+            return buffer.getvalue()
+    image = image.convert("RGB")
+    for quality in (88, 80, 70, 60, 50):
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=quality, optimize=True)
+        if buffer.tell() <= BODY_IMAGE_BYTES_MAX:
+            return buffer.getvalue()
+    return None
+
+
+# -- group message ---------------------------------------------------------------------
+
+
+def group_text(post: Post, env: Environment, diagnostics: Diagnostics) -> str:
+    """Plain text for WeChat groups, within 500 characters: fewer key points if needed."""
+    fewest, most = GROUP_POINTS
+    template = env.get_template("posts/group.txt.j2")
+    points = post.lesson.key_points[:most]
+    while True:
+        text = (
+            template.render(lesson=post.lesson, title=post.title, points=points, url=post.url).strip() + "\n"
+        )
+        if len(text) <= GROUP_TEXT_MAX or len(points) <= fewest:
+            break
+        points = points[:-1]
+    if len(text) > GROUP_TEXT_MAX:
+        diagnostics.warning(
+            post.lesson.source,
+            0,
+            f"群消息有 {len(text)} 个字，超过 {GROUP_TEXT_MAX} 字，已截断：请把要点写短",
+        )
+        text = text[: GROUP_TEXT_MAX - 2] + "…\n"
+    return text
+
+
+# -- cover and thumbnail ---------------------------------------------------------------
+
+
+@cache
+def font_file(weight: str) -> tuple[str, int]:
+    """The Simplified Chinese face of Noto Sans CJK, from Debian's fonts-noto-cjk or fontconfig."""
+    path, pattern = FONT_FILES[weight]
+    if Path(path).is_file():
+        return path, NOTO_CJK_SC_INDEX
+    fc_match = shutil.which("fc-match")
+    if fc_match:
+        found = subprocess.run(
+            [fc_match, "--format=%{file}\n%{index}", pattern], capture_output=True, text=True, check=False
+        ).stdout.split("\n")
+        if len(found) == 2 and Path(found[0]).is_file() and "CJK" in found[0]:
+            return found[0], int(found[1] or 0)
+    raise FileNotFoundError(
+        "找不到中文字体 Noto Sans CJK：请安装 fonts-noto-cjk（sudo apt-get install fonts-noto-cjk）"
+    )
+
+
+@cache
+def load_font(weight: str, size: int) -> ImageFont.FreeTypeFont:
+    path, index = font_file(weight)
+    return ImageFont.truetype(path, size, index=index)
+
+
+# A title breaks between Chinese words, never inside one, nor inside a Latin word or number.
+TITLE_RUNS = re.compile(r"([A-Za-z0-9][A-Za-z0-9.,/%:+\-]*)|(\s+)|([^A-Za-z0-9\s]+)")
+
+
+@cache
+def _word_splitter(words: tuple[str, ...]) -> jieba.Tokenizer:
+    """A private jieba tokenizer (the site's search index keeps its own) that knows the project's terms."""
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    for word in words:
+        tokenizer.add_word(word)
+    return tokenizer
+
+
+def title_tokens(text: str, words: tuple[str, ...] = ()) -> list[str]:
+    """The pieces a title may be broken between: Chinese words, Latin words, numbers, punctuation."""
+    tokens: list[str] = []
+    for latin, space, other in TITLE_RUNS.findall(text):
+        if latin or space:
+            tokens.append(latin or space)
+        else:
+            tokens.extend(_word_splitter(words).lcut(other))
+    return tokens
+
+
+# Costs of a title layout (lower is better), tuned by eye on the bundled titles.
+BREAK_BETWEEN_WORDS = 0.6  # a break that is not after punctuation
+BREAK_AFTER_COLON = -0.5  # "认识高血压：" / "量得准，管得住" reads as title and subtitle
+PARTICLE_FIRST = 0.6  # a line that starts with 的/了/着…, which belong to the line before
+ORPHAN = 2.0  # a last line of one character
+SMALLER_TEXT = 4.0  # cost of going from the largest size down to zero
+PARTICLES = frozenset("的地得了着过吗呢吧")
+SOFT_BREAK_AFTER = set("，、；：。！？ ")
+
+
+@dataclass(frozen=True)
+class TitleLayout:
+    font: ImageFont.FreeTypeFont
+    lines: list[str]
+    line_height: int
+    cost: float
+
+
+def layout_title(
+    tokens: list[str], font: ImageFont.FreeTypeFont, max_width: float, max_lines: int
+) -> tuple[float, list[str]] | None:
+    """The best way to break ``tokens`` into at most ``max_lines`` lines, by dynamic programming.
+
+    Lines must fit and obey the Chinese line-breaking rules: none starts with closing
+    punctuation (。，、…) and none ends with an opening one (（《“…). Among those, even
+    line lengths, breaks after punctuation and no one-character last line win.
+    """
+    count = len(tokens)
+    widths: dict[tuple[int, int], float] = {}  # the same spans are measured for every line count
+    # best[k][j]: cheapest layout of tokens[:j] in k lines, as (cost, previous break).
+    best: list[dict[int, tuple[float, int]]] = [{0: (0.0, -1)}] + [{} for _ in range(max_lines)]
+    for lines in range(1, max_lines + 1):
+        for start, (cost_so_far, _) in best[lines - 1].items():
+            if start == count or (start > 0 and tokens[start][0] in NO_LINE_START):
+                continue
+            for end in range(start + 1, count + 1):
+                text = "".join(tokens[start:end]).strip()
+                if (start, end) not in widths:
+                    widths[start, end] = font.getlength(text)
+                width = widths[start, end]
+                if width > max_width:
+                    break
+                if end < count and tokens[end - 1][-1] in NO_LINE_END:
+                    continue
+                cost = cost_so_far + ((max_width - width) / max_width) ** 2
+                if start > 0 and tokens[start] in PARTICLES:
+                    cost += PARTICLE_FIRST
+                if end < count:
+                    last = tokens[end - 1][-1]
+                    cost += (
+                        BREAK_AFTER_COLON
+                        if last == "："
+                        else 0
+                        if last in SOFT_BREAK_AFTER
+                        else BREAK_BETWEEN_WORDS
+                    )
+                elif start > 0 and len(text) == 1:
+                    cost += ORPHAN
+                if end not in best[lines] or cost < best[lines][end][0]:
+                    best[lines][end] = (cost, start)
+    layouts = [
+        (best[lines][count][0] if lines > 1 else 0.0, lines)
+        for lines in range(1, max_lines + 1)
+        if count in best[lines]
+    ]
+    if not layouts:
+        return None
+    cost, lines = min(layouts)
+    breaks, end = [], count
+    for row in range(lines, 0, -1):
+        start = best[row][end][1]
+        breaks.append("".join(tokens[start:end]).strip())
+        end = start
+    return cost, list(reversed(breaks))
+
+
+def fit_title(
+    tokens: list[str], max_width: float, max_height: float, sizes: range, max_lines: int
+) -> TitleLayout:
+    """The best layout over all sizes: large text, but not at the price of awkward breaks."""
+    candidates = []
+    for size in sizes:
+        font = load_font("bold", size)
+        line_height = round(size * 1.32)
+        layout = layout_title(tokens, font, max_width, min(max_lines, int(max_height // line_height)))
+        if layout is not None:
+            cost, lines = layout
+            smaller = SMALLER_TEXT * (sizes[0] - size) / sizes[0]
+            candidates.append(TitleLayout(font, lines, line_height, cost + smaller))
+    if candidates:
+        return min(candidates, key=lambda layout: layout.cost)
+    if any(len(token) > 1 for token in tokens):  # a word too long for any size: break inside words
+        return fit_title(
+            [char for token in tokens for char in token], max_width, max_height, sizes, max_lines
+        )
+    font = load_font("bold", sizes[-1])
+    return TitleLayout(font, ["".join(tokens)], round(sizes[-1] * 1.32), 0.0)
+
+
+def _cover_crop(src: Path, size: tuple[int, int]) -> Image.Image | None:
+    try:
+        with Image.open(src) as opened:
+            image = ImageOps.exif_transpose(opened).convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return ImageOps.fit(image, size, Image.Resampling.LANCZOS, centering=(0.5, 0.4))
+
+
+def _blend(colour: tuple[int, int, int], other: tuple[int, int, int], amount: float) -> tuple[int, int, int]:
+    return tuple(round(a + (b - a) * amount) for a, b in zip(colour, other, strict=True))  # type: ignore[return-value]
+
+
+def draw_cover(project: Project, title: str, cover_image: Path | None, size: tuple[int, int]) -> bytes:
+    """The title on the brand colour; with the lesson's cover image beside or above it."""
+    width, height = size
+    brand = brand_rgb(project.config.brand_color)
+    ink = text_colour_on(brand)
+    soft_ink = _blend(ink, brand, 0.3)
+    canvas = Image.new("RGB", size, brand)
+    draw = ImageDraw.Draw(canvas)
+    landscape = width > height
+    photo_size = (round(width * 0.42), height) if landscape else (width, round(height * 0.5))
+    photo = _cover_crop(cover_image, photo_size) if cover_image else None
+
+    # Soft rings in a lighter brand tint: a calm, recognisable backdrop without a photo.
+    ring = _blend(brand, (255, 255, 255), 0.08)
+    for scale, offset in ((1.15, 0.62), (0.7, 0.9)) if cover_image is None else ():
+        radius = round(height * scale / 2)
+        centre_x, centre_y = round(width * offset) + radius // 3, round(height * 0.2)
+        draw.ellipse(
+            (centre_x - radius, centre_y - radius, centre_x + radius, centre_y + radius),
+            outline=ring,
+            width=18,
+        )
+
+    text_box = (0, 0, width, height)
+    if photo is not None and landscape:
+        x0 = width - photo.width
+        canvas.paste(photo, (x0, 0))
+        # Fade the photo into the brand colour so the edge does not cut the picture.
+        fade = 90
+        mask = Image.linear_gradient("L").rotate(90, expand=True).resize((fade, height))
+        canvas.paste(Image.new("RGB", (fade, height), brand), (x0, 0), ImageOps.invert(mask))
+        text_box = (0, 0, x0, height)
+    elif photo is not None:
+        canvas.paste(photo, (0, 0))
+        text_box = (0, photo.height, width, height)
+
+    margin = round(min(width, height) * (0.12 if landscape else 0.09))
+    left, top, right, bottom = text_box
+    label_font = load_font("regular", round(height * (0.058 if landscape else 0.044)))
+    label_height = round(label_font.size * 1.6)
+    usable_width = right - left - 2 * margin
+    usable_height = bottom - top - 2 * margin - 2 * label_height
+    max_lines = 3 if landscape else 4
+    top_size = round(height * 0.15) if landscape else round(height * (0.13 if photo is None else 0.1))
+    sizes = range(top_size, round(height * 0.055) - 1, -2)
+    tokens = title_tokens(title, tuple(user_dictionary(project)))
+    layout = fit_title(tokens, usable_width, usable_height, sizes, max_lines)
+    font, lines, line_height = layout.font, layout.lines, layout.line_height
+
+    block_height = label_height + len(lines) * line_height
+    y = top + (bottom - top - block_height) // 2
+    centred = not landscape
+    label = project.config.name
+    label_x = left + margin if not centred else left + (right - left - label_font.getlength(label)) / 2
+    draw.text((label_x, y), label, font=label_font, fill=soft_ink)
+    y += label_height
+    for line in lines:
+        # Centre on the characters, letting trailing punctuation hang (a line ending in "：" looks off-centre otherwise).
+        visible = font.getlength(line.rstrip("：，、；。"))
+        x = left + margin if not centred else left + (right - left - visible) / 2
+        draw.text((x, y + (line_height - font.size) / 2 - font.size * 0.12), line, font=font, fill=ink)
+        y += line_height
+    if landscape:
+        bar_y = y + round(line_height * 0.25)
+        draw.rectangle((left + margin, bar_y, left + margin + 48, bar_y + 5), fill=soft_ink)
+
+    buffer = io.BytesIO()
+    # No EXIF, no timestamps: the same title gives the same bytes.
+    canvas.save(buffer, "JPEG", quality=90, optimize=True, subsampling=0)
+    return buffer.getvalue()
+
+
+# -- campaigns ---------------------------------------------------------------------------
+
+
+def is_wechat_channel(activity: Activity) -> bool:
+    return activity.channel.id in WECHAT_CHANNEL or activity.channel.label in WECHAT_CHANNEL
+
+
+def activity_times(activity: Activity) -> tuple[dt.datetime, dt.datetime | None] | None:
+    """Start and end (or None) in Asia/Shanghai, or None for an all-day activity."""
+    if not activity.time:
+        return None
+    zone = ZoneInfo(TIMEZONE)
+    start_text, _, end_text = activity.time.partition("-")
+
+    def at(text: str) -> dt.datetime:
+        hours, minutes = (int(part) for part in text.split(":"))
+        return dt.datetime.combine(activity.date, dt.time(hours, minutes), tzinfo=zone)
+
+    return at(start_text), (at(end_text) if end_text else None)
+
+
+def _shanghai_timezone() -> Timezone:
+    """VTIMEZONE for Asia/Shanghai: UTC+8 all year (no daylight saving since 1991)."""
+    zone = Timezone()
+    zone.add("tzid", TIMEZONE)
+    standard = TimezoneStandard()
+    standard.add("dtstart", dt.datetime(1970, 1, 1))
+    standard.add("tzoffsetfrom", dt.timedelta(hours=8))
+    standard.add("tzoffsetto", dt.timedelta(hours=8))
+    standard.add("tzname", "CST")
+    zone.add_component(standard)
+    return zone
+
+
+def campaign_calendar(project: Project, campaign: Campaign) -> bytes:
+    """RFC 5545 calendar: one event per activity, timed in Asia/Shanghai or all-day."""
+    config = project.config
+    host = urlsplit(config.url).hostname or "kepu"
+    calendar = Calendar()
+    calendar.add("prodid", "-//Kepu//posts renderer//ZH-CN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", campaign.title)
+    calendar.add("x-wr-timezone", TIMEZONE)
+    calendar.add_component(_shanghai_timezone())
+    # DTSTAMP must be a UTC time; the campaign's first day keeps the file reproducible.
+    stamp = dt.datetime.combine(campaign.start, dt.time(0, 0), tzinfo=dt.UTC)
+    for activity in campaign.activities:
+        event = Event()
+        digest = hashlib.sha256(f"{activity.date}|{activity.title}".encode()).hexdigest()[:16]
+        event.add("uid", f"{campaign.slug}-{activity.date:%Y%m%d}-{digest}@{host}")
+        event.add("dtstamp", stamp)
+        event.add("summary", activity.title)
+        times = activity_times(activity)
+        if times is None:
+            event.add("dtstart", activity.date)
+            event.add("dtend", activity.date + dt.timedelta(days=1))
+        else:
+            start, end = times
+            event.add("dtstart", start)
+            if end is not None:
+                event.add("dtend", end)
+        if activity.place:
+            event.add("location", activity.place)
+        event.add("categories", [activity.channel.label])
+        event.add("description", _activity_description(project, campaign, activity))
+        if activity.lessons:
+            event.add("url", config.url + activity.lessons[0].site_path)
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _activity_description(project: Project, campaign: Campaign, activity: Activity) -> str:
+    lines = []
+    if activity.description:
+        lines.append(activity.description)
+    lines.append(f"渠道：{activity.channel.label}")
+    if activity.audiences:
+        lines.append("对象：" + "、".join(term.label for term in activity.audiences))
+    for lesson in activity.lessons:
+        lines.append(f"课程：《{lesson.title}》 {project.config.url}{lesson.site_path}")
+    lines.append(f"活动：{campaign.title}（{campaign.organizer}）")
+    return "\n".join(lines)
+
+
+SCHEDULE_COLUMNS = (
+    "日期", "星期", "时间", "渠道", "活动", "地点", "课程", "课程标题", "推荐素材",
+    "公众号文章", "草稿数据", "封面", "群消息", "群消息配图",
+    "传单PDF（print 输出，按约定路径）", "短视频（video 输出，按约定路径）",
+)  # fmt: skip
+WEEKDAYS = "一二三四五六日"
+
+
+def recommended_material(activity: Activity, lesson_slug: str) -> str:
+    """Which artifact an activity of this channel uses, by channel id or label."""
+    channel = {activity.channel.id, activity.channel.label}
+    posts = f"posts/lessons/{lesson_slug}"
+    if channel & {"wechat", "公众号"}:
+        return f"{posts}/post.html"
+    if channel & {"group", "微信群"}:
+        return f"{posts}/group.txt"
+    if channel & {"video", "短视频"}:
+        return f"video/lessons/{lesson_slug}/video.mp4"
+    return f"print/lessons/{lesson_slug}/flyer.pdf"
+
+
+def campaign_schedule(project: Project, campaign: Campaign) -> bytes:
+    """The posting calendar as CSV (UTF-8 with BOM, so Excel and WPS show the Chinese).
+
+    One row per activity and lesson. Post paths are produced by this renderer; the
+    flyer and video paths follow the print and video renderers' conventions, which
+    exist only when those outputs are built too (the headers say so).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(SCHEDULE_COLUMNS)
+    for activity in campaign.activities:
+        common = [
+            activity.date.isoformat(),
+            "周" + WEEKDAYS[activity.date.weekday()],
+            activity.time or "全天",
+            activity.channel.label,
+            activity.title,
+            activity.place or "",
+        ]
+        if not activity.lessons:
+            writer.writerow([*common, "", "", "", *[""] * 7])
+        for lesson in activity.lessons:
+            posts = f"posts/lessons/{lesson.slug}"
+            writer.writerow(
+                [
+                    *common,
+                    lesson.slug,
+                    lesson.title,
+                    recommended_material(activity, lesson.slug),
+                    f"{posts}/post.html",
+                    f"{posts}/post.json",
+                    f"{posts}/cover.jpg",
+                    f"{posts}/group.txt",
+                    f"{posts}/thumb.jpg",
+                    f"print/lessons/{lesson.slug}/flyer.pdf",
+                    f"video/lessons/{lesson.slug}/video.mp4",
+                ]
+            )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
