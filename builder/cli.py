@@ -64,6 +64,13 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("name", help="文件名（小写英文字母、数字和连字符），如 hypertension-basics")
     sub.set_defaults(func=run_new)
 
+    sub = command("exam", "按职业标准理论知识权重表，从题库组一套练习卷")
+    sub.add_argument("--level", required=True, choices=("四级", "三级", "二级"))
+    sub.add_argument("--count", type=int, default=20, metavar="N", help="题数（默认 20）")
+    sub.add_argument("--seed", type=int, default=1, metavar="S", help="随机种子：同一种子组出同一套卷")
+    sub.add_argument("--out", type=Path, required=True, metavar="DIR")
+    sub.set_defaults(func=run_exam)
+
     sub = command("serve", "本地预览网站，内容改动后自动重建并刷新浏览器")
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=8000)
@@ -126,6 +133,28 @@ def run_new(args: argparse.Namespace) -> int:
         print(f"kepu new: {error}", file=sys.stderr)
         return 1
     print(f"已新建 {path}，按注释填写后运行 kepu check 检查。")
+    return 0
+
+
+def run_exam(args: argparse.Namespace) -> int:
+    from builder.exam import assemble, describe, write_exam
+    from builder.project import load_project
+
+    diagnostics = Diagnostics()
+    project = load_project(args.project.resolve(), diagnostics)
+    if project is None:
+        print_diagnostics(diagnostics)
+        return 1
+    if args.count < 1:
+        print("kepu exam: --count 至少为 1", file=sys.stderr)
+        return 2
+    exam = assemble(project, args.level, args.count, args.seed)
+    for line in describe(exam):
+        print(line)
+    for area, missing in exam.shortfall.items():
+        print(f"题库不足：{area} 缺 {missing} 题（给更多题目加上该领域的能力编码）", file=sys.stderr)
+    for path in write_exam(project, exam, args.out.resolve()):
+        print(f"已写入 {path}")
     return 0
 
 

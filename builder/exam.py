@@ -1,0 +1,151 @@
+"""Practice exams assembled from the question bank by the standard's weight table.
+
+The share of questions per area follows §4.1 (理论知识权重表) for the chosen
+level; counts are rounded by the largest-remainder method so they always add up.
+The draw is seeded: the same project, level, count and seed give the same exam.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from builder.model import Project, Question, Quiz
+from builder.renderers.site import markdown_html
+from builder.standard import AREAS, THEORY_WEIGHTS, area_of, level_rank
+from builder.templates import make_environment
+
+
+@dataclass(frozen=True)
+class BankQuestion:
+    quiz: Quiz
+    question: Question
+    tags: tuple[str, ...]
+    area: str
+
+    @property
+    def sort_key(self) -> tuple[str, int]:
+        return (self.quiz.source, self.question.number)
+
+
+@dataclass
+class Exam:
+    level: str
+    count: int
+    seed: int
+    planned: dict[str, int]  # area → questions the weight table asks for
+    questions: list[BankQuestion] = field(default_factory=list)
+
+    def drawn(self, area: str) -> int:
+        return sum(1 for item in self.questions if item.area == area)
+
+    @property
+    def shortfall(self) -> dict[str, int]:
+        return {area: n - self.drawn(area) for area, n in self.planned.items() if self.drawn(area) < n}
+
+
+def plan(level: str, count: int) -> dict[str, int]:
+    """Questions per area for ``count`` questions at ``level`` (largest remainder)."""
+    weights = dict(zip(AREAS, THEORY_WEIGHTS[level], strict=True))
+    exact = {area: count * weight / 100 for area, weight in weights.items()}
+    counts = {area: int(value) for area, value in exact.items()}
+    by_remainder = sorted(AREAS, key=lambda area: (-(exact[area] - counts[area]), AREAS.index(area)))
+    for area in by_remainder[: count - sum(counts.values())]:
+        counts[area] += 1
+    return {area: n for area, n in counts.items() if weights[area] > 0}
+
+
+def question_bank(project: Project, level: str) -> list[BankQuestion]:
+    """Tagged questions usable at ``level``: a higher level covers the lower ones, never the reverse."""
+    bank = []
+    for quiz in project.quizzes:
+        if quiz.level and level_rank(quiz.level) > level_rank(level):
+            continue
+        for question in quiz.questions:
+            tags = tuple(question.competencies or quiz.competencies)
+            if tags:
+                bank.append(BankQuestion(quiz, question, tags, area_of(tags[0])))
+    return sorted(bank, key=lambda item: item.sort_key)
+
+
+def assemble(project: Project, level: str, count: int, seed: int) -> Exam:
+    exam = Exam(level=level, count=count, seed=seed, planned=plan(level, count))
+    rng = random.Random(f"kepu-exam:{level}:{count}:{seed}")
+    bank = question_bank(project, level)
+    for area, wanted in exam.planned.items():
+        pool = [item for item in bank if item.area == area]
+        exam.questions += rng.sample(pool, min(wanted, len(pool)))
+    return exam
+
+
+def exam_json(exam: Exam) -> str:
+    questions = []
+    for number, item in enumerate(exam.questions, start=1):
+        q = item.question
+        questions.append(
+            {
+                "number": number,
+                "area": item.area,
+                "competencies": list(item.tags),
+                "kind": q.kind.value,
+                "text": q.text,
+                "options": [option.text for option in q.options],
+                "answer": [index for index, option in enumerate(q.options) if option.correct],
+                "explanation": q.explanation,
+                "source": f"{item.quiz.source}:{q.line}",
+            }
+        )
+    data = {
+        "level": exam.level,
+        "count": exam.count,
+        "seed": exam.seed,
+        "areas": [
+            {"area": area, "planned": n, "drawn": exam.drawn(area)} for area, n in exam.planned.items()
+        ],
+        "questions": questions,
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_exam(project: Project, exam: Exam, out_dir: Path) -> list[Path]:
+    """Write exam.json, the online exam page, and the exam and answer-key PDFs."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = make_environment(project, autoescape=True)
+    env.filters["md"] = markdown_html
+    assets = Path(env.loader.get_source(env, "site/assets/kepu-quiz.js")[1]).parent  # type: ignore[union-attr]
+    context = {
+        "exam": exam,
+        "items": list(enumerate(exam.questions, start=1)),
+        "quiz_js": (assets / "kepu-quiz.js").read_text(encoding="utf-8"),
+        "quiz_css": (assets / "kepu.css").read_text(encoding="utf-8"),
+        "letters": "ABCDEFGHIJKLMNOP",
+    }
+    written = []
+    (out_dir / "exam.json").write_text(exam_json(exam), encoding="utf-8")
+    written.append(out_dir / "exam.json")
+    (out_dir / "exam.html").write_text(
+        env.get_template("exam/online.html.j2").render(**context), encoding="utf-8"
+    )
+    written.append(out_dir / "exam.html")
+    import weasyprint  # imported here: only exams and print need the PDF engine
+
+    for name, answers in (("exam.pdf", False), ("answers.pdf", True)):
+        html = env.get_template("exam/paper.html.j2").render(answers=answers, **context)
+        document = weasyprint.HTML(string=html, base_url=str(project.root)).render()
+        document.metadata.title = f"{project.config.name} {exam.level}理论练习{'答案' if answers else '试卷'}"
+        document.metadata.authors = [project.config.organization]
+        document.metadata.lang = "zh-CN"
+        document.write_pdf(out_dir / name)
+        written.append(out_dir / name)
+    return written
+
+
+def describe(exam: Exam) -> Iterable[str]:
+    yield f"{exam.level} 理论练习卷：{len(exam.questions)} / {exam.count} 题（seed {exam.seed}）"
+    for area, n in exam.planned.items():
+        drawn = exam.drawn(area)
+        note = f"  缺 {n - drawn} 题" if drawn < n else ""
+        yield f"  {area:<10} 计划 {n:>2}  抽到 {drawn:>2}{note}"

@@ -1,0 +1,104 @@
+"""Practice exams: per-area counts follow the standard's weight table; seeded draws."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO, TODAY
+from pypdf import PdfReader
+
+from builder.diagnostics import Diagnostics
+from builder.exam import assemble, exam_json, plan
+from builder.project import load_project
+from builder.standard import AREAS, THEORY_WEIGHTS
+
+AREA_TAGS = {
+    "职业道德": "职业道德",
+    "基础知识": "基础知识",
+    "健康档案管理": "1.1.1",
+    "健康科普教育": "2.1.1",
+    "健康咨询": "3.1.3",
+    "就诊协助": "4.1.1",
+    "健康促进协助": "5.1.2",
+    "公共卫生事务协助": "6.1.1",
+    "培训、指导与研究": "7.1.1",
+}
+
+
+def write_bank(write, per_area: int, level: str = "三级") -> None:
+    questions = []
+    for area, tag in AREA_TAGS.items():
+        for index in range(per_area):
+            questions.append(f"## {area}第{index + 1}题\n<!-- competencies: {tag} -->\n- [x] 对\n- [ ] 错\n")
+    head = f"---\ntitle: 题库\naudiences: [老年人]\nlessons: [hypertension-basics]\nlevel: {level}\n---\n"
+    write("content/quizzes/bank.md", head + "\n".join(questions))
+
+
+@pytest.mark.parametrize("level", ["四级", "三级", "二级"])
+@pytest.mark.parametrize("count", [20, 37, 100])
+def test_plan_follows_the_weight_table_within_rounding(level, count):
+    counts = plan(level, count)
+    assert sum(counts.values()) == count
+    for area, weight in zip(AREAS, THEORY_WEIGHTS[level], strict=True):
+        assert abs(counts.get(area, 0) - count * weight / 100) < 1
+
+
+def test_plan_for_a_20_question_level_4_exam():
+    assert plan("四级", 20) == {
+        "职业道德": 1, "基础知识": 4, "健康档案管理": 2, "健康科普教育": 2,
+        "健康咨询": 2, "就诊协助": 4, "健康促进协助": 2, "公共卫生事务协助": 3,
+    }  # fmt: skip
+
+
+def test_assembled_exam_matches_plan_and_seed(project, write):
+    write_bank(write, per_area=6)
+    loaded = load_project(project, Diagnostics(), today=TODAY)
+    exam = assemble(loaded, "三级", 30, seed=1)
+    drawn = {area: exam.drawn(area) for area in exam.planned}
+    assert drawn == plan("三级", 30) and exam.shortfall == {}
+    assert exam_json(exam) == exam_json(assemble(loaded, "三级", 30, seed=1))
+    assert exam_json(exam) != exam_json(assemble(loaded, "三级", 30, seed=2))
+    data = json.loads(exam_json(exam))
+    assert {q["area"] for q in data["questions"]} == set(plan("三级", 30))
+    assert data["questions"][0]["source"].startswith("content/quizzes/bank.md:")
+
+
+def test_higher_level_questions_stay_out_of_lower_level_exams(project, write):
+    write_bank(write, per_area=6, level="二级")
+    loaded = load_project(project, Diagnostics(), today=TODAY)
+    exam = assemble(loaded, "四级", 20, seed=1)
+    assert exam.questions and all(item.quiz.slug != "bank" for item in exam.questions)
+
+
+def test_shortfall_is_reported_and_the_rest_assembled(project, write):
+    write_bank(write, per_area=1, level="四级")
+    result = subprocess.run(
+        [sys.executable, "-m", "builder", "exam", "--project", str(project), "--level", "四级",
+         "--count", "20", "--out", str(project / "exam")],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "题库不足：基础知识 缺 3 题" in result.stderr and "题库不足：职业道德" not in result.stderr
+    # One per area from the bank, plus the fixture quiz's three 健康科普教育 questions (one more is drawn).
+    assert len(json.loads((project / "exam" / "exam.json").read_text(encoding="utf-8"))["questions"]) == 9
+
+
+def test_bundled_bank_gives_a_full_level_4_exam_with_pdfs(tmp_path):
+    out = tmp_path / "exam"
+    command = [sys.executable, "-m", "builder", "exam", "--level", "四级", "--count", "20", "--seed", "1"]
+    result = subprocess.run(
+        [*command, "--out", str(out)], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert result.returncode == 0 and "题库不足" not in result.stderr, result.stderr
+    exam = json.loads((out / "exam.json").read_text(encoding="utf-8"))
+    assert len(exam["questions"]) == 20
+    paper = PdfReader(out / "exam.pdf")
+    text = "".join(page.extract_text() for page in paper.pages)
+    assert exam["questions"][0]["text"][:8] in text and "姓名" in text
+    answers = "".join(page.extract_text() for page in PdfReader(out / "answers.pdf").pages)
+    assert "答案" in answers
+    page = (out / "exam.html").read_text(encoding="utf-8")
+    assert page.count('class="kepu-question"') == 20 and "<script src" not in page and "http" not in page
