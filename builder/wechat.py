@@ -240,7 +240,10 @@ def _drop_forbidden(root: etree._Element) -> None:
 
 
 def _footnotes(root: etree._Element) -> None:
-    """Markdown footnotes link by anchors, which do nothing in an article: keep the numbers."""
+    """Markdown footnotes link by anchors, which do nothing in an article: keep the numbers.
+
+    They are marked 注1, 注2 … so they cannot be mistaken for the [n] link references.
+    """
     for anchor in list(root.iter("a")):
         classes = _classes(anchor)
         if "footnote-backref" in classes:
@@ -248,20 +251,26 @@ def _footnotes(root: etree._Element) -> None:
         elif "footnote-ref" in classes:
             sup = anchor.getparent()
             if sup is not None and sup.tag == "sup":
-                sup.text = f"[{(anchor.text or '').strip()}]"
+                sup.text = f"注{(anchor.text or '').strip()}"
                 sup.set("data-role", "sup")
                 _remove(anchor)
             else:
                 _unwrap(anchor)
     for block in list(root.iter("div")):
-        if "footnote" in _classes(block):
-            for rule in block.findall("hr"):
-                _remove(rule)
-            block.tag = "section"
-            block.set("data-role", "notes")
-            heading = _make("p", "notes_title", "注释")
-            block.insert(0, heading)
-            heading.tail, block.text = block.text, None
+        if "footnote" not in _classes(block):
+            continue
+        notes = _make("section", "notes")
+        notes.append(_make("p", "notes_title", "注释"))
+        for number, item in enumerate(block.iter("li"), start=1):
+            note = _make("p", "note", f"注{number}：")
+            for paragraph_index, paragraph in enumerate(list(item.iter("p")) or [item]):
+                if paragraph_index:
+                    note.append(_make("br"))
+                _append_text(note, (paragraph.text or "").strip())
+                for child in list(paragraph):
+                    note.append(child)
+            notes.append(note)
+        _replace(block, notes)
 
 
 def _admonitions(root: etree._Element) -> None:
@@ -270,7 +279,7 @@ def _admonitions(root: etree._Element) -> None:
             block.tag = "section"
             block.set("data-role", "admonition")
             for title in block:
-                if "admonition_title" in _classes(title) or title.tag == "summary":
+                if "admonition-title" in _classes(title) or title.tag == "summary":
                     title.tag = "p"
                     title.set("data-role", "admonition_title")
 
