@@ -53,6 +53,10 @@ BLOCK_TAGS = frozenset(
 )
 
 RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+# A line break in the Markdown source between two Chinese characters is not a space:
+# HTML would show one (“三次， 收缩压”), so it is removed.
+CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+CJK_LINE_BREAK = re.compile(f"(?<=[{CJK}])[ \t]*\n[ \t]*(?=[{CJK}])")
 COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 
 
@@ -207,6 +211,7 @@ def wechat_body(
     root = lxml_html.fragment_fromstring(fragment or "", create_parent="section")
     root.set("data-role", "body")
     result = WechatBody(html="")
+    _join_chinese_lines(root)
     _tasklists(root)
     _drop_forbidden(root)
     _footnotes(root)
@@ -223,6 +228,14 @@ def wechat_body(
     _apply_styles(root, styles)
     result.html = lxml_html.tostring(root, encoding="unicode")
     return result
+
+
+def _join_chinese_lines(root: etree._Element) -> None:
+    for element in root.iter():
+        if element.tag != "pre" and element.text and not any(a.tag == "pre" for a in element.iterancestors()):
+            element.text = CJK_LINE_BREAK.sub("", element.text)
+        if element.tail and not any(a.tag == "pre" for a in element.iterancestors()):
+            element.tail = CJK_LINE_BREAK.sub("", element.tail)
 
 
 def _tasklists(root: etree._Element) -> None:

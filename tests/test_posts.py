@@ -182,6 +182,14 @@ def test_every_bundled_post_json_fits_the_draft_api(bundled: Path):
         assert fields["article_type"] == "news"
 
 
+def test_every_bundled_group_text_fits(bundled: Path):
+    for path in of_kind(bundled, "group-text"):
+        text = path.read_text(encoding="utf-8")
+        assert len(text) <= 500, path
+        assert 3 <= text.count("\n• ") <= 5, path
+        assert "https://health.example.org/lessons/" in text, path
+
+
 def test_every_bundled_campaign_calendar_parses(bundled: Path):
     project = load_project(REPO, Diagnostics(), today=TODAY)
     assert project is not None
@@ -220,6 +228,8 @@ def test_external_links_become_numbered_references(built: Path):
     assert "[3]" not in text  # bare URLs and relative links get no reference
     assert [a.get("href") for a in tree.xpath("//a")] == ["https://mp.weixin.qq.com/s/abc"]
     assert "站内链接" in text and "https://example.org/bare" in text
+    # The source's line break between Chinese characters does not become a space.
+    assert "[2]，又一次" in text
 
 
 def test_lists_are_flattened_with_literal_bullets(built: Path):
