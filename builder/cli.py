@@ -56,6 +56,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     sub = command("check", "只校验内容，不写任何文件")
     sub.add_argument("--format", choices=("text", "json"), default="text")
+    sub.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="并行任务数")
     sub.add_argument("--strict", action="store_true", help="有警告也算失败")
     sub.set_defaults(func=run_check)
 
@@ -70,6 +71,14 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("--seed", type=int, default=1, metavar="S", help="随机种子：同一种子组出同一套卷")
     sub.add_argument("--out", type=Path, required=True, metavar="DIR")
     sub.set_defaults(func=run_exam)
+
+    sub = command("publish", "把课程推送到公众号草稿箱（只建草稿，不会发表）")
+    sub.add_argument("target", choices=("wechat",))
+    which = sub.add_mutually_exclusive_group(required=True)
+    which.add_argument("--lesson", metavar="SLUG", help="推送一节课")
+    which.add_argument("--campaign", metavar="SLUG", help="推送一个宣传活动里所有公众号活动的课程")
+    sub.add_argument("--dry-run", action="store_true", help="只列出将要发送的请求，不联网")
+    sub.set_defaults(func=run_publish)
 
     sub = command("serve", "本地预览网站，内容改动后自动重建并刷新浏览器")
     sub.add_argument("--host", default="127.0.0.1")
@@ -113,7 +122,7 @@ def describe_template_error(error: Exception) -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    diagnostics = check(args.project)
+    diagnostics = check(args.project, jobs=max(1, args.jobs))
     if args.format == "json":
         print(diagnostics.to_json())
     else:
@@ -155,6 +164,22 @@ def run_exam(args: argparse.Namespace) -> int:
         print(f"题库不足：{area} 缺 {missing} 题（给更多题目加上该领域的能力编码）", file=sys.stderr)
     for path in write_exam(project, exam, args.out.resolve()):
         print(f"已写入 {path}")
+    return 0
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    from builder.wechat_publish import PublishError, publish_wechat
+
+    try:
+        publish_wechat(
+            args.project.resolve(), lesson=args.lesson, campaign=args.campaign, dry_run=args.dry_run, log=print
+        )
+    except ContentError as error:
+        print_diagnostics(error.diagnostics)
+        return 1
+    except PublishError as error:
+        print(f"kepu publish: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -74,8 +74,19 @@ def build(
     return result
 
 
-def check(project_dir: Path, today: dt.date | None = None) -> Diagnostics:
-    """Validate only; nothing is written."""
+def check(project_dir: Path, today: dt.date | None = None, jobs: int = 1) -> Diagnostics:
+    """Validate only; nothing is written.
+
+    Beyond the content rules, this reports what would not fit the outputs — a
+    post title too long, a flyer that cannot hold its key points — before any
+    rendering, so editors see it while writing.
+    """
+    from builder.renderers.posts import post_title_warnings
+    from builder.renderers.printing import check_print_fit
+
     diagnostics = Diagnostics()
-    load_project(project_dir.resolve(), diagnostics, today)
+    project = load_project(project_dir.resolve(), diagnostics, today)
+    if project is not None:
+        post_title_warnings(project, diagnostics)
+        check_print_fit(project, diagnostics, jobs=jobs)
     return diagnostics
