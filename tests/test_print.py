@@ -23,6 +23,7 @@ from builder.renderers.printing import (
     FORMATS,
     PrintJob,
     check_print_fit,
+    keep_clauses_together,
     plan_jobs,
     render,
     render_job,
@@ -210,18 +211,28 @@ def test_cover_image_is_placed_on_the_flyer(project: Path, add_lesson):
     assert len(pypdf.PdfReader(io.BytesIO(rendered.pdf)).pages[0].images) == 1
 
 
-def test_project_templates_override_the_bundled_print_templates(project: Path, write):
+def test_project_templates_override_the_bundled_print_templates(project: Path, write, tmp_path: Path):
     write(
         "templates/print/prescription.html",
         """
         {% extends "print/_base.html" %}
         {% set base_pt = 12 %}
         {% block title %}{{ lesson.title }}{% endblock %}
+        {% block style %}p { colour: red; }{% endblock %}
         {% block body %}<p>本中心专用处方：{{ lesson.title }}</p>{% endblock %}
         """,
     )
-    rendered = render_job(job_for(load(project), "prescription-pdf", "flu-vaccine"))
+    loaded = load(project)
+    rendered = render_job(job_for(loaded, "prescription-pdf", "flu-vaccine"))
     assert "本中心专用处方：流感与疫苗接种" in squashed(pdf_text(rendered.pdf))
+
+    # The typo in the override is reported once, not once per lesson.
+    loaded.quizzes, loaded.campaigns = [], []
+    ctx = RenderContext(tmp_path, Diagnostics(), jobs=1)
+    list(render(loaded, ctx))
+    typo_warnings = [d for d in ctx.diagnostics.warnings if "colour" in d.message]
+    assert len(typo_warnings) == 1, typo_warnings
+    assert "prescription.pdf：排版引擎提示" in typo_warnings[0].message
 
 
 def test_build_lists_every_kind_and_parallel_output_equals_serial_bytes(project: Path, tmp_path: Path):
@@ -267,3 +278,13 @@ def test_render_warns_through_the_diagnostics_of_the_build(project: Path, add_le
 def test_qr_svg_scales_with_css():
     svg = qr_svg("https://health.example.org/lessons/flu-vaccine/")
     assert svg.startswith("<svg") and "viewBox" in svg and "width=" not in svg.split(">")[0]
+
+
+def test_title_clauses_are_kept_together_and_escaped():
+    html = str(keep_clauses_together("认识高血压：量得准，管得住<b>"))
+    assert html == (
+        '<span class="clause">认识高血压：</span><span class="clause">量得准，</span>'
+        '<span class="clause">管得住&lt;b&gt;</span>'
+    )
+    long_clause = "一个超过十个字而且没有任何标点的很长的标题"
+    assert str(keep_clauses_together(long_clause)) == long_clause  # stays breakable

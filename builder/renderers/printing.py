@@ -17,10 +17,12 @@ import colorsys
 import dataclasses
 import datetime as dt
 import io
+import logging
 import multiprocessing
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -125,6 +127,7 @@ class RenderedPrint:
     scale: float
     spilled: tuple[str, ...]  # fit labels of blocks pushed past page 1 (one-page formats)
     png: bytes | None = None
+    engine_messages: tuple[str, ...] = ()  # WeasyPrint's warnings, e.g. a bad CSS rule in a template
 
 
 @dataclass(frozen=True)
@@ -153,10 +156,15 @@ class FitProblem:
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     jobs = list(plan_jobs(project))
+    reported: set[str] = set()  # a bad rule in a shared template would otherwise repeat per document
     for job, rendered in zip(jobs, parallel_map(render_job, jobs, ctx.jobs), strict=True):
         if job.format.one_page and rendered.page_count > 1:
             problem = FitProblem(job.kind, job.source, job.line, rendered.page_count, rendered.spilled)
             ctx.diagnostics.warning(problem.source, problem.line, problem.message)
+        for message in rendered.engine_messages:
+            if message not in reported:
+                reported.add(message)
+                ctx.diagnostics.warning(job.source, 0, f"{job.path}：排版引擎提示：{message}")
         yield Artifact(job.kind, job.path, job.source, job.audiences, data=rendered.pdf)
         if job.png_path and rendered.png is not None:
             yield Artifact(FLYER_PNG_KIND, job.png_path, job.source, job.audiences, data=rendered.png)
@@ -274,6 +282,7 @@ def print_environment(project: Project) -> jinja2.Environment:
     env.filters["weekday"] = chinese_weekday
     env.filters["markdown"] = lambda text: markdown_html(text, project, "")
     env.filters["title_size"] = title_size
+    env.filters["clauses"] = keep_clauses_together
     env.filters["kind_label"] = question_kind_label
     return env
 
@@ -364,11 +373,11 @@ def campaign_timeline(campaign: Campaign) -> Timeline:
     marks = [
         TimelineMark(activity, pct(activity.date) + round(50 / span, 2)) for activity in campaign.activities
     ]
-    months = []
-    day = campaign.start
-    while day <= campaign.end:
-        months.append((f"{day.month}月{day.day}日", pct(day)))
-        day = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    starts = [campaign.start]
+    while (next_month := (starts[-1].replace(day=1) + dt.timedelta(days=32)).replace(day=1)) <= campaign.end:
+        starts.append(next_month)
+    every = -(-len(starts) // 12)  # more than 12 labels would run into each other
+    months = [(f"{day.month}月{day.day}日", pct(day)) for day in starts[::every]]
     return Timeline(bars, marks, months)
 
 
@@ -393,6 +402,24 @@ def title_size(title: str) -> str:
     """A CSS class by title length, so long titles take smaller type instead of more lines."""
     length = len(title)
     return "title-xl" if length > 40 else "title-l" if length > 24 else "title-m" if length > 14 else ""
+
+
+CLAUSE_END = re.compile(r"(?<=[：，、；！？。:])")
+CLAUSE_MAX = 10  # a longer clause may have to break anyway: leave it breakable
+
+
+def keep_clauses_together(text: str) -> Markup:
+    """Big-type titles break between clauses, not inside them.
+
+    "认识高血压：量得准，管得住" then breaks as "认识高血压：量得准，/ 管得住"
+    rather than leaving "住" alone on the last line. Clauses too long to be sure
+    to fit a line stay breakable, so nothing can overflow the page.
+    """
+    pieces = [piece for piece in CLAUSE_END.split(text) if piece]
+    return Markup("").join(
+        Markup('<span class="clause">{}</span>').format(piece) if len(piece) <= CLAUSE_MAX else piece
+        for piece in pieces
+    )
 
 
 @dataclass(frozen=True)
@@ -425,11 +452,34 @@ def brand_palette(color: str) -> BrandPalette:
 
 
 def render_job(job: PrintJob) -> RenderedPrint:
-    scale_index, document = lay_out_fitted(job)
-    pdf = document.write_pdf()
+    with engine_messages() as messages:
+        scale_index, document = lay_out_fitted(job)
+        pdf = document.write_pdf()
     spilled = spilled_labels(document) if job.format.one_page else ()
     png = rasterise(pdf, FLYER_PNG_WIDTH) if job.png_path else None
-    return RenderedPrint(pdf, len(document.pages), job.format.type_scales[scale_index], spilled, png)
+    scale = job.format.type_scales[scale_index]
+    return RenderedPrint(pdf, len(document.pages), scale, spilled, png, tuple(dict.fromkeys(messages)))
+
+
+@contextmanager
+def engine_messages() -> Iterator[list[str]]:
+    """Collect WeasyPrint's warnings (an unknown CSS property, an image that failed to load).
+
+    They become build warnings instead of stray lines on a worker's stderr.
+    """
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger("weasyprint")
+    handler = Collect(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
 
 
 def measure_job(job: PrintJob) -> tuple[int, tuple[str, ...]]:
