@@ -52,6 +52,9 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("--only", metavar="LIST", help="只生成这些输出，逗号分隔：site,print,video,posts")
     sub.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="并行任务数")
     sub.add_argument("--strict", action="store_true", help="有警告也算失败")
+    sub.add_argument("--no-cache", action="store_true", help="不用缓存，全部重新生成")
+    sub.add_argument("--cache-dir", type=Path, metavar="DIR", help="缓存目录（默认：项目下的 .kepu-cache/）")
+    sub.add_argument("--quiet", action="store_true", help="不显示进度")
     sub.set_defaults(func=run_build)
 
     sub = command("check", "只校验内容，不写任何文件")
@@ -96,7 +99,16 @@ def run_build(args: argparse.Namespace) -> int:
     only = [part.strip() for part in args.only.split(",") if part.strip()] if args.only else None
     started = time.perf_counter()
     try:
-        result = build(args.project, args.out, only=only, jobs=max(1, args.jobs), strict=args.strict)
+        result = build(
+            args.project,
+            args.out,
+            only=only,
+            jobs=max(1, args.jobs),
+            strict=args.strict,
+            cache_dir=args.cache_dir,
+            use_cache=not args.no_cache,
+            progress=not args.quiet,
+        )
     except ContentError as error:
         print_diagnostics(error.diagnostics)
         errors, warnings = len(error.diagnostics.errors), len(error.diagnostics.warnings)
@@ -111,6 +123,7 @@ def run_build(args: argparse.Namespace) -> int:
     kinds = "，".join(f"{kind} {count}" for kind, count in sorted(result.artifacts.items()))
     stages = "，".join(f"{stage} {seconds:.1f}s" for stage, seconds in result.seconds.items())
     print(f"已生成 {total} 个文件到 {result.out_dir}（{kinds}）")
+    print(f"新渲染 {result.rendered} 个，从缓存复用 {result.reused} 个")
     print(f"用时 {time.perf_counter() - started:.1f} 秒（{stages}）")
     return 0
 

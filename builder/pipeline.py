@@ -8,7 +8,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from builder.cache import ArtifactCache
 from builder.diagnostics import ContentError, Diagnostics
+from builder.progress import stage_progress
 from builder.project import load_project
 from builder.renderers import RenderContext, all_renderers
 from builder.writer import OutputWriter
@@ -20,6 +22,15 @@ class BuildResult:
     diagnostics: Diagnostics
     artifacts: Counter[str] = field(default_factory=Counter)  # kind → count
     seconds: dict[str, float] = field(default_factory=dict)  # stage → seconds
+    cache: ArtifactCache = field(default_factory=lambda: ArtifactCache(None))
+
+    @property
+    def rendered(self) -> int:
+        return sum(self.cache.rendered.values())
+
+    @property
+    def reused(self) -> int:
+        return sum(self.cache.reused.values())
 
 
 class UnknownRendererError(ValueError):
@@ -33,8 +44,14 @@ def build(
     jobs: int = 1,
     strict: bool = False,
     today: dt.date | None = None,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    progress: bool = False,
 ) -> BuildResult:
     """Build ``project_dir`` into ``out_dir`` (default ``project_dir/public``).
+
+    Units whose inputs are unchanged are copied from the cache (default
+    ``project_dir/.kepu-cache``); ``use_cache=False`` renders everything.
 
     Raises :class:`ContentError` with every problem when the content has errors
     (or warnings, with ``strict``); the previous output is then left untouched.
@@ -46,7 +63,8 @@ def build(
     unknown = [name for name in selected if name not in renderers]
     if unknown:
         raise UnknownRendererError(f"未知的输出 {', '.join(unknown)}（可选：{', '.join(renderers)}）")
-    result = BuildResult(out_dir, Diagnostics())
+    cache = ArtifactCache((cache_dir or project_dir / ".kepu-cache").resolve() if use_cache else None)
+    result = BuildResult(out_dir, Diagnostics(), cache=cache)
 
     started = time.perf_counter()
     project = load_project(project_dir, result.diagnostics, today)
@@ -58,15 +76,27 @@ def build(
     try:
         for name in selected:
             started = time.perf_counter()
-            ctx = RenderContext(writer.scratch_dir(name), result.diagnostics, jobs)
-            for artifact in renderers[name](project, ctx):
-                writer.add(artifact)
-                result.artifacts[artifact.kind] += 1
+            ctx = RenderContext(
+                writer.scratch_dir(name),
+                result.diagnostics,
+                jobs,
+                renderer=name,
+                cache=cache,
+                progress=stage_progress(name, progress),
+            )
+            try:
+                for artifact in renderers[name](project, ctx):
+                    writer.add(artifact)
+                    result.artifacts[artifact.kind] += 1
+            finally:
+                ctx.progress.close()
             result.seconds[name] = time.perf_counter() - started
         if strict and result.diagnostics.warnings:
             raise ContentError(result.diagnostics)
         started = time.perf_counter()
         writer.commit()
+        for name in selected:
+            cache.prune(name)
         result.seconds["write"] = time.perf_counter() - started
     except BaseException:
         writer.abort()

@@ -63,7 +63,7 @@ def test_failed_build_leaves_previous_output_untouched(project: Path):
     )
     assert tree_digest(project / "public") == before
     # No staging folders are left behind beside the output.
-    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == []
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".")) == [".kepu-cache"]
 
 
 def test_renderer_failure_also_leaves_previous_output(project: Path, monkeypatch):

@@ -34,6 +34,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from builder.cache import fingerprint, templates_digest
 from builder.diagnostics import Diagnostics
 from builder.model import Activity, Campaign, Lesson, Project
 from builder.renderers import RenderContext
@@ -42,6 +43,7 @@ from builder.templates import make_environment
 from builder.wechat import Reference, Styles, enforce_wechat_rules, parse_styles, wechat_body
 from builder.writer import Artifact
 
+POSTS_RENDERER_VERSION = 1  # bump when this module's output changes for the same inputs
 # Limits of the official-account draft API (draft/add), in characters.
 TITLE_MAX = 32
 AUTHOR_MAX = 16
@@ -120,11 +122,24 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     text_env = make_environment(project, autoescape=False)
     styles = post_styles(project, env)
     posts = []
+    templates = templates_digest(project.root, "posts")
+    ctx.progress.start(len(project.lessons))
     for lesson in project.lessons:
         post = build_post(project, lesson, env, styles, ctx.diagnostics)
         post.group_text = group_text(post, text_env, ctx.diagnostics)
         posts.append(post)
-        yield from post_artifacts(project, post, env)
+        # The article text is cheap to make and feeds the index; the covers are
+        # not, so a lesson's files are reused whenever its inputs are unchanged.
+        media = [project.root / ref.path for ref in lesson.images]
+        if lesson.cover:
+            media.append(project.root / lesson.cover)
+        key = fingerprint("posts", POSTS_RENDERER_VERSION, lesson, project.config, templates, media)
+        artifacts = ctx.reuse(key)
+        if artifacts is None:
+            artifacts = list(post_artifacts(project, post, env))
+            ctx.keep(key, artifacts)
+        ctx.progress.advance()
+        yield from artifacts
     for campaign in project.campaigns:
         audiences = tuple(term.label for term in campaign.audiences)
         folder = f"posts/campaigns/{campaign.slug}"

@@ -8,7 +8,9 @@ audience, by topic, quizzes, campaigns), never every lesson, so a page of a
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
+import importlib.metadata
 import logging
 import os
 import re
@@ -25,6 +27,7 @@ from markupsafe import Markup
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config as load_mkdocs_config
 
+from builder.cache import fingerprint
 from builder.content import IMAGE_HTML, IMAGE_MARKDOWN
 from builder.model import Campaign, Lesson, Project, QuestionKind, Quiz, Term
 from builder.renderers import RenderContext
@@ -32,6 +35,7 @@ from builder.search_terms import add_search_subwords, user_dictionary
 from builder.templates import copy_template_tree, make_environment
 from builder.writer import Artifact
 
+SITE_RENDERER_VERSION = 1  # bump when this module's output changes for the same sources
 KIND_LABELS = {
     QuestionKind.SINGLE: "（单选）",
     QuestionKind.MULTIPLE: "（多选）",
@@ -76,19 +80,47 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         ),
         encoding="utf-8",
     )
+    # Generating the pages is cheap; MkDocs is not. The generated sources are the
+    # whole input of the MkDocs run, so their digest is the cache key of the site.
+    key = fingerprint(
+        "site",
+        SITE_RENDERER_VERSION,
+        tree_digest(src_dir, hide=str(ctx.work_dir)),
+        source_date(project),
+        {name: importlib.metadata.version(name) for name in ("mkdocs", "mkdocs-material", "jieba")},
+    )
+    cached = ctx.reuse(key)
+    if cached is not None:
+        yield from cached
+        return
+    warnings_before = len(ctx.diagnostics.items)
     run_mkdocs(mkdocs_yml, source_date(project), ctx)
     add_search_subwords(out_dir / "search" / "search_index.json")
 
+    artifacts = []
     for file in sorted(p for p in out_dir.rglob("*") if p.is_file()):
         rel = file.relative_to(out_dir).as_posix()
         page = pages.get(rel)
-        yield Artifact(
-            kind="site",
-            path=f"site/{rel}",
-            source=page.source if page else "site_config.yml",
-            audiences=tuple(term.label for term in page.audiences) if page else (),
-            file=file,
+        artifacts.append(
+            Artifact(
+                kind="site",
+                path=f"site/{rel}",
+                source=page.source if page else "site_config.yml",
+                audiences=tuple(term.label for term in page.audiences) if page else (),
+                file=file,
+            )
         )
+    ctx.keep(key, artifacts, ctx.diagnostics.items[warnings_before:])
+    yield from artifacts
+
+
+def tree_digest(folder: Path, hide: str) -> str:
+    """Digest of every file under ``folder`` (names and bytes), with the build's temporary path masked."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes().replace(hide.encode(), b"<work>") + b"\0")
+    return digest.hexdigest()
 
 
 def write_pages(project: Project, docs_dir: Path) -> dict[str, Lesson | Quiz | Campaign]:

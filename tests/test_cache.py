@@ -1,0 +1,80 @@
+"""Fast rebuilds: the content-addressed cache reuses what did not change, and only that."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import TODAY
+
+from builder.pipeline import build
+
+OUTPUTS = ["site", "posts"]
+
+
+def manifest(project: Path) -> dict[str, dict]:
+    data = json.loads((project / "public" / "manifest.json").read_text(encoding="utf-8"))
+    return {entry["path"]: entry for entry in data["artifacts"]}
+
+
+def test_unchanged_project_renders_nothing_the_second_time(project: Path):
+    first = build(project, only=OUTPUTS, today=TODAY)
+    assert (
+        first.reused == 0 and first.rendered == sum(first.artifacts.values()) - 3
+    )  # index, ics, csv are remade
+    before = manifest(project)
+    second = build(project, only=OUTPUTS, today=TODAY)
+    assert second.rendered == 0 and second.reused == first.rendered
+    assert manifest(project) == before
+
+
+def test_editing_one_lesson_renders_exactly_its_artifacts(project: Path):
+    build(project, only=OUTPUTS, today=TODAY)
+    lesson = project / "content" / "lessons" / "flu-vaccine.md"
+    lesson.write_text(
+        lesson.read_text(encoding="utf-8").replace("带上身份证", "带上身份证和医保卡"), encoding="utf-8"
+    )
+    result = build(project, only=OUTPUTS, today=TODAY)
+    rendered = set(result.cache.rendered_paths)
+    posts = {path for path in rendered if path.startswith("posts/")}
+    assert posts and all(path.startswith("posts/lessons/flu-vaccine/") for path in posts)
+    assert {path.split("/")[0] for path in rendered} == {"site", "posts"}
+    assert "医保卡" in (project / "public" / "posts" / "lessons" / "flu-vaccine" / "post.html").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_corrupt_cache_entry_is_rendered_again_not_published(project: Path):
+    build(project, only=OUTPUTS, today=TODAY)
+    clean = manifest(project)
+    blobs = sorted((project / ".kepu-cache" / "posts").glob("*/*/0000"))
+    entry = json.loads((blobs[0].parent / "entry.json").read_text(encoding="utf-8"))
+    blobs[0].unlink()  # the output holds a hard link to the same bytes: never write through it
+    blobs[0].write_bytes(b"not what was rendered")
+    result = build(project, only=OUTPUTS, today=TODAY)
+    assert entry["artifacts"][0]["path"] in result.cache.rendered_paths
+    assert manifest(project) == clean
+
+
+def test_deleted_lesson_disappears_from_output_manifest_and_cache(project: Path):
+    build(project, only=OUTPUTS, today=TODAY)
+    entries_before = len(list((project / ".kepu-cache" / "posts").glob("*/*")))
+    (project / "content" / "lessons" / "flu-vaccine.md").unlink()
+    build(project, only=OUTPUTS, today=TODAY)
+    paths = manifest(project)
+    assert not [path for path in paths if "flu-vaccine" in path]
+    assert not (project / "public" / "posts" / "lessons" / "flu-vaccine").exists()
+    assert len(list((project / ".kepu-cache" / "posts").glob("*/*"))) == entries_before - 1
+
+
+def test_no_cache_renders_everything_and_gives_the_same_bytes(project: Path):
+    cached = build(project, only=OUTPUTS, today=TODAY)
+    before = manifest(project)
+    fresh = build(project, only=OUTPUTS, today=TODAY, use_cache=False)
+    assert fresh.reused == 0 and fresh.rendered == cached.rendered
+    assert manifest(project) == before
+
+
+def test_cache_location_is_configurable(project: Path, tmp_path: Path):
+    build(project, only=["site"], today=TODAY, cache_dir=tmp_path / "elsewhere")
+    assert (tmp_path / "elsewhere" / "site").is_dir() and not (project / ".kepu-cache").exists()
