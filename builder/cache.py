@@ -32,26 +32,27 @@ from builder.writer import Artifact
 CACHE_FORMAT = 1
 
 
-def _plain(value: Any, seen: frozenset[int] = frozenset()) -> Any:
-    """A JSON-able form of content-model values, with reference cycles cut.
+def _plain(value: Any, nested: bool = False) -> Any:
+    """A JSON-able form of content-model values.
 
-    Lessons refer to their quizzes and campaigns, which refer back to lessons;
-    a nested model object met a second time on the path is named by its slug.
+    A lesson, quiz or campaign inside another one (a campaign's lessons, a
+    lesson's quizzes) stands for a link: it is represented by what a link shows —
+    slug, title, summary — so editing one lesson's body does not change the key
+    of every campaign or quiz that mentions it.
     """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        if id(value) in seen:
-            return {"ref": getattr(value, "slug", repr(value))}
-        inner = seen | {id(value)}
+        if nested and hasattr(value, "slug"):
+            return {"ref": value.slug, "title": value.title, "summary": getattr(value, "summary", "")}
         return {
             "type": type(value).__name__,
-            **{f.name: _plain(getattr(value, f.name), inner) for f in dataclasses.fields(value)},
+            **{f.name: _plain(getattr(value, f.name), True) for f in dataclasses.fields(value)},
         }
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dict):
-        return {str(k): _plain(v, seen) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+        return {str(k): _plain(v, nested) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, list | tuple | set | frozenset):
-        items = [_plain(v, seen) for v in value]
+        items = [_plain(v, nested) for v in value]
         return sorted(items, key=json.dumps) if isinstance(value, set | frozenset) else items
     if isinstance(value, dt.date):
         return value.isoformat()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import colorsys
 import dataclasses
 import datetime as dt
+import importlib.metadata
 import io
 import logging
 import multiprocessing
@@ -27,12 +28,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote
 
 import markdown
 from markupsafe import Markup
 
+from builder.cache import fingerprint
 from builder.content import resolve_media
-from builder.diagnostics import Diagnostics
+from builder.diagnostics import Diagnostic, Diagnostics, Severity
 from builder.model import Activity, Campaign, Project, Question, QuestionKind, Quiz, Term
 from builder.qr import qr_svg_data_uri
 from builder.renderers import RenderContext
@@ -47,6 +50,8 @@ if TYPE_CHECKING:
 PAGE_SIZES_MM = {"A3": (297.0, 420.0), "A4": (210.0, 297.0), "A5": (148.0, 210.0)}
 FLYER_PNG_WIDTH = 1080  # px: WeChat shows images up to this width without downscaling
 PDF_LANG = "zh-CN"
+PRINT_RENDERER_VERSION = 1  # bump when this module's output changes for the same HTML
+FILE_URI = re.compile(r"file://([^\"')\s]+)")
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class PrintFormat:
 
 # Short content gets larger type (easier for older readers, and the page looks
 # filled); long content shrinks to the floor. 1.0 is each template's normal size.
-ONE_PAGE_STEPS = (1.4, 1.34, 1.28, 1.22, 1.16, 1.1, 1.05, 1.0, 0.96, 0.92, 0.88)
+ONE_PAGE_STEPS = (1.6, 1.5, 1.4, 1.34, 1.28, 1.22, 1.16, 1.1, 1.05, 1.0, 0.96, 0.92, 0.88)
 FORMATS = {
     fmt.kind: fmt
     for fmt in (
@@ -156,18 +161,39 @@ class FitProblem:
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     jobs = list(plan_jobs(project))
+    keys = [print_job_key(job) for job in jobs]
+    reused = [ctx.reuse(key) for key in keys]
+    ctx.progress.start(len(jobs))
+    to_render = [job for job, artifacts in zip(jobs, reused, strict=True) if artifacts is None]
+    results = iter(parallel_map(render_job, to_render, ctx.jobs))
     reported: set[str] = set()  # a bad rule in a shared template would otherwise repeat per document
-    for job, rendered in zip(jobs, parallel_map(render_job, jobs, ctx.jobs), strict=True):
+    for job, key, cached in zip(jobs, keys, reused, strict=True):
+        ctx.progress.advance()
+        if cached is not None:
+            yield from cached
+            continue
+        rendered = next(results)
+        warnings = []
         if job.format.one_page and rendered.page_count > 1:
             problem = FitProblem(job.kind, job.source, job.line, rendered.page_count, rendered.spilled)
-            ctx.diagnostics.warning(problem.source, problem.line, problem.message)
+            warnings.append(Diagnostic(problem.source, problem.line, problem.message, Severity.WARNING))
         for message in rendered.engine_messages:
             if message not in reported:
                 reported.add(message)
-                ctx.diagnostics.warning(job.source, 0, f"{job.path}：排版引擎提示：{message}")
-        yield Artifact(job.kind, job.path, job.source, job.audiences, data=rendered.pdf)
+                text = f"{job.path}：排版引擎提示：{message}"
+                warnings.append(Diagnostic(job.source, 0, text, Severity.WARNING))
+        ctx.diagnostics.items.extend(warnings)
+        artifacts = [Artifact(job.kind, job.path, job.source, job.audiences, data=rendered.pdf)]
         if job.png_path and rendered.png is not None:
-            yield Artifact(FLYER_PNG_KIND, job.png_path, job.source, job.audiences, data=rendered.png)
+            artifacts.append(Artifact(FLYER_PNG_KIND, job.png_path, job.source, job.audiences, data=rendered.png))
+        ctx.keep(key, artifacts, warnings)
+        yield from artifacts
+
+
+def print_job_key(job: PrintJob) -> str:
+    """A job's HTML is the whole document; add the bytes of the files it links and the engine's version."""
+    linked = sorted({Path(unquote(uri)) for html in job.html_by_scale for uri in FILE_URI.findall(html)})
+    return fingerprint("print", PRINT_RENDERER_VERSION, job, linked, importlib.metadata.version("weasyprint"))
 
 
 def check_print_fit(project: Project, diagnostics: Diagnostics, jobs: int = 1) -> list[FitProblem]:
