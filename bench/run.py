@@ -1,8 +1,9 @@
-"""Benchmark the build: python bench/run.py --lessons N [--only site,print,...]
+"""Benchmark the build: python bench/run.py --lessons N [--no-video] [--compare-mkdocs]
 
 Generates a synthetic project of N lessons (see corpus.py), builds it in a
-subprocess exactly as users do (`kepu build`), and prints a table of wall time,
-per-stage seconds and peak memory.
+subprocess exactly as users do (`kepu build`), and prints a table: full build,
+no-op rebuild, rebuild after editing one lesson's body, rebuild after editing one
+template, seconds per stage, rendered/reused counts and peak memory.
 """
 
 from __future__ import annotations
@@ -19,48 +20,100 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import make_corpus
 
+REPO = Path(__file__).resolve().parent.parent
+ALL_OUTPUTS = ("site", "posts", "print", "video")
 
-def timed_build(project: Path, only: str | None, jobs: int | None) -> tuple[float, str]:
-    command = [sys.executable, "-m", "builder", "build", "--project", str(project)]
-    if only:
-        command += ["--only", only]
+
+def kepu_build(project: Path, only: str, jobs: int | None, extra: tuple[str, ...] = ()) -> tuple[float, str]:
+    command = [sys.executable, "-m", "builder", "build", "--project", str(project), "--only", only, "--quiet"]
     if jobs:
         command += ["--jobs", str(jobs)]
     started = time.perf_counter()
-    result = subprocess.run(
-        command, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent
-    )
+    result = subprocess.run([*command, *extra], capture_output=True, text=True, cwd=REPO)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"build failed:\n{result.stderr[-3000:]}")
     return elapsed, result.stdout
 
 
+def summary(output: str) -> str:
+    counts = re.search(r"新渲染 (\d+) 个，从缓存复用 (\d+) 个", output)
+    stages = re.search(r"（(load .*)）", output)
+    rendered = f"rendered {counts.group(1)}, reused {counts.group(2)}" if counts else ""
+    return f"{rendered}; {stages.group(1) if stages else ''}"
+
+
+def bare_mkdocs_seconds(project: Path) -> float:
+    """A plain `mkdocs build` of the very pages Kepu generates, with the same theme and search settings."""
+    from builder.diagnostics import Diagnostics
+    from builder.project import load_project
+    from builder.renderers import RenderContext
+    from builder.renderers import site as site_renderer
+
+    work = Path(tempfile.mkdtemp(prefix="kepu-bare-"))
+    loaded = load_project(project, Diagnostics())
+    assert loaded is not None
+    ctx = RenderContext(work, Diagnostics())
+    # Run Kepu's site renderer once to get the generated sources, then time MkDocs alone on them.
+    for _ in site_renderer.render(loaded, ctx):
+        pass
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(work / "site-src" / "mkdocs.yml")],
+        check=True,
+        cwd=REPO,
+    )
+    return time.perf_counter() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lessons", type=int, default=200)
-    parser.add_argument("--only", help="outputs to build, e.g. site,print (default: all)")
+    parser.add_argument("--only", help="outputs to build (default: all)")
+    parser.add_argument("--no-video", action="store_true", help="leave video out: it dominates")
     parser.add_argument("--jobs", type=int)
+    parser.add_argument(
+        "--compare-mkdocs", action="store_true", help="time a bare mkdocs build of the same pages"
+    )
     parser.add_argument("--keep", type=Path, help="generate the project here and keep it")
     args = parser.parse_args()
 
+    outputs = args.only or ",".join(o for o in ALL_OUTPUTS if not (args.no_video and o == "video"))
+    rows: list[tuple[str, float, str]] = []
     with tempfile.TemporaryDirectory(prefix="kepu-bench-") as tmp:
         project = make_corpus(args.keep or Path(tmp) / "project", args.lessons)
-        rows = []
-        seconds, output = timed_build(project, args.only, args.jobs)
-        rows.append(("full build", seconds))
-        stages = re.search(r"（(load .*)）", output)
-        seconds, _ = timed_build(project, args.only, args.jobs)
-        rows.append(("rebuild, nothing changed", seconds))
+        seconds, output = kepu_build(project, outputs, args.jobs, ("--no-cache",))
+        rows.append(("full build (no cache)", seconds, summary(output)))
+        seconds, output = kepu_build(project, outputs, args.jobs)
+        rows.append(("full build, filling the cache", seconds, summary(output)))
+        full = seconds
+        seconds, output = kepu_build(project, outputs, args.jobs)
+        rows.append(("no-op rebuild", seconds, summary(output)))
+        lesson = project / "content" / "lessons" / "lesson-0000.md"
+        lesson.write_text(lesson.read_text(encoding="utf-8") + "\n多喝水，少熬夜。\n", encoding="utf-8")
+        seconds, output = kepu_build(project, outputs, args.jobs)
+        rows.append(("one lesson body edited", seconds, summary(output)))
+        template = project / "templates" / "posts" / "group.txt.j2"
+        template.parent.mkdir(parents=True, exist_ok=True)
+        template.write_text(
+            (REPO / "templates" / "posts" / "group.txt.j2").read_text(encoding="utf-8") + "\n",
+            encoding="utf-8",
+        )
+        seconds, output = kepu_build(project, outputs, args.jobs)
+        rows.append(("one template edited (posts)", seconds, summary(output)))
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        if args.compare_mkdocs:
+            site_seconds, output = kepu_build(project, "site", args.jobs, ("--no-cache",))
+            stage = re.search(r"site ([\d.]+)s", output)
+            rows.append(("kepu site stage (no cache)", float(stage.group(1)) if stage else site_seconds, ""))
+            rows.append(("bare mkdocs build, same pages", bare_mkdocs_seconds(project), ""))
 
-    print(f"Kepu benchmark — {args.lessons} lessons, outputs: {args.only or 'all'}")
-    print(f"{'measure':<28}{'seconds':>10}")
-    for name, value in rows:
-        print(f"{name:<28}{value:>10.2f}")
-    if stages:
-        print(f"stages of the full build: {stages.group(1)}")
-    print(f"peak memory of a build: {peak_mb:.0f} MB")
+    print(f"Kepu benchmark — {args.lessons} lessons, outputs: {outputs}, jobs: {args.jobs or 'all cores'}")
+    print(f"{'measure':<32}{'seconds':>9}  details")
+    for name, value, details in rows:
+        print(f"{name:<32}{value:>9.2f}  {details}")
+    print(f"no-op rebuild / full build: {rows[2][1] / full:.1%}")
+    print(f"peak memory of one build: {peak_mb:.0f} MB")
     return 0
 
 

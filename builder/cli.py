@@ -18,6 +18,7 @@ import jinja2
 from builder import __version__
 from builder.diagnostics import ContentError, Diagnostics
 from builder.pipeline import UnknownRendererError, build, check
+from builder.renderers import RenderError
 
 KIND_NAMES = {"site": "网站文件"}
 
@@ -117,6 +118,9 @@ def run_build(args: argparse.Namespace) -> int:
         return 1
     except (UnknownRendererError, jinja2.TemplateError) as error:
         print(f"构建失败：{describe_template_error(error)}", file=sys.stderr)
+        return 1
+    except RenderError as error:
+        print(f"{error}\n构建失败。原有输出没有改动。", file=sys.stderr)
         return 1
     print_diagnostics(result.diagnostics)
     total = sum(result.artifacts.values())

@@ -78,3 +78,47 @@ def test_no_cache_renders_everything_and_gives_the_same_bytes(project: Path):
 def test_cache_location_is_configurable(project: Path, tmp_path: Path):
     build(project, only=["site"], today=TODAY, cache_dir=tmp_path / "elsewhere")
     assert (tmp_path / "elsewhere" / "site").is_dir() and not (project / ".kepu-cache").exists()
+
+
+def test_print_reuses_unchanged_pdfs_and_jobs_do_not_change_bytes(project: Path):
+    outputs = ["print"]
+    build(project, only=outputs, today=TODAY, jobs=2)
+    parallel = manifest(project)
+    lesson = project / "content" / "lessons" / "flu-vaccine.md"
+    lesson.write_text(
+        lesson.read_text(encoding="utf-8").replace("每年接种一次流感疫苗", "每年秋季接种一次流感疫苗"), encoding="utf-8"
+    )
+    edited = build(project, only=outputs, today=TODAY, jobs=2)  # key points are on the flyers, the body is not
+    assert sorted(edited.cache.rendered_paths) == [
+        "print/lessons/flu-vaccine/flyer.pdf",
+        "print/lessons/flu-vaccine/flyer.png",
+        "print/lessons/flu-vaccine/poster.pdf",
+        "print/lessons/flu-vaccine/prescription.pdf",
+    ]
+    lesson.write_text(
+        lesson.read_text(encoding="utf-8").replace("每年秋季接种一次流感疫苗", "每年接种一次流感疫苗"), encoding="utf-8"
+    )
+    serial = build(project, only=outputs, today=TODAY, jobs=1, use_cache=False)
+    assert serial.rendered == len(parallel) and manifest(project) == parallel
+
+
+def test_a_failing_document_names_its_source_and_keeps_the_old_output(project: Path, monkeypatch):
+    from builder.renderers import RenderError, printing
+
+    build(project, only=["site"], today=TODAY)
+    before = manifest(project)
+    real = printing.render_job
+
+    def fail_for_flu(job):
+        if "flu-vaccine" in job.source:
+            raise ValueError("排版失败")
+        return real(job)
+
+    monkeypatch.setattr(printing, "render_job", fail_for_flu)
+    try:
+        build(project, only=["site", "print"], today=TODAY, jobs=1)
+    except RenderError as error:
+        assert str(error).startswith("content/lessons/flu-vaccine.md: 生成 print/lessons/flu-vaccine/")
+    else:
+        raise AssertionError("the build should have failed")
+    assert manifest(project) == before

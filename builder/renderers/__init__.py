@@ -44,7 +44,15 @@ class RenderContext:
 Renderer = Callable[[Project, RenderContext], Iterable[Artifact]]
 
 
-def all_renderers() -> dict[str, Renderer]:
-    from builder.renderers import posts, printing, site
+class RenderError(Exception):
+    """One unit failed to render; names the content file it came from, for the editor."""
 
-    return {"site": site.render, "posts": posts.render, "print": printing.render}
+    def __init__(self, source: str, what: str, cause: BaseException):
+        super().__init__(f"{source}: 生成 {what} 失败：{type(cause).__name__}: {cause}")
+        self.source = source
+
+
+def all_renderers() -> dict[str, Renderer]:
+    from builder.renderers import posts, printing, site, video
+
+    return {"site": site.render, "posts": posts.render, "print": printing.render, "video": video.render}

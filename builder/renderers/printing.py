@@ -38,7 +38,7 @@ from builder.content import resolve_media
 from builder.diagnostics import Diagnostic, Diagnostics, Severity
 from builder.model import Activity, Campaign, Project, Question, QuestionKind, Quiz, Term
 from builder.qr import qr_svg_data_uri
-from builder.renderers import RenderContext
+from builder.renderers import RenderContext, RenderError
 from builder.templates import make_environment
 from builder.writer import Artifact
 
@@ -172,7 +172,10 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         if cached is not None:
             yield from cached
             continue
-        rendered = next(results)
+        try:
+            rendered = next(results)
+        except Exception as error:  # the pool has finished or cancelled the rest; the build stops cleanly
+            raise RenderError(job.source, job.path, error) from error
         warnings = []
         if job.format.one_page and rendered.page_count > 1:
             problem = FitProblem(job.kind, job.source, job.line, rendered.page_count, rendered.spilled)
