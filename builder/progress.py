@@ -38,7 +38,7 @@ class StageProgress:
             self._bar.update(count)
         elif self.stream is not None and self.total:
             tenth = self.done * 10 // self.total
-            if tenth != self._last_tenth and tenth < 10:
+            if tenth != self._last_tenth:
                 self._last_tenth = tenth
                 print(f"[{self.stage}] {self.done}/{self.total}", file=self.stream, flush=True)
 
