@@ -188,7 +188,9 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         ctx.diagnostics.items.extend(warnings)
         artifacts = [Artifact(job.kind, job.path, job.source, job.audiences, data=rendered.pdf)]
         if job.png_path and rendered.png is not None:
-            artifacts.append(Artifact(FLYER_PNG_KIND, job.png_path, job.source, job.audiences, data=rendered.png))
+            artifacts.append(
+                Artifact(FLYER_PNG_KIND, job.png_path, job.source, job.audiences, data=rendered.png)
+            )
         ctx.keep(key, artifacts, warnings)
         yield from artifacts
 
@@ -434,19 +436,19 @@ def title_size(title: str) -> str:
 
 
 CLAUSE_END = re.compile(r"(?<=[：，、；！？。:])")
-CLAUSE_MAX = 10  # a longer clause may have to break anyway: leave it breakable
 
 
-def keep_clauses_together(text: str) -> Markup:
+def keep_clauses_together(text: str, line_chars: float = 10) -> Markup:
     """Big-type titles break between clauses, not inside them.
 
     "认识高血压：量得准，管得住" then breaks as "认识高血压：量得准，/ 管得住"
-    rather than leaving "住" alone on the last line. Clauses too long to be sure
-    to fit a line stay breakable, so nothing can overflow the page.
+    rather than leaving "住" alone on the last line. Only clauses that surely fit
+    on a line (``line_chars``: how many full-width characters a line holds at
+    the title's size) are kept together, so a title never overflows the page.
     """
     pieces = [piece for piece in CLAUSE_END.split(text) if piece]
     return Markup("").join(
-        Markup('<span class="clause">{}</span>').format(piece) if len(piece) <= CLAUSE_MAX else piece
+        Markup('<span class="clause">{}</span>').format(piece) if len(piece) <= int(line_chars) else piece
         for piece in pieces
     )
 
