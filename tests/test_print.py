@@ -290,3 +290,16 @@ def test_title_clauses_are_kept_together_and_escaped():
     # A clause longer than a line holds at the title's size stays breakable.
     assert str(keep_clauses_together("流感与疫苗接种", line_chars=6.5)) == "流感与疫苗接种"
     assert "clause" in str(keep_clauses_together("流感与疫苗接种", line_chars=7.2))
+
+
+def test_images_in_a_campaign_body_are_printed_in_the_plan(project: Path):
+    def image_count() -> int:
+        reader = pypdf.PdfReader(io.BytesIO(render_job(job_for(load(project), "plan-pdf")).pdf))
+        return len({image.name for page in reader.pages for image in page.images})
+
+    assert image_count() == 0  # the fixture has no logo
+    campaign = project / "content/campaigns/dust-month.md"
+    campaign.write_text(
+        campaign.read_text(encoding="utf-8") + "\n![血压计](../../media/bp.png)\n", encoding="utf-8"
+    )
+    assert image_count() == 1

@@ -311,7 +311,7 @@ def print_environment(project: Project) -> jinja2.Environment:
         QuestionKind=QuestionKind,
     )
     env.filters["weekday"] = chinese_weekday
-    env.filters["markdown"] = lambda text: markdown_html(text, project, "")
+    env.filters["markdown"] = lambda text, source="": markdown_html(text, project, source)
     env.filters["title_size"] = title_size
     env.filters["clauses"] = keep_clauses_together
     env.filters["kind_label"] = question_kind_label
