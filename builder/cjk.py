@@ -1,0 +1,167 @@
+"""Chinese line breaking for renderers that lay out text themselves (video slides, captions, images).
+
+Browsers and WeasyPrint break Chinese lines on their own; Pillow does not, so any
+renderer that draws text into a picture needs this. The rules (a small part of
+禁则, *kinsoku*) are the ones readers notice when broken:
+
+* a line never **starts** with closing punctuation — ``。，、；：？！）」》…`` stay
+  with the character before them;
+* a line never **ends** with opening punctuation — ``（「《“`` move to the next
+  line together with what they open;
+* Latin words and numbers (``140/90``, ``mmHg``, ``KN95``, ``0~6``) are never split,
+  unless one alone is wider than the line.
+
+Measuring is left to the caller — ``font.getlength`` with Pillow, or ``len`` in
+tests — so this module needs no imaging library::
+
+    from PIL import ImageFont
+    font = ImageFont.truetype("NotoSansCJK-Bold.ttc", 80, index=2)
+    lines = wrap_balanced("高血压常常没有感觉，要定期测量。", 800, font.getlength)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+Measure = Callable[[str], float]
+
+# Never at the start of a line: closing brackets and quotes, sentence and clause
+# punctuation, the two-em dash and ellipsis (written as pairs: ——, ……), and
+# unit-like signs that belong to the number before them.
+NO_LINE_START = frozenset("。．，、；：？！）］｝〕〉》」』】〗〙”’…—～·・%‰℃,.;:?!)]}>")
+# Never at the end of a line: opening brackets and quotes, and signs that belong
+# to the number after them (≥140, ¥5).
+NO_LINE_END = frozenset("（［｛〔〈《「『【〖〘“‘([{<≥≤＜＞±¥￥$#")
+
+# Atoms: a Latin word or number with its inner joiners ("140/90", "3.5", "0~6",
+# "KN95", "5%"), a run of spaces, or any other single character.
+_ATOM = re.compile(r"[A-Za-z0-9]+(?:[./:+\-~～×][A-Za-z0-9]+)*|\s+|.", re.DOTALL)
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+_WORD = re.compile(r"[A-Za-z0-9]+")
+# A clause: text up to and including its pause punctuation (and any closing marks after it).
+_CLAUSE = re.compile(
+    r"[^，、：；。！？,;:!?]+(?:[，、：；。！？,;:!?][）」》』】”’]*)?|[，、：；。！？,;:!?]+"
+)
+
+
+def break_units(text: str) -> list[str]:
+    """Split ``text`` into the pieces a line may break between.
+
+    Each piece is a Chinese character, a Latin word/number or a run of spaces,
+    with the punctuation that must stay on its line glued to it.
+    """
+    units: list[str] = []
+    glue_next = False  # the previous piece ends with an opening bracket
+    for atom in _ATOM.findall(text):
+        if atom.isspace():
+            # "140/90 mmHg": a number and its unit stay on one line.
+            glue_next = bool(units) and units[-1][-1:].isdigit()
+            units.append(" ")
+            continue
+        if glue_next and units and units[-1] == " " and len(units) > 1 and atom[0].isalpha():
+            units[-2:] = [units[-2] + " " + atom]
+        elif units and not units[-1].isspace() and (glue_next or atom[0] in NO_LINE_START):
+            units[-1] += atom
+        else:
+            units.append(atom)
+        glue_next = atom[-1] in NO_LINE_END
+    return units
+
+
+def wrap(text: str, max_width: float, measure: Measure) -> list[str]:
+    """Greedy line breaking of ``text`` into lines no wider than ``max_width``.
+
+    Explicit newlines are kept. A single piece wider than the line (a very long
+    Latin word) is cut by characters, the only case where a rule gives way.
+    """
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        lines.extend(_wrap_paragraph(paragraph.strip(), max_width, measure))
+    return lines
+
+
+def _wrap_paragraph(text: str, max_width: float, measure: Measure) -> list[str]:
+    if not text:
+        return [""]
+    lines: list[str] = []
+    line = ""
+    for unit in break_units(text):
+        if unit == " " and not line:
+            continue  # no line starts with a space
+        candidate = line + unit
+        if not line or measure(candidate.rstrip()) <= max_width:
+            line = candidate
+        else:
+            lines.append(line.rstrip())
+            line = "" if unit == " " else unit
+        while measure(line) > max_width and len(line) > 1:
+            cut = _widest_prefix(line, max_width, measure)
+            lines.append(line[:cut])
+            line = line[cut:]
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def _widest_prefix(text: str, max_width: float, measure: Measure) -> int:
+    """Where to cut a piece wider than the line: the longest prefix that fits, moved
+    back so that the cut itself keeps the punctuation rules (at least one character)."""
+    fitting = 1
+    for length in range(2, len(text) + 1):
+        if measure(text[:length]) > max_width:
+            break
+        fitting = length
+    cut = fitting
+    while cut > 1 and cut < len(text) and (text[cut] in NO_LINE_START or text[cut - 1] in NO_LINE_END):
+        cut -= 1
+    return cut
+
+
+def wrap_balanced(text: str, max_width: float, measure: Measure) -> list[str]:
+    """Like :func:`wrap`, with lines that read better: breaks after a clause when that
+    costs no extra line, otherwise lines of similar length instead of a short last one.
+
+    "认识高血压：量得准，管得住" becomes "认识高血压：" / "量得准，管得住" rather than
+    "认识高血压：量" / "得准，管得住"; headings and captions never end with one lonely
+    character (a *widow*) on the last line.
+    """
+    lines = wrap(text, max_width, measure)
+    if len(lines) <= 1:
+        return lines
+    by_clause = _wrap_at_clauses(text, max_width, measure)
+    if by_clause is not None and len(by_clause) == len(lines):
+        return by_clause
+    # The narrowest width that still gives as many lines evens them out.
+    narrow, wide = 1.0, float(max_width)
+    while wide - narrow > 1:
+        middle = (narrow + wide) / 2
+        if len(wrap(text, middle, measure)) <= len(lines):
+            wide = middle
+        else:
+            narrow = middle
+    return wrap(text, wide, measure)
+
+
+def _wrap_at_clauses(text: str, max_width: float, measure: Measure) -> list[str] | None:
+    """Lines broken only after clause punctuation (，、：；。！？); None when a clause
+    alone is wider than a line."""
+    lines: list[str] = []
+    for clause in _CLAUSE.findall(text.strip()):
+        if measure(clause.strip()) > max_width:
+            return None
+        candidate = (lines[-1] + clause) if lines else clause
+        if lines and measure(candidate.strip()) <= max_width:
+            lines[-1] = candidate
+        else:
+            lines.append(clause)
+    return [line.strip() for line in lines if line.strip()]
+
+
+def reading_units(text: str) -> int:
+    """How much there is to read: Chinese characters plus Latin words and numbers.
+
+    Used to give a slide or caption enough time on screen; punctuation and spaces
+    take no reading time.
+    """
+    return len(_CJK.findall(text)) + len(_WORD.findall(text))
