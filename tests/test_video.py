@@ -1,0 +1,480 @@
+"""The video renderer: real MP4s decoded with ffmpeg, captions, covers, determinism, and its helpers.
+
+One short build of a trimmed copy of the fixture project (two lessons, three short
+key points each, short slide times, a fast x264 preset set through the project's own
+``templates/video/style.yml``) is shared by the module; the checks read its files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import subprocess
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import FIXTURE, REPO, TODAY
+from PIL import Image, ImageFont
+
+from builder.cjk import NO_LINE_END, NO_LINE_START, break_units, reading_units, wrap, wrap_balanced
+from builder.diagnostics import ContentError, Diagnostics
+from builder.pipeline import build
+from builder.project import load_project
+from builder.renderers import RenderContext, video
+
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
+
+SHORT_POINTS = {
+    "hypertension-basics": ["血压140/90 mmHg以上要就医", "遵医嘱长期服药，不要自己停药", "每天吃盐不超过5克"],
+    "dust-pneumoconiosis": ["湿式作业，减少粉尘", "戴好防尘口罩", "每年做职业健康检查"],
+}
+# Short slides and a fast preset keep the module's builds to a few seconds; the
+# override also proves a project's style file is merged over the default.
+TEST_STYLE = """\
+timing: {title_seconds: 1.0, closing_seconds: 1.2, point_min_seconds: 1.2, point_max_seconds: 1.5}
+encoder: {preset: ultrafast, x264_params: "cabac=1:8x8dct=1"}  # the cheapest High-profile settings
+"""
+
+
+def trimmed_project(dest: Path) -> Path:
+    """The fixture project with two short lessons and the fast test style."""
+    shutil.copytree(FIXTURE, dest)
+    (dest / "content" / "lessons" / "flu-vaccine.md").unlink()  # nothing refers to it
+    for slug, points in SHORT_POINTS.items():
+        lesson = dest / "content" / "lessons" / f"{slug}.md"
+        text = lesson.read_text(encoding="utf-8")
+        block = "key_points:\n" + "".join(f"  - {point}\n" for point in points)
+        lesson.write_text(re.sub(r"key_points:\n(?:  - .*\n)+", block, text), encoding="utf-8")
+    style = dest / "templates" / "video" / "style.yml"
+    style.parent.mkdir(parents=True)
+    style.write_text(TEST_STYLE, encoding="utf-8")
+    return dest
+
+
+@dataclass
+class Built:
+    project: Path
+    out: Path
+    manifest: dict[str, dict]
+
+    def lesson_dir(self, slug: str) -> Path:
+        return self.out / "video" / "lessons" / slug
+
+
+def read_manifest(out: Path) -> dict[str, dict]:
+    data = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return {entry["path"]: entry for entry in data["artifacts"]}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    project = trimmed_project(tmp_path_factory.mktemp("video") / "project")
+    out = project.parent / "public"
+    build(project, out, only=["video"], jobs=2, today=TODAY)
+    return Built(project, out, read_manifest(out))
+
+
+def planned_timeline(project_dir: Path, slug: str) -> tuple[list[video.Slide], video.Timeline]:
+    project = load_project(project_dir, Diagnostics(), today=TODAY)
+    assert project is not None
+    style = video.load_style(project_dir)
+    lesson = project.lesson(slug)
+    assert lesson is not None
+    job = video.make_job(project, lesson, style, video.resolve_fonts(style), False, project_dir / "unused")
+    slides = job.slides()
+    seconds = [video.slide_seconds(slide, style.timing, None) for slide in slides]
+    return slides, video.plan_timeline(seconds, style.timing)
+
+
+def probe(path: Path) -> dict:
+    output = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_streams",
+            "-show_format",
+            "-count_frames",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(output)
+
+
+def grab(path: Path, seconds: float, size: tuple[int, int], pix_fmt: str = "gray") -> np.ndarray:
+    """The frame shown at ``seconds``, as 8-bit luma (``gray``) or ``rgb24``."""
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-ss", f"{seconds:.3f}", "-i", str(path), "-frames:v", "1",
+         "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"],
+        capture_output=True,
+        check=True,
+    ).stdout  # fmt: skip
+    width, height = size
+    return np.frombuffer(raw, dtype=np.uint8).reshape(height, width, -1).squeeze()
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    boxes, data, offset = [], path.read_bytes(), 0
+    while offset + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        if size == 1:
+            size = struct.unpack(">Q", data[offset + 8 : offset + 16])[0]
+        boxes.append(kind.decode("latin-1"))
+        offset += size if size else len(data)
+    return boxes
+
+
+SRT_CUE = re.compile(
+    r"(\d+)\n(\d\d):(\d\d):(\d\d),(\d{3}) --> (\d\d):(\d\d):(\d\d),(\d{3})\n(.+?)(?:\n\n|\n?$)", re.S
+)
+
+
+def parse_srt(text: str) -> list[tuple[float, float, str]]:
+    cues = []
+    for match in SRT_CUE.finditer(text):
+        h1, m1, s1, ms1, h2, m2, s2, ms2 = (int(v) for v in match.groups()[1:9])
+        cues.append(
+            (h1 * 3600 + m1 * 60 + s1 + ms1 / 1000, h2 * 3600 + m2 * 60 + s2 + ms2 / 1000, match.group(10))
+        )
+    return cues
+
+
+# -- the built files ---------------------------------------------------------------
+
+
+def test_every_lesson_gets_its_four_files_in_the_manifest(built: Built):
+    for slug in SHORT_POINTS:
+        folder = f"video/lessons/{slug}"
+        entries = {path: entry for path, entry in built.manifest.items() if path.startswith(folder + "/")}
+        assert {path: entry["kind"] for path, entry in entries.items()} == {
+            f"{folder}/video.mp4": "video",
+            f"{folder}/landscape.mp4": "video-landscape",
+            f"{folder}/captions.srt": "video-captions",
+            f"{folder}/cover.jpg": "video-cover",
+        }
+        for entry in entries.values():
+            assert entry["source"] == f"content/lessons/{slug}.md"
+    assert built.manifest["video/lessons/hypertension-basics/video.mp4"]["audiences"] == [
+        "老年人",
+        "慢性病患者",
+    ]
+
+
+@pytest.mark.parametrize(("name", "size"), [("video.mp4", (1080, 1920)), ("landscape.mp4", (1920, 1080))])
+def test_video_streams_are_what_platforms_expect(built: Built, name: str, size: tuple[int, int]):
+    _, timeline = planned_timeline(built.project, "hypertension-basics")
+    info = probe(built.lesson_dir("hypertension-basics") / name)
+    picture = next(s for s in info["streams"] if s["codec_type"] == "video")
+    sound = next(s for s in info["streams"] if s["codec_type"] == "audio")
+    assert (picture["width"], picture["height"]) == size
+    assert (picture["codec_name"], picture["profile"], picture["pix_fmt"]) == ("h264", "High", "yuv420p")
+    assert picture["r_frame_rate"] == picture["avg_frame_rate"] == "30/1"
+    assert int(picture["nb_read_frames"]) == timeline.total_frames
+    assert (picture["color_space"], picture["color_range"]) == ("bt709", "tv")
+    assert (sound["codec_name"], sound["sample_rate"], sound["channels"]) == ("aac", "48000", 2)
+    assert float(info["format"]["duration"]) == pytest.approx(timeline.seconds, abs=0.05)
+    assert float(sound["duration"]) == pytest.approx(timeline.seconds, abs=0.05)
+    assert (
+        "tags" not in info["format"] or "encoder" not in info["format"]["tags"]
+    )  # bitexact: no version string
+
+
+@pytest.mark.parametrize("name", ["video.mp4", "landscape.mp4"])
+def test_videos_start_playing_before_they_are_fully_downloaded(built: Built, name: str):
+    boxes = top_level_boxes(built.lesson_dir("dust-pneumoconiosis") / name)
+    assert boxes.index("moov") < boxes.index("mdat")  # +faststart
+
+
+def test_videos_decode_without_errors(built: Built):
+    for path in sorted(built.lesson_dir("hypertension-basics").glob("*.mp4")):
+        result = subprocess.run(
+            ["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True
+        )
+        assert result.returncode == 0 and result.stderr == "", path
+
+
+def test_captions_have_a_cue_per_slide_at_the_slide_times(built: Built):
+    slides, timeline = planned_timeline(built.project, "hypertension-basics")
+    cues = parse_srt((built.lesson_dir("hypertension-basics") / "captions.srt").read_text(encoding="utf-8"))
+    assert len(cues) == len(slides) == 2 + len(SHORT_POINTS["hypertension-basics"])
+    assert cues[0][2] == "认识高血压"
+    for point, (_, _, text) in zip(SHORT_POINTS["hypertension-basics"], cues[1:-1], strict=True):
+        assert point in text
+    assert "扫描二维码" in cues[-1][2]
+    for index, (start, end, _) in enumerate(cues):
+        assert (start, end) == pytest.approx(timeline.cue(index), abs=0.001)
+        assert start < end <= timeline.seconds + 0.001
+        if index:
+            assert start >= cues[index - 1][0] and start == pytest.approx(cues[index - 1][1], abs=0.001)
+    assert cues[0][0] == 0 and cues[-1][1] == pytest.approx(timeline.seconds, abs=0.001)
+
+
+def test_a_key_point_frame_shows_its_slide_and_a_caption(built: Built):
+    path = built.lesson_dir("hypertension-basics") / "video.mp4"
+    _, timeline = planned_timeline(built.project, "hypertension-basics")
+    title = grab(path, sum(timeline.cue(0)) / 2, (1080, 1920))
+    point = grab(path, sum(timeline.cue(1)) / 2, (1080, 1920))
+    assert np.abs(point - title).mean() > 20  # light key-point slide vs. the brand-coloured title card
+    style = video.load_style(built.project)
+    bottom = int(style.layouts["portrait"]["caption_bottom"])
+    band = point[bottom - 150 : bottom - 20, 100:980]
+    # White caption type on the dark caption box: both must be there.
+    assert (band > 200).mean() > 0.02 and (band < 100).mean() > 0.2
+    # Half way through the first crossfade the frame is a mix of both slides.
+    boundary = timeline.cue(1)[0]
+    middle = grab(path, boundary, (1080, 1920))
+    assert np.abs(middle - title).mean() > 5 and np.abs(middle - point).mean() > 5
+
+
+def test_cover_is_the_title_card_as_a_jpeg(built: Built):
+    cover = built.lesson_dir("hypertension-basics") / "cover.jpg"
+    with Image.open(cover) as image:
+        assert (image.format, image.size, image.mode) == ("JPEG", (1080, 1920), "RGB")
+        cover_rgb = np.asarray(image, dtype=int)
+    first = grab(built.lesson_dir("hypertension-basics") / "video.mp4", 0.5, (1080, 1920), "rgb24")
+    # Same card above the captions (the cover has none); JPEG and H.264 differ a little.
+    assert np.abs(cover_rgb[:1200] - first[:1200]).mean() < 4
+    # BT.709 conversion and tags: the brand colour comes back as the brand colour.
+    assert np.abs(first[8, 8] - (0x1F, 0x7A, 0x4D)).max() <= 4
+
+
+def test_rerun_with_one_job_gives_the_same_bytes(built: Built, tmp_path: Path):
+    # One lesson, portrait only, in process (jobs=1) — the module's build ran two
+    # worker processes; a lesson's bytes must not depend on either.
+    project = tmp_path / "project"
+    shutil.copytree(built.project, project, ignore=shutil.ignore_patterns(".kepu-cache"))
+    (project / "content" / "lessons" / "dust-pneumoconiosis.md").unlink()
+    (project / "content" / "campaigns" / "dust-month.md").unlink()
+    config = project / "site_config.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "video: {landscape: false}\n", encoding="utf-8")
+    build(project, tmp_path / "again", only=["video"], jobs=1, today=TODAY, use_cache=False)
+    again = read_manifest(tmp_path / "again")
+    assert len(again) == 3
+    for path, entry in again.items():
+        assert entry["sha256"] == built.manifest[path]["sha256"], path
+
+
+def test_unchanged_lessons_come_from_the_cache(built: Built, tmp_path: Path):
+    result = build(built.project, tmp_path / "cached", only=["video"], jobs=1, today=TODAY)
+    assert result.cache.rendered["video"] == 0 and result.cache.reused["video"] == 8
+    assert read_manifest(tmp_path / "cached") == built.manifest
+
+
+# -- narration and music --------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_narration_sets_the_slide_times_and_music_plays_under_it(tmp_path: Path):
+    project = trimmed_project(tmp_path / "project")
+    (project / "content" / "lessons" / "dust-pneumoconiosis.md").unlink()
+    (project / "content" / "campaigns" / "dust-month.md").unlink()
+    music = project / "media" / "music.wav"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:duration=2",
+            "-ac",
+            "2",
+            str(music),
+        ],
+        check=True,
+    )
+    config = project / "site_config.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + "video: {narration: espeak, music: media/music.wav, landscape: false}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "public"
+    build(project, out, only=["video"], jobs=1, today=TODAY, use_cache=False)
+    folder = out / "video" / "lessons" / "hypertension-basics"
+    assert not (folder / "landscape.mp4").exists()
+
+    style = video.load_style(project)
+    cues = parse_srt((folder / "captions.srt").read_text(encoding="utf-8"))
+    for index, (start, end, text) in enumerate(cues):
+        spoken = tmp_path / f"speech-{index}.wav"
+        length = video.synthesize_speech(text, style.audio, spoken)
+        assert end - start >= length + style.timing.narration_pause_seconds - 0.04, text
+    info = probe(folder / "video.mp4")
+    assert float(info["format"]["duration"]) == pytest.approx(cues[-1][1], abs=0.05)
+    loudness = subprocess.run(
+        ["ffmpeg", "-i", str(folder / "video.mp4"), "-vn", "-af", "volumedetect", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+    ).stderr
+    mean_volume = float(re.search(r"mean_volume: (-?[\d.]+) dB", loudness).group(1))
+    assert mean_volume > -45  # speech and music, not silence
+
+
+def test_missing_espeak_is_a_warning_not_a_failure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    project_dir = trimmed_project(tmp_path / "project")
+    config = project_dir / "site_config.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "video: {narration: espeak}\n", encoding="utf-8")
+    project = load_project(project_dir, Diagnostics(), today=TODAY)
+    assert project is not None
+    project.lessons = []  # only the check up front is under test
+    real_which = shutil.which
+    monkeypatch.setattr(video.shutil, "which", lambda name: None if name == "espeak-ng" else real_which(name))
+    ctx = RenderContext(tmp_path / "work", Diagnostics())
+    assert list(video.render(project, ctx)) == []
+    assert [d.message for d in ctx.diagnostics.warnings] == [
+        "video.narration: espeak 需要 espeak-ng，本机没有安装，视频不配音（sudo apt-get install espeak-ng）"
+    ]
+
+
+# -- style -------------------------------------------------------------------------
+
+
+def test_a_project_style_is_merged_over_the_default(built: Built):
+    style = video.load_style(built.project)
+    assert style.encoder.preset == "ultrafast" and style.timing.title_seconds == 1.0
+    default = video.load_style(REPO)
+    assert style.encoder.crf == default.encoder.crf and style.colors == default.colors
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("timing:\n  fps: [30\n", 3, "不是有效的 YAML"),
+        ("timing: {frames_per_second: 25}\n", 0, "'timing:' 里没有 frames_per_second 这一项"),
+        ("- a list\n", 1, "顶层应是键值对"),
+    ],
+)
+def test_a_broken_style_file_is_reported_at_its_path(tmp_path: Path, text: str, line: int, message: str):
+    style = tmp_path / "templates" / "video" / "style.yml"
+    style.parent.mkdir(parents=True)
+    style.write_text(text, encoding="utf-8")
+    with pytest.raises(ContentError) as failure:
+        video.load_style(tmp_path)
+    [diagnostic] = failure.value.diagnostics.errors
+    assert (diagnostic.path, diagnostic.line) == ("templates/video/style.yml", line)
+    assert message in diagnostic.message
+
+
+def test_cjk_fonts_are_the_simplified_chinese_faces():
+    fonts = video.resolve_fonts(video.load_style(REPO))
+    for path, index in fonts.values():
+        assert ImageFont.truetype(path, 20, index=index).getname()[0] == "Noto Sans CJK SC"
+
+
+# -- timing --------------------------------------------------------------------------
+
+
+def test_key_points_stay_three_to_six_seconds_by_default():
+    timing = video.load_style(REPO).timing
+    for text in ["戴口罩", "每人每天吃盐不超过5克，少吃咸菜、酱料和加工肉", "很长的要点" * 20]:
+        seconds = video.slide_seconds(video.Slide("point", text, 1), timing, None)
+        assert 3.0 <= seconds <= 6.0
+    short = video.slide_seconds(video.Slide("point", "戴口罩", 1), timing, None)
+    longer = video.slide_seconds(video.Slide("point", "每人每天吃盐不超过5克，少吃咸菜", 1), timing, None)
+    assert short < longer
+
+
+def test_every_bundled_lesson_plans_a_video_of_10_to_90_seconds():
+    project = load_project(REPO, Diagnostics(), today=TODAY)
+    assert project is not None
+    style = video.load_style(REPO)
+    fonts = video.resolve_fonts(style)
+    for lesson in project.lessons:
+        slides = video.make_job(project, lesson, style, fonts, False, REPO / "unused").slides()
+        timeline = video.plan_timeline(
+            [video.slide_seconds(s, style.timing, None) for s in slides], style.timing
+        )
+        assert 10 <= timeline.seconds <= 90, lesson.slug
+
+
+def test_schedule_holds_each_slide_and_blends_only_around_boundaries():
+    timing = video.load_style(REPO).timing
+    timeline = video.plan_timeline([3.5, 4.0, 5.0], timing)
+    assert timeline.lengths == (105, 120, 150) and timeline.crossfade == 12
+    schedule = video.frame_schedule(timeline)
+    # Expand the schedule the way ffmpeg's fps filter does: each frame holds until the next.
+    shown: list[tuple[int, int]] = []
+    for item, following in zip(schedule, [*schedule[1:], None], strict=True):
+        until = following.at if following else timeline.total_frames
+        shown.extend([(item.slide, item.blend)] * (until - item.at))
+    assert len(shown) == timeline.total_frames
+    for frame, (slide, blend) in enumerate(shown):
+        near = [b for b in timeline.starts[1:] if abs(frame - b + 0.5) < timeline.crossfade / 2]
+        assert (blend > 0) == bool(near), frame
+        if not blend:
+            assert timeline.starts[slide] <= frame < timeline.starts[slide] + timeline.lengths[slide]
+    weights = [blend for _, blend in shown if blend]
+    assert weights[:12] == sorted(weights[:12])  # the fade moves one way
+
+
+def test_retime_filter_puts_each_frame_at_its_place():
+    schedule = video.frame_schedule(video.plan_timeline([2.0, 2.0, 3.0], video.load_style(REPO).timing))
+    expression = re.search(r"setpts='(.+?)'", video.retime_filter(schedule, 30)).group(1)
+    terms = [(int(gap), int(index)) for gap, index in re.findall(r"(\d+)\*gt\(N,(\d+)\)", expression)]
+    for number, item in enumerate(schedule):
+        assert number + sum(gap for gap, index in terms if number > index) == item.at
+
+
+def test_srt_times_are_milliseconds():
+    assert video.srt_time(0) == "00:00:00,000"
+    assert video.srt_time(3723.4567) == "01:02:03,457"
+
+
+def test_speech_length_is_read_from_the_wav(tmp_path: Path):
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    style = video.load_style(REPO)
+    seconds = video.synthesize_speech("高血压要长期管理", style.audio, tmp_path / "s.wav")
+    with wave.open(str(tmp_path / "s.wav")) as speech:
+        assert seconds == speech.getnframes() / speech.getframerate() and 0.8 < seconds < 6
+
+
+# -- Chinese line breaking -------------------------------------------------------------
+
+SAMPLES = [
+    "不同日测3次，都在140/90 mmHg及以上，才能诊断高血压。",
+    "血压很高又胸痛、说话不清、一侧手脚无力，马上打120！",
+    "戴KN95级别的防尘口罩（每次戴好后做气密性检查），每年参加职业健康检查。",
+    "“三减三健”是什么？减盐、减油、减糖；健康口腔、健康体重、健康骨骼。",
+    "0~6岁儿童家长要按时带孩子接种疫苗……别错过《预防接种证》上的日期。",
+]
+
+
+@pytest.mark.parametrize("width", range(3, 25))
+def test_no_line_starts_or_ends_with_the_wrong_punctuation(width: int):
+    for text in SAMPLES:
+        for breaker in (wrap, wrap_balanced):
+            lines = breaker(text, width, len)
+            assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+            for line in lines:
+                assert len(line) <= width or len(break_units(line)) == 1, (line, width)
+                assert line[0] not in NO_LINE_START, (lines, width)
+                assert line[-1] not in NO_LINE_END, (lines, width)
+
+
+def test_latin_words_numbers_and_their_units_stay_whole():
+    units = break_units("都在140/90 mmHg及以上，戴KN95口罩")
+    assert "140/90 mmHg" in units and "KN95" in units and "上，" in units
+
+
+def test_balanced_wrap_prefers_clause_breaks_and_avoids_a_widow():
+    assert wrap_balanced("认识高血压：量得准，管得住", 8, len) == ["认识高血压：", "量得准，管得住"]
+    lines = wrap_balanced("高血压常常没有感觉要定期测量血压", 14, len)
+    assert len(lines) == 2 and abs(len(lines[0]) - len(lines[1])) <= 1
+
+
+def test_reading_units_count_characters_and_words_not_punctuation():
+    assert reading_units("每天吃盐不超过5克，少吃咸菜。") == 13
+    assert reading_units("KN95 口罩") == 3
