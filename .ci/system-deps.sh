@@ -5,9 +5,10 @@
 #   libpango-1.0-0 …        WeasyPrint's text layout (print renderer)
 #   chromium                headless browser for the site tests (Playwright drives it)
 #   ffmpeg                  video encoding and probing
+#   espeak-ng               optional video narration (video.narration: espeak)
 #   poppler-utils           pdftoppm/pdftotext for previews and tests
 set -euo pipefail
-packages=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium ffmpeg poppler-utils)
+packages=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium ffmpeg espeak-ng poppler-utils)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
