@@ -6,14 +6,25 @@ import re
 from pathlib import Path
 
 from builder.diagnostics import Diagnostics
-from builder.model import PostOptions, PrintOptions, SiteConfig, Term, VideoOptions, Vocabulary
+from builder.model import (
+    CheckOptions,
+    PlainLimits,
+    PostOptions,
+    PrintOptions,
+    SiteConfig,
+    Term,
+    VideoOptions,
+    Vocabulary,
+)
 from builder.schema import FieldReader
 from builder.yamlpos import YamlMap, load_yaml
 
 CONFIG_FILE = "site_config.yml"
 TERM_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-SECTIONS = ("site", "brand", "audiences", "topics", "channels", "review", "search", "print", "video", "posts")
+SECTIONS = (
+    "site", "brand", "audiences", "topics", "channels", "review", "search", "print", "video", "posts", "checks",
+)  # fmt: skip
 BLEED = re.compile(r"^(\d+(?:\.\d+)?)\s*mm$")
 NARRATIONS = ("none", "espeak")
 
@@ -72,6 +83,7 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
     print_options = _print_options(_section(top, "print", required=False))
     video_options = _video_options(_section(top, "video", required=False), root)
     post_options = _post_options(_section(top, "posts", required=False), organization or "")
+    check_options = _check_options(_section(top, "checks", required=False), audiences)
 
     if len(diagnostics.errors) > errors_before or not (name and url and organization):
         return None
@@ -91,6 +103,7 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
         print=print_options,
         video=video_options,
         posts=post_options,
+        checks=check_options,
     )
 
 
@@ -138,6 +151,40 @@ def _post_options(section: FieldReader, organization: str) -> PostOptions:
     section.check_keys(("author", "open_comment"))
     author = section.text("author", required=False, max_len=16) or organization[:16]
     return PostOptions(author=author, open_comment=_flag(section, "open_comment", False))
+
+
+PLAIN_LIMITS = ("score", "average_sentence", "difficult_words", "sentence")
+
+
+def _plain_limits(section: FieldReader, base: PlainLimits) -> PlainLimits:
+    section.check_keys(PLAIN_LIMITS)
+    values: dict[str, float] = {}
+    for key in PLAIN_LIMITS:
+        value = section.raw(key, required=False)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            section.error(key, f"'{key}' 应是一个正数，这里是 '{value}'")
+            continue
+        values[key] = int(value) if key == "sentence" else float(value)
+    return PlainLimits(**{key: values.get(key, getattr(base, key)) for key in PLAIN_LIMITS})
+
+
+def _check_options(section: FieldReader, audiences: Vocabulary) -> CheckOptions:
+    """``checks:`` — plain-language limits (stricter per audience), terms to explain, brand names."""
+    section.check_keys(("plain", "audiences", "terms", "brands"))
+    plain = _plain_limits(_section(section, "plain", required=False), PlainLimits())
+    per_audience = []
+    stricter = _section(section, "audiences", required=False)
+    for name in stricter.data:
+        term = audiences.find(name)
+        if term is None:
+            stricter.error(name, f"未知的人群 '{name}'（可选：{'、'.join(audiences.labels())}）")
+            continue
+        per_audience.append((term.id, _plain_limits(_section(stricter, name, required=True), plain)))
+    terms = tuple(term for term, _ in section.text_items("terms", required=False))
+    brands = tuple(brand for brand, _ in section.text_items("brands", required=False))
+    return CheckOptions(plain=plain, audiences=tuple(per_audience), terms=terms, brands=brands)
 
 
 def contrast_with_white(color: str) -> float:

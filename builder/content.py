@@ -40,9 +40,9 @@ SUMMARY_MAX = 120
 KEY_POINT_WARN = 40  # longer points no longer fit a flyer bullet or a video slide
 LESSON_KEYS = (
     "title", "short_title", "summary", "audiences", "topics", "competencies", "level",
-    "key_points", "reviewed_by", "reviewed_on", "cover",
+    "key_points", "reviewed_by", "reviewed_on", "cover", "checks",
 )  # fmt: skip
-QUIZ_KEYS = ("title", "summary", "audiences", "topics", "lessons", "competencies", "level")
+QUIZ_KEYS = ("title", "summary", "audiences", "topics", "lessons", "competencies", "level", "checks")
 CAMPAIGN_KEYS = (
     "title", "summary", "audiences", "start", "end", "organizer", "goals", "phases", "activities",
 )  # fmt: skip

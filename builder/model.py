@@ -63,6 +63,26 @@ class PostOptions:
 
 
 @dataclass(frozen=True)
+class PlainLimits:
+    """Plain-language limits for one group of readers (``checks:`` in site_config.yml)."""
+
+    score: float = 34.0  # readability: average sentence (Han characters) + difficult words per 100 words
+    average_sentence: float = 25.0  # Han characters per sentence
+    difficult_words: float = 12.0  # difficult words per 100 words
+    sentence: int = 50  # longest single sentence, Han characters
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """``checks:`` in site_config.yml — thresholds of the health-content quality checks."""
+
+    plain: PlainLimits = PlainLimits()
+    audiences: tuple[tuple[str, PlainLimits], ...] = ()  # audience id → limits for those readers
+    terms: tuple[str, ...] = ()  # terms to explain in plain words where a lesson first uses them
+    brands: tuple[str, ...] = ()  # brand names whose mention needs a reviewer's look
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     name: str
     url: str  # always ends with "/"
@@ -79,6 +99,7 @@ class SiteConfig:
     print: PrintOptions = PrintOptions()
     video: VideoOptions = VideoOptions()
     posts: PostOptions = PostOptions()
+    checks: CheckOptions = CheckOptions()
 
 
 @dataclass(frozen=True)
