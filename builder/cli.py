@@ -59,7 +59,8 @@ def make_parser() -> argparse.ArgumentParser:
     sub.set_defaults(func=run_build)
 
     sub = command("check", "只校验内容，不写任何文件")
-    sub.add_argument("--format", choices=("text", "json"), default="text")
+    sub.add_argument("--format", choices=("text", "json", "sarif", "gitlab"), default="text",
+                     help="text 按文件分组；sarif 供 GitHub、gitlab 供 GitLab 在合并请求里显示")  # fmt: skip
     sub.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="并行任务数")
     sub.add_argument("--strict", action="store_true", help="有警告也算失败")
     sub.set_defaults(func=run_check)
@@ -142,8 +143,15 @@ def run_check(args: argparse.Namespace) -> int:
     diagnostics = check(args.project, jobs=max(1, args.jobs))
     if args.format == "json":
         print(diagnostics.to_json())
+    elif args.format in ("sarif", "gitlab"):
+        from builder.sarif import to_gitlab, to_sarif
+
+        print(to_sarif(diagnostics) if args.format == "sarif" else to_gitlab(diagnostics))
     else:
-        print_diagnostics(diagnostics)
+        from builder.quality import grouped_text
+
+        for line in grouped_text(diagnostics):
+            print(line, file=sys.stderr)
         errors, warnings = len(diagnostics.errors), len(diagnostics.warnings)
         print(f"检查完成：{errors} 个错误，{warnings} 个警告", file=sys.stderr)
     failed = diagnostics.errors or (args.strict and diagnostics.warnings)

@@ -111,6 +111,7 @@ def check(project_dir: Path, today: dt.date | None = None, jobs: int = 1) -> Dia
     post title too long, a flyer that cannot hold its key points — before any
     rendering, so editors see it while writing.
     """
+    from builder.quality import check_quality
     from builder.renderers.posts import post_title_warnings
     from builder.renderers.printing import check_print_fit
 
@@ -119,4 +120,5 @@ def check(project_dir: Path, today: dt.date | None = None, jobs: int = 1) -> Dia
     if project is not None:
         post_title_warnings(project, diagnostics)
         check_print_fit(project, diagnostics, jobs=jobs)
+        check_quality(project, diagnostics)  # plain language, clarity, trust, compliance
     return diagnostics
