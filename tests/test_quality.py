@@ -439,5 +439,27 @@ def test_bundled_lessons_pass_every_check_or_say_why():
             assert getattr(item, "reason", "") or "reason" in (REPO / item.path).read_text(encoding="utf-8")
 
 
+def test_dashboard_lists_every_lesson_with_score_and_review_date(tmp_path: Path):
+    from builder.renderers.site import write_pages
+
+    diagnostics = Diagnostics()
+    loaded = load_project(REPO, diagnostics, today=TODAY)
+    write_pages(loaded, tmp_path)
+    page = (tmp_path / "dashboard.md").read_text(encoding="utf-8")
+    assert "search:\n  exclude: true" in page and "sitemap: false" in page
+    for lesson in loaded.lessons:
+        row = next(
+            line
+            for line in page.split("\n")
+            if f"](lessons/{lesson.slug}.md)" in line and line.startswith("| [")
+        )
+        assert re.search(r"\| \*?\*?\d+\.\d\*?\*?（\d+）", row), row
+        assert f'data-reviewed="{lesson.reviewed_on.isoformat()}"' in row
+    assert "dashboard" not in (tmp_path / "index.md").read_text(encoding="utf-8")
+    assert "### 四级" in page and "健康档案建立" in page and "| 老年人 |" in page
+    sitemap = (REPO / "templates/site/overrides/sitemap.xml").read_text(encoding="utf-8")
+    assert "file.page.meta.sitemap is not false" in sitemap
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))

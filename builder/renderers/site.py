@@ -29,6 +29,7 @@ from mkdocs.config import load_config as load_mkdocs_config
 
 from builder.cache import fingerprint
 from builder.content import IMAGE_HTML, IMAGE_MARKDOWN
+from builder.dashboard import editor_dashboard
 from builder.model import Campaign, Lesson, Project, QuestionKind, Quiz, Term
 from builder.renderers import RenderContext
 from builder.search_terms import add_search_subwords, user_dictionary
@@ -158,6 +159,7 @@ def write_pages(project: Project, docs_dir: Path) -> dict[str, Lesson | Quiz | C
                 campaigns=[c for c in project.campaigns if term in c.audiences],
             )
 
+    write("dashboard.md", "dashboard.md.j2", dashboard=editor_dashboard(project))  # editors only, unlinked
     pages: dict[str, Lesson | Quiz | Campaign] = {}
     for lesson in project.lessons:
         write(f"lessons/{lesson.slug}.md", "lesson.md.j2", lesson=lesson, body=site_body(lesson))
