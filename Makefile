@@ -32,10 +32,12 @@ $(SYSTEM): .ci/system-deps.sh
 	bash .ci/system-deps.sh
 	@touch $@
 
-$(STAMP): pyproject.toml $(SYSTEM)
+$(STAMP): pyproject.toml package-lock.json $(SYSTEM)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# node_modules: axe-core for the browser tests, Lighthouse for bench/lighthouse.py (tests skip without them)
+	if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; else echo "npm not found: axe-core checks will be skipped"; fi
 	@touch $@
 
 clean:

@@ -8,16 +8,20 @@ audience, by topic, quizzes, campaigns), never every lesson, so a page of a
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import html
 import importlib.metadata
+import io
+import json
 import logging
 import os
 import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 # Imported here, not lazily: without jieba mkdocs-material's search silently
 # indexes Chinese as unsplit sentences and finds nothing, so fail loudly instead.
@@ -26,17 +30,19 @@ import markdown
 from markupsafe import Markup
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config as load_mkdocs_config
+from PIL import Image, ImageOps
 
 from builder.cache import fingerprint
 from builder.content import IMAGE_HTML, IMAGE_MARKDOWN
 from builder.dashboard import editor_dashboard
 from builder.model import Campaign, Lesson, Project, QuestionKind, Quiz, Term
+from builder.qr import qr_svg
 from builder.renderers import RenderContext
 from builder.search_terms import add_search_subwords, user_dictionary
 from builder.templates import copy_template_tree, make_environment
 from builder.writer import Artifact
 
-SITE_RENDERER_VERSION = 1  # bump when this module's output changes for the same sources
+SITE_RENDERER_VERSION = 2  # bump when this module's output changes for the same sources
 KIND_LABELS = {
     QuestionKind.SINGLE: "（单选）",
     QuestionKind.MULTIPLE: "（多选）",
@@ -52,14 +58,18 @@ def markdown_text(value: object) -> str:
 
 def markdown_html(text: str) -> Markup:
     """Markdown rendered to HTML, for content placed inside generated HTML blocks."""
-    return Markup(markdown.markdown(text, extensions=["tables", "attr_list", "sane_lists"])) if text else Markup("")
+    return (
+        Markup(markdown.markdown(text, extensions=["tables", "attr_list", "sane_lists"]))
+        if text
+        else Markup("")
+    )
 
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     src_dir = ctx.work_dir / "site-src"
     docs_dir, out_dir = src_dir / "docs", ctx.work_dir / "site-out"
     pages = write_pages(project, docs_dir)
-    copy_media(project, docs_dir)
+    copy_media(project, docs_dir, ctx)
     copy_template_tree(project.root, "site/assets", docs_dir / "assets")
     overrides_dir = src_dir / "overrides"
     overrides_dir.mkdir(parents=True, exist_ok=True)
@@ -76,6 +86,7 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
             overrides_dir=str(overrides_dir),
             jieba_userdict=str(userdict),
             logo=project.config.logo,
+            logo_size=logo_size(project),
             has_quizzes=bool(project.quizzes),
             has_campaigns=bool(project.campaigns),
         ),
@@ -97,6 +108,7 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     warnings_before = len(ctx.diagnostics.items)
     run_mkdocs(mkdocs_yml, source_date(project), ctx)
     add_search_subwords(out_dir / "search" / "search_index.json")
+    write_offline_files(out_dir)
 
     artifacts = []
     for file in sorted(p for p in out_dir.rglob("*") if p.is_file()):
@@ -160,9 +172,17 @@ def write_pages(project: Project, docs_dir: Path) -> dict[str, Lesson | Quiz | C
             )
 
     write("dashboard.md", "dashboard.md.j2", dashboard=editor_dashboard(project))  # editors only, unlinked
+    write("offline.md", "offline.md.j2")
+    images = phone_images(project)
     pages: dict[str, Lesson | Quiz | Campaign] = {}
     for lesson in project.lessons:
-        write(f"lessons/{lesson.slug}.md", "lesson.md.j2", lesson=lesson, body=site_body(lesson))
+        write(
+            f"lessons/{lesson.slug}.md",
+            "lesson.md.j2",
+            lesson=lesson,
+            body=site_body(lesson, images),
+            qr=lesson_qr(config.url + lesson.site_path),
+        )
         pages[f"{lesson.site_path}index.html"] = lesson
     if project.quizzes:
         write("quizzes/index.md", "listing.md.j2", heading="测验", quizzes=project.quizzes)
@@ -181,29 +201,196 @@ def grouped(project: Project, terms: tuple[Term, ...]) -> list[tuple[Term, list[
     return [(term, project.lessons_for(term)) for term in terms]
 
 
-def site_body(lesson: Lesson) -> str:
-    """The lesson body with image paths pointing at the copies under the site root."""
-    new_paths = {ref.written: f"../{ref.path}" for ref in lesson.images}
+def site_body(lesson: Lesson, images: dict[str, PhoneImage] | None = None) -> str:
+    """The lesson body with image paths pointing at the copies under the site root.
+
+    Phone-sized copies also get their width and height (no layout shift while
+    they load) and load lazily; a PNG becomes a ``<picture>`` whose WebP is what
+    browsers load, with the PNG kept for the few that lack WebP.
+    """
+    images = images or {}
+    refs = {ref.written: ref.path for ref in lesson.images}
 
     def swap(match: re.Match[str]) -> str:
         written = match.group(1)
-        start, end = match.span(1)
-        relative = start - match.start(), end - match.start()
         whole = match.group(0)
-        return whole[: relative[0]] + new_paths.get(written, written) + whole[relative[1] :]
+        rest = match.string[match.end() :]
+        image = images.get(refs.get(written, ""))
+        if whole.startswith("!["):  # Markdown: MkDocs makes the path relative to the built page
+            path = f"../{image.path if image else refs.get(written)}" if written in refs else written
+        else:  # raw HTML is not rewritten by MkDocs: relative to lessons/<slug>/ as built
+            path = f"../../{image.path if image else refs.get(written)}" if written in refs else written
+        start, end = match.start(1) - match.start(), match.end(1) - match.start()
+        replaced = whole[:start] + path + whole[end:]
+        if image is None:
+            return replaced
+        attributes = f'width="{image.width}" height="{image.height}" loading="lazy" decoding="async"'
+        if not whole.startswith("!["):
+            tag = whole + rest[: max(rest.find(">"), 0)]
+            if re.search(r"\swidth\s*=", tag, re.IGNORECASE):
+                return replaced
+            return f"<img {attributes}{replaced[len('<img') :]}"
+        if rest.startswith("{"):  # the editor's own attribute list
+            return replaced
+        if image.webp is None:
+            return f"{replaced}{{ {attributes} }}"
+        alt = re.match(r"!\[([^\]]*)\]", whole)
+        title = re.search(r'\s"([^"]*)"\s*\)$', whole)
+        alt_text = re.sub(r"\\(.)", r"\1", alt.group(1)) if alt else ""
+        title_attr = f' title="{html.escape(title.group(1))}"' if title else ""
+        return (
+            f'<picture><source srcset="../../{image.webp}" type="image/webp">'
+            f'<img src="../../{image.path}" alt="{html.escape(alt_text)}"{title_attr} {attributes}></picture>'
+        )
 
     return IMAGE_HTML.sub(swap, IMAGE_MARKDOWN.sub(swap, lesson.body))
 
 
-def copy_media(project: Project, docs_dir: Path) -> None:
+def lesson_qr(url: str) -> Markup:
+    """An inline SVG QR code of a lesson's own address, named for screen readers."""
+    svg = qr_svg(url, quiet_zone=2)
+    return Markup(svg.replace("<svg ", '<svg role="img" aria-label="本课网址的二维码" ', 1))
+
+
+# Phone-sized images: 720 px wide is a 360 px phone screen at 2× density.
+PHONE_WIDTH = 720
+LOGO_SIZE = 192  # the header shows the logo at 24–48 px; 192 px also serves as the favicon
+IMAGE_VERSION = 1  # bump when the encoding below changes
+FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+EXIF_ORIENTATION = 0x0112
+
+
+@dataclass(frozen=True)
+class PhoneImage:
+    path: str  # project-relative path of the copy in the source's format (PNG, JPEG or WebP)
+    width: int
+    height: int
+    webp: str | None = None  # a WebP copy next to a PNG, which is what browsers load
+
+
+def phone_images(project: Project) -> dict[str, PhoneImage]:
+    """Each raster lesson image → its phone-sized copies."""
+    result = {}
+    for rel in sorted({ref.path for lesson in project.lessons for ref in lesson.images}):
+        plan = phone_image(project.root, rel)
+        if plan:
+            result[rel] = plan
+    return result
+
+
+def phone_image(root: Path, rel: str, max_width: int = PHONE_WIDTH, webp: bool = True) -> PhoneImage | None:
+    """Where the phone copies of ``rel`` go and how big they are; None for files served as they are."""
+    suffix = PurePosixPath(rel).suffix.lower()
+    if suffix not in FORMATS:
+        return None  # SVG, GIF …: copied unchanged
+    try:
+        with Image.open(root / rel) as image:
+            if getattr(image, "is_animated", False):
+                return None
+            width, height = image.size
+            if image.getexif().get(EXIF_ORIENTATION) in (5, 6, 7, 8):  # rotated a quarter turn
+                width, height = height, width
+    except (OSError, Image.DecompressionBombError):
+        return None
+    if width > max_width:
+        width, height = max_width, max(1, round(height * max_width / width))
+    alternative = None
+    if webp and FORMATS[suffix] == "PNG":
+        alternative = PurePosixPath(rel).with_suffix(".webp").as_posix()
+        if (root / alternative).exists():  # an editor's own file of that name: do not overwrite it
+            alternative = rel + ".webp"
+    return PhoneImage(rel, width, height, alternative)
+
+
+def encode_image(src: Path, size: tuple[int, int], fmt: str) -> bytes:
+    """The image turned upright, resized and encoded small; the original bytes if that is smaller."""
+    with Image.open(src) as opened:
+        # Keep the editor's file only when re-encoding gains nothing and it carries
+        # no EXIF block (camera data, sometimes GPS, is not for publishing).
+        keep = opened.format == fmt and opened.size == size and not opened.getexif()
+        image = ImageOps.exif_transpose(opened)
+        has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+        image = image.convert("RGBA" if has_alpha else "RGB")
+    if image.size != size:
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    if fmt == "WEBP":
+        # Drawings and charts (few colours) stay sharp losslessly; photos go lossy.
+        image.save(buffer, "WEBP", lossless=image.getcolors(256) is not None, quality=80, method=4)
+    elif fmt == "PNG":
+        image.save(buffer, "PNG", optimize=True)
+    else:
+        image.convert("RGB").save(buffer, "JPEG", quality=82, optimize=True, progressive=True)
+    data = buffer.getvalue()
+    original = src.read_bytes()
+    return original if keep and len(original) <= len(data) else data
+
+
+def logo_plan(project: Project) -> PhoneImage | None:
+    """The logo as the site serves it: same name and format, at most LOGO_SIZE px tall and wide."""
+    logo = project.config.logo
+    plan = phone_image(project.root, logo, max_width=LOGO_SIZE, webp=False) if logo else None
+    if logo is None or plan is None:
+        return None
+    width, height = plan.width, plan.height
+    if height > LOGO_SIZE:
+        width, height = max(1, round(width * LOGO_SIZE / height)), LOGO_SIZE
+    return PhoneImage(logo, width, height)
+
+
+def logo_size(project: Project) -> list[int] | None:
+    plan = logo_plan(project)
+    return [plan.width, plan.height] if plan else None
+
+
+def copy_media(project: Project, docs_dir: Path, ctx: RenderContext | None = None) -> None:
+    """Copy the media the site shows: lesson images at phone size, the logo small, the rest as is.
+
+    Encoded images are kept next to the build cache (``<cache>/site-images/``, by
+    source bytes and size), so an unchanged image is not encoded again; they are
+    not artifacts of their own, so the cache's counts of rendered and reused
+    artifacts stay those of the output.
+    """
+    plans = phone_images(project)
+    logo, small_logo = project.config.logo, logo_plan(project)
+    if logo and small_logo:
+        plans[logo] = small_logo
     paths = {ref.path for lesson in project.lessons for ref in lesson.images}
     paths.update(lesson.cover for lesson in project.lessons if lesson.cover)
-    if project.config.logo:
-        paths.add(project.config.logo)
+    if logo:
+        paths.add(logo)
+    cache_dir = ctx.cache.folder / "site-images" if ctx and ctx.cache.folder else None
+    used = set()
     for rel in sorted(paths):
-        dest = docs_dir / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(project.root / rel, dest)
+        plan = plans.get(rel)
+        if plan is None:
+            (docs_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(project.root / rel, docs_dir / rel)
+            continue
+        size = (plan.width, plan.height)
+        copies = [(plan.path, FORMATS[PurePosixPath(rel).suffix.lower()])]
+        if plan.webp:
+            copies.append((plan.webp, "WEBP"))
+        for path, fmt in copies:
+            dest = docs_dir / path
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            key = fingerprint("site-image", IMAGE_VERSION, project.root / rel, size, fmt)
+            kept = cache_dir / f"{key}.{fmt.lower()}" if cache_dir else None
+            used.add(f"{key}.{fmt.lower()}")
+            if kept and kept.is_file():
+                shutil.copyfile(kept, dest)
+                continue
+            data = encode_image(project.root / rel, size, fmt)
+            dest.write_bytes(data)
+            if kept:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                staging = kept.with_name(f".{kept.name}.{os.getpid()}")
+                staging.write_bytes(data)
+                os.replace(staging, kept)
+    if cache_dir and cache_dir.is_dir():
+        for old in cache_dir.iterdir():
+            if old.name not in used and not old.name.startswith("."):
+                old.unlink(missing_ok=True)
 
 
 def source_date(project: Project) -> int:
@@ -257,3 +444,137 @@ def run_mkdocs(mkdocs_yml: Path, epoch: int, ctx: RenderContext) -> None:
         match = re.match(r"Doc file '((?:lessons|quizzes|campaigns)/[^']+)'", message)
         path = f"content/{match.group(1)}" if match else "site"
         ctx.diagnostics.warning(path, 0, f"MkDocs：{message}")
+
+
+# The offline reader (templates/site/assets/sw.js and kepu.js). The service worker
+# must sit at the site root so that its scope is the whole site.
+SERVICE_WORKER = "sw.js"
+OFFLINE_FILES = "offline-files.json"
+OFFLINE_PAGE = "offline/"
+MANIFEST_LINE = re.compile(r"^const MANIFEST = .*;$", re.MULTILINE)
+LOCAL_REF = re.compile(r"<(?:link|script|img)\b[^>]*?\s(?:href|src)=\"([^\":#?]+)\"")
+
+
+def write_offline_files(out_dir: Path) -> None:
+    """Write sw.js (the precache list and its version) and offline-files.json ("save all").
+
+    The shell is what every page loads (CSS, JS, logo, as the home page links
+    them), the search worker and its language files: the version is a hash of
+    their bytes, so a site with changed shell files gets a changed sw.js, which
+    browsers install on the next visit. Both files depend only on the built
+    site, so the same input gives the same bytes.
+    """
+    template = out_dir / "assets" / SERVICE_WORKER
+    if not template.is_file():
+        template = out_dir / SERVICE_WORKER  # run again on a built site: its own sw.js
+    if not template.is_file():  # a project template set without the offline reader
+        return
+    home = (out_dir / "index.html").read_text(encoding="utf-8")
+    shell = {local_path("", ref) for ref in LOCAL_REF.findall(home)}
+    config = re.search(r'<script id="__config" type="application/json">(.*?)</script>', home, re.DOTALL)
+    if config and json.loads(config.group(1)).get("search"):
+        shell.add(local_path("", json.loads(config.group(1))["search"]))
+        shell.update(lunr_files(out_dir))
+    shell = {
+        path for path in shell if path and (out_dir / path).is_file() and path != f"assets/{SERVICE_WORKER}"
+    }
+    version = hashlib.sha256()
+    for path in sorted(shell):
+        version.update(path.encode() + b"\0" + (out_dir / path).read_bytes() + b"\0")
+    manifest = {
+        "version": version.hexdigest()[:16],
+        "shell": sorted(shell),
+        "pages": ["./"],
+        "data": [],
+        "offline": OFFLINE_PAGE,
+    }
+    worker = MANIFEST_LINE.sub(
+        lambda _: f"const MANIFEST = {json.dumps(manifest, ensure_ascii=False)};",
+        template.read_text(encoding="utf-8"),
+        count=1,
+    )
+    (out_dir / SERVICE_WORKER).write_text(worker, encoding="utf-8")
+    if template != out_dir / SERVICE_WORKER:
+        template.unlink()
+
+    # "Save all": every page and image, with its size (stored) and its gzip size (downloaded).
+    pages, media, download = [], {}, 0
+    for file in sorted(out_dir.rglob("index.html")):
+        rel = file.relative_to(out_dir).as_posix()
+        url = rel.removesuffix("index.html") or "./"
+        if url == OFFLINE_PAGE:
+            continue
+        data = file.read_bytes()
+        pages.append([url, len(data)])
+        download += len(gzip.compress(data, 6, mtime=0))
+        for ref in page_images(data.decode("utf-8")):
+            path = local_path(rel, ref)
+            if path and path not in shell and (out_dir / path).is_file():
+                media[path] = (out_dir / path).stat().st_size
+    extra = []
+    index = out_dir / "search" / "search_index.json"
+    if index.is_file():
+        extra.append(["search/search_index.json", index.stat().st_size])
+        download += len(gzip.compress(index.read_bytes(), 6, mtime=0))
+    stored = sum(size for _, size in pages) + sum(media.values()) + sum(size for _, size in extra)
+    listing = {
+        "lessons": sum(1 for url, _ in pages if url.startswith("lessons/")),
+        "bytes": stored,
+        "download_bytes": download + sum(media.values()),
+        "pages": pages,
+        "media": sorted([path, size] for path, size in media.items()),
+        "data": extra,
+    }
+    (out_dir / OFFLINE_FILES).write_text(
+        json.dumps(listing, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+    )
+
+
+PICTURE = re.compile(r"<picture\b.*?</picture>", re.DOTALL)
+SOURCE_SRCSET = re.compile(r"<source\b[^>]*?\ssrcset=\"([^\"\s,]+)")
+IMG_SRC = re.compile(r"<img\b[^>]*?\ssrc=\"([^\":#?]+)\"")
+
+
+def page_images(text: str) -> list[str]:
+    """The image files a page shows: in a <picture>, its first source (the WebP), else each <img>."""
+    refs = []
+    for picture in PICTURE.findall(text):
+        refs.extend(SOURCE_SRCSET.findall(picture)[:1] or IMG_SRC.findall(picture))
+    refs.extend(IMG_SRC.findall(PICTURE.sub("", text)))
+    return [ref for ref in refs if ":" not in ref and not ref.startswith("//")]
+
+
+def local_path(page: str, ref: str) -> str | None:
+    """The site path a relative reference in the page at ``page`` points to; None outside the site."""
+    if ref.startswith("/") or "//" in ref:
+        return None
+    parts: list[str] = PurePosixPath(page).parent.parts if page else []
+    parts = list(parts)
+    for part in ref.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts) or None
+
+
+def lunr_files(out_dir: Path) -> set[str]:
+    """The lunr language files the search worker loads for the configured languages."""
+    index = out_dir / "search" / "search_index.json"
+    if not index.is_file():
+        return set()
+    langs = json.loads(index.read_text(encoding="utf-8")).get("config", {}).get("lang", [])
+    folder = "assets/javascripts/lunr"
+    files = {f"{folder}/min/lunr.stemmer.support.min.js"}
+    files.update(f"{folder}/min/lunr.{lang}.min.js" for lang in langs if lang != "en")
+    if len(langs) > 1:
+        files.add(f"{folder}/min/lunr.multi.min.js")
+    if "ja" in langs:
+        files.add(f"{folder}/tinyseg.js")
+    if "th" in langs:
+        files.add(f"{folder}/wordcut.js")
+    return {path for path in files if (out_dir / path).is_file()}

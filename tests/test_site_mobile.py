@@ -1,0 +1,450 @@
+"""The site on a phone (issue 9): offline after one visit, 长辈版, page weight, sharing, axe-core.
+
+Playwright drives Debian's chromium emulating a 360×640 phone. The site is served
+from a copy of ``public/`` (site in ``site/``, like a host publishing the whole
+folder), with a stand-in flyer, video and group message for one lesson, as the
+print, video and posts renderers would write them.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import http.server
+import io
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from PIL import Image
+
+from builder.renderers.site import write_offline_files
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parent.parent
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+
+LESSON = "lessons/hypertension-basics/"
+OTHER_LESSON = "lessons/flu-vaccine/"  # no flyer, video or group message
+GROUP_TEXT = "【认识高血压】\n• 不同日测3次才能诊断\n详细内容：https://health.example.org/lessons/hypertension-basics/\n"
+BUDGET = 150 * 1024  # HTML + CSS + JS of a lesson page, gzip, without images and the search index
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def serve(folder: Path) -> tuple[str, http.server.ThreadingHTTPServer]:
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/site/", server
+
+
+def publish(built_site: Path, dest: Path) -> Path:
+    """A copy of public/ with the site and the share artifacts of one lesson."""
+    shutil.copytree(built_site / "site", dest / "site")
+    slug = LESSON.split("/")[1]
+    flyer = dest / "print" / "lessons" / slug / "flyer.png"
+    flyer.parent.mkdir(parents=True)
+    buffer = io.BytesIO()
+    Image.new("RGB", (210, 297), "#1f7a4d").save(buffer, "PNG")
+    flyer.write_bytes(buffer.getvalue())
+    video = dest / "video" / "lessons" / slug / "video.mp4"
+    video.parent.mkdir(parents=True)
+    video.write_bytes(b"\0" * 300_000)
+    text = dest / "posts" / "lessons" / slug / "group.txt"
+    text.parent.mkdir(parents=True)
+    text.write_text(GROUP_TEXT, encoding="utf-8")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def public(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return publish(built_site, tmp_path_factory.mktemp("published"))
+
+
+@pytest.fixture(scope="module")
+def site_url(public: Path) -> Iterator[str]:
+    url, server = serve(public)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser) -> Iterator[object]:
+    """A fresh 360×640 phone (no service worker, no storage) that records every request."""
+    context = browser.new_context(viewport={"width": 360, "height": 640}, device_scale_factor=2)
+    context.requests = []
+    context.on("request", lambda request: context.requests.append(request.url))
+    yield context
+    context.close()
+
+
+def wait_until(page, script: str, arg: object = None, timeout: float = 15) -> None:
+    """Poll an (async) page function until it is truthy; wait_for_function takes a promise as truthy."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script, arg):
+        assert time.monotonic() < deadline, f"timed out waiting for {script}"
+        page.wait_for_timeout(100)
+
+
+def wait_for_offline_ready(page, site_url: str) -> None:
+    """Until the service worker controls the page and has saved the home page and search index."""
+    wait_until(
+        page,
+        """async (root) => !!navigator.serviceWorker.controller
+                           && !!(await caches.match(root + 'search/search_index.json'))
+                           && !!(await caches.match(root))""",
+        site_url,
+    )
+
+
+def search(page, query: str) -> list[str]:
+    page.locator("label.md-header__button[for=__search]").click()
+    box = page.locator("input.md-search__input")
+    box.fill(query)
+    box.press("End")
+    page.wait_for_selector(".md-search-result__meta", state="visible")
+    page.wait_for_function(
+        "() => !document.querySelector('.md-search-result__meta').textContent.includes('正在')"
+    )
+    page.wait_for_timeout(300)
+    return page.locator(".md-search-result__item > a").evaluate_all("links => links.map(a => a.href)")
+
+
+# ---- Weight ------------------------------------------------------------------------------
+
+
+def test_lesson_page_is_within_the_weight_budget(built_site: Path):
+    site = built_site / "site"
+    page = site / LESSON / "index.html"
+    html = page.read_text(encoding="utf-8")
+    refs = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    refs += re.findall(r'<script src="([^"]+)"', html)
+    files = [page] + [(page.parent / ref).resolve() for ref in refs if "//" not in ref]
+    assert any(f.suffix == ".css" for f in files) and any(f.suffix == ".js" for f in files)
+    total = sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
+    assert total <= BUDGET, f"{total / 1024:.0f} KB"
+
+
+def test_lesson_images_are_phone_sized_webp_with_a_png_fallback_and_their_size(built_site: Path):
+    html = (built_site / "site" / LESSON / "index.html").read_text(encoding="utf-8")
+    picture = re.search(r"<picture>.*?</picture>", html).group(0)
+    assert '<source srcset="../../media/bp.webp" type="image/webp">' in picture
+    tag = re.search(r"<img [^>]*>", picture).group(0)
+    assert 'src="../../media/bp.png"' in tag and 'alt="血压计"' in tag
+    assert 'width="64"' in tag and 'height="40"' in tag and 'loading="lazy"' in tag
+    for name, fmt in (("bp.webp", "WEBP"), ("bp.png", "PNG")):
+        with Image.open(built_site / "site" / "media" / name) as image:
+            assert image.format == fmt and image.size == (64, 40)
+
+
+def test_large_photos_are_resized_to_phone_width(tmp_path: Path):
+    from builder.renderers.site import encode_image, phone_image
+
+    photo = tmp_path / "media" / "photo.jpg"
+    photo.parent.mkdir()
+    Image.effect_noise((2000, 1500), 60).convert("RGB").save(photo, "JPEG", quality=95)
+    plan = phone_image(tmp_path, "media/photo.jpg")
+    assert (plan.path, plan.width, plan.height, plan.webp) == ("media/photo.jpg", 720, 540, None)
+    data = encode_image(photo, (plan.width, plan.height), "JPEG")
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.size == (720, 540) and image.format == "JPEG"
+    assert len(data) < photo.stat().st_size / 4
+
+
+def test_search_index_loads_only_when_the_reader_searches(phone, site_url: str):
+    """The page does not load it; the service worker saves it in the background for offline search."""
+    page = phone.new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(site_url + LESSON, wait_until="networkidle")
+    assert not [url for url in requests if "search" in urlparse(url).path]
+    results = search(page, "袖带")
+    assert any(LESSON in url for url in results), results
+    assert any(url.endswith("search/search_index.json") for url in requests)
+
+
+# ---- Offline -----------------------------------------------------------------------------
+
+
+def test_visited_pages_and_search_work_offline_after_one_visit(phone, site_url: str):
+    page = phone.new_page()
+    page.goto(site_url, wait_until="networkidle")
+    wait_for_offline_ready(page, site_url)
+    page.goto(site_url + LESSON, wait_until="networkidle")
+    wait_until(
+        page,
+        "async (url) => !!(await caches.match(url)) && !!(await caches.match(new URL('../../media/bp.webp', url).href))",
+        site_url + LESSON,
+    )
+
+    phone.set_offline(True)
+    page.goto(site_url + LESSON)
+    assert page.locator("h1").first.inner_text().startswith("认识高血压")
+    assert page.locator(".kepu-points li").count() >= 3
+    assert page.evaluate("() => document.querySelector('.md-content img').naturalWidth") == 64
+    page.goto(site_url)
+    assert page.locator("h1").first.is_visible()
+    results = search(page, "袖带")
+    assert any(LESSON in url for url in results), results
+    # A page never opened: the offline page, with what is saved and a way back.
+    page.goto(site_url + OTHER_LESSON)
+    assert "offline/" in page.url
+    assert page.locator("h1").inner_text().startswith("没有网络")
+    page.wait_for_selector(".kepu-saved-list a")
+    saved = page.locator(".kepu-saved-list a").evaluate_all("links => links.map(a => a.href)")
+    assert site_url + LESSON in saved
+    assert page.locator(".kepu-retry-link a").get_attribute("href") == site_url + OTHER_LESSON
+    assert {urlparse(url).netloc for url in phone.requests} == {urlparse(site_url).netloc}
+
+
+def test_save_all_shows_the_size_first_then_saves_every_lesson(phone, site_url: str):
+    page = phone.new_page()
+    page.goto(site_url, wait_until="networkidle")
+    wait_for_offline_ready(page, site_url)
+    page.locator(".kepu-offline-save").click()
+    status = page.locator(".kepu-offline-status")
+    page.wait_for_function("() => document.querySelector('.kepu-offline-status').textContent.includes('MB')")
+    assert "需下载约" in status.inner_text() and "3 课" in status.inner_text()
+    assert not any(
+        OTHER_LESSON in url for url in phone.requests
+    )  # nothing downloaded before the reader agrees
+    page.locator(".kepu-offline-confirm").click()
+    page.wait_for_function(
+        "() => document.querySelector('.kepu-offline-status').textContent.includes('全部课程已保存')"
+    )
+    phone.set_offline(True)
+    page.goto(site_url + OTHER_LESSON)
+    assert page.locator("h1").first.inner_text().startswith("流感")
+
+
+def test_a_new_build_is_picked_up_on_the_next_visit(built_site: Path, browser, tmp_path: Path):
+    public = publish(built_site, tmp_path)
+    url, server = serve(public)
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    try:
+        page = context.new_page()
+        page.goto(url, wait_until="networkidle")
+        wait_for_offline_ready(page, url)
+        old = page.evaluate("async () => (await caches.keys()).filter(n => n.includes('shell-'))")
+        # The next build changes a shell file: sw.js gets a new version.
+        css = public / "site" / "assets" / "kepu.css"
+        css.write_text(
+            css.read_text(encoding="utf-8") + "\n.kepu-new-build { color: red; }\n", encoding="utf-8"
+        )
+        write_offline_files(public / "site")
+        page.goto(url + LESSON, wait_until="networkidle")  # the visit that finds the update
+        wait_until(
+            page,
+            "async (old) => { const names = await caches.keys();"
+            " return names.some(n => n.includes('shell-')) && !names.includes(old); }",
+            old[0],
+        )
+        context.set_offline(True)
+        page.goto(url + LESSON)
+        cached_css = page.evaluate("async () => (await (await fetch('../../assets/kepu.css')).text())")
+        assert ".kepu-new-build" in cached_css
+    finally:
+        context.close()
+        server.shutdown()
+
+
+# ---- 长辈版 ------------------------------------------------------------------------------
+
+CONTRAST = """
+() => {
+  const luminance = (rgb) => {
+    const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const parse = (color) => color.match(/[\\d.]+/g).map(Number);
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = parse(getComputedStyle(el).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const texts = [...document.querySelectorAll('.md-header, .md-main, .md-footer')]
+    .flatMap((part) => [...part.querySelectorAll('*')])
+    .filter((el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
+    .filter((el) => el.checkVisibility({ opacityProperty: true, visibilityProperty: true }));
+  return texts.map((el) => {
+    let [r, g, b, a] = parse(getComputedStyle(el).color);
+    const bg = background(el);
+    if (a !== undefined) { r = r * a + bg[0] * (1 - a); g = g * a + bg[1] * (1 - a); b = b * a + bg[2] * (1 - a); }
+    const [l1, l2] = [luminance([r, g, b]), luminance(bg)].sort((x, y) => y - x);
+    return [(l1 + 0.05) / (l2 + 0.05), el.tagName + '.' + el.className + ' ' + el.textContent.trim().slice(0, 20)];
+  });
+}
+"""
+
+TARGETS = """
+() => [...document.querySelectorAll('a[href], button, summary, label[for], [role=button], input:not([type=hidden]), select')]
+  .filter((el) => el.checkVisibility({ opacityProperty: true, visibilityProperty: true }))
+  .map((el) => { const r = el.getBoundingClientRect();
+                 return [r.width, r.height, el.tagName + '.' + el.className + ' ' + el.textContent.trim().slice(0, 20)]; })
+"""
+
+
+def test_elder_mode_text_spacing_targets_and_contrast_on_a_lesson_page(phone, site_url: str):
+    page = phone.new_page()
+    page.goto(site_url + LESSON, wait_until="networkidle")
+    switch = page.locator("button.kepu-text-size")
+    assert switch.inner_text() == "长辈版"
+    switch.click()
+    assert switch.get_attribute("aria-pressed") == "true"
+    metrics = page.evaluate(
+        """() => {
+          const style = (sel) => getComputedStyle(document.querySelector(sel));
+          const p = style('.md-content .md-typeset p');
+          return { font: parseFloat(p.fontSize), line: parseFloat(p.lineHeight),
+                   h1: parseFloat(style('.md-typeset h1').fontSize), h2: parseFloat(style('.md-typeset h2').fontSize),
+                   li: parseFloat(style('.md-typeset li').fontSize) };
+        }"""
+    )
+    assert metrics["font"] >= 20 and metrics["li"] >= 20
+    assert metrics["line"] >= 1.5 * metrics["font"]
+    assert metrics["h1"] > metrics["h2"] > metrics["font"]
+    small = [(w, h, name) for w, h, name in page.evaluate(TARGETS) if w < 60 or h < 60]
+    assert not small
+    low = [(ratio, name) for ratio, name in page.evaluate(CONTRAST) if ratio < 4.5]
+    assert not low
+    # No animations or transitions, and no tooltip pop-ups.
+    moving = page.evaluate(
+        """() => [...document.querySelectorAll('*')].filter((el) => {
+             const s = getComputedStyle(el);
+             return (s.animationName !== 'none' && s.animationDuration !== '0s')
+                 || s.transitionDuration.split(',').some((d) => parseFloat(d) > 0);
+           }).length"""
+    )
+    assert moving == 0
+    # Remembered on the next page, applied before the first paint.
+    page.goto(site_url + OTHER_LESSON, wait_until="domcontentloaded")
+    assert page.evaluate("() => document.documentElement.classList.contains('kepu-large')")
+
+
+# Records what would be spoken (headless chromium has no voices).
+SPEECH_STUB = """
+window.__spoken = [];
+Object.defineProperty(window, 'speechSynthesis', { configurable: true, value: {
+  getVoices: () => [{ lang: 'zh-CN', name: 'stub' }],
+  speak: (u) => { window.__spoken.push(u.text); if (u.onstart) u.onstart(); },
+  cancel: () => { window.__cancelled = true; }, addEventListener: () => {} } });
+Object.defineProperty(window, 'SpeechSynthesisUtterance', { configurable: true,
+  value: function (text) { this.text = text; } });
+"""
+NO_SPEECH = """
+Object.defineProperty(window, 'speechSynthesis', { configurable: true, value: undefined });
+Object.defineProperty(window, 'SpeechSynthesisUtterance', { configurable: true, value: undefined });
+"""
+
+
+def test_read_aloud_speaks_the_lesson_in_chinese(phone, site_url: str):
+    phone.add_init_script(SPEECH_STUB)
+    page = phone.new_page()
+    page.goto(site_url + LESSON, wait_until="networkidle")
+    button = page.locator("button.kepu-read")
+    assert button.is_visible()
+    button.click()
+    spoken = page.evaluate("() => window.__spoken")
+    assert spoken[0].startswith("认识高血压")
+    assert any("收缩压≥140" in text for text in spoken)  # a key point
+    assert not any("审核" in text for text in spoken)  # not the reviewer line or the share panel
+    assert not any("分享本课" in text for text in spoken)
+    assert button.get_attribute("aria-pressed") == "true"
+    assert page.locator(".kepu-reading").count() == 1
+    button.click()
+    assert page.evaluate("() => window.__cancelled") is True
+    assert button.get_attribute("aria-pressed") == "false"
+
+
+def test_read_aloud_is_hidden_without_speech_synthesis(phone, site_url: str):
+    phone.add_init_script(NO_SPEECH)
+    page = phone.new_page()
+    page.goto(site_url + LESSON, wait_until="networkidle")
+    assert page.evaluate("() => window.speechSynthesis") is None
+    assert page.locator("button.kepu-read").is_hidden()
+
+
+# ---- Sharing -----------------------------------------------------------------------------
+
+
+def test_share_panel_offers_qr_flyer_video_and_group_text(phone, site_url: str):
+    phone.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = phone.new_page()
+    page.goto(site_url + LESSON, wait_until="networkidle")
+    assert not [url for url in phone.requests if "flyer.png" in url]  # nothing loaded before the reader asks
+    page.locator(".kepu-share summary").click()
+    assert page.locator(".kepu-share svg.qr[role=img]").is_visible()
+    assert (
+        "https://health.example.org/lessons/hypertension-basics/"
+        in page.locator(".kepu-share-url").inner_text()
+    )
+    page.wait_for_selector(".kepu-share-flyer img", state="visible")
+    assert page.locator(".kepu-share-flyer img").evaluate("img => img.naturalWidth") == 210
+    page.wait_for_selector(".kepu-share-video a", state="visible")
+    assert "MB" in page.locator(".kepu-share-video a").inner_text()
+    page.wait_for_selector(".kepu-group-text", state="visible")
+    assert page.locator(".kepu-group-text").inner_text() == GROUP_TEXT.strip()
+    page.locator(".kepu-copy").click()
+    page.wait_for_function("() => document.querySelector('.kepu-copy-status').textContent.includes('已复制')")
+    assert page.evaluate("() => navigator.clipboard.readText()") == GROUP_TEXT.strip()
+
+
+def test_share_panel_shows_only_what_exists(phone, site_url: str):
+    page = phone.new_page()
+    page.goto(site_url + OTHER_LESSON, wait_until="networkidle")
+    page.locator(".kepu-share summary").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".kepu-share svg.qr").is_visible()
+    for part in (".kepu-share-flyer", ".kepu-share-video", ".kepu-share-text"):
+        assert page.locator(part).is_hidden()
+
+
+# ---- axe-core ----------------------------------------------------------------------------
+
+AXE_PAGES = ["", LESSON, "audiences/elderly/", "campaigns/dust-month/", "quizzes/hypertension-quiz/"]
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="node_modules missing: run `npm ci` (make does)")
+@pytest.mark.parametrize("elder", [False, True], ids=["standard", "elder"])
+def test_axe_finds_no_serious_or_critical_violations(phone, site_url: str, elder: bool):
+    if elder:
+        phone.add_init_script("localStorage.setItem('kepu-large-text', '1')")
+    page = phone.new_page()
+    problems = {}
+    for path in AXE_PAGES:
+        response = page.goto(site_url + path, wait_until="networkidle")
+        assert response.ok and page.locator("h1").count(), path
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate(
+            "async () => (await axe.run(document, { resultTypes: ['violations'] })).violations"
+            ".map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3) }))"
+        )
+        serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+        if serious:
+            problems[path or "home"] = serious
+    assert not problems
