@@ -129,7 +129,7 @@ def wrap_balanced(text: str, max_width: float, measure: Measure) -> list[str]:
     lines = wrap(text, max_width, measure)
     if len(lines) <= 1:
         return lines
-    by_clause = _wrap_at_clauses(text, max_width, measure)
+    by_clause = wrap_at_clauses(text, max_width, measure)
     if by_clause is not None and len(by_clause) == len(lines):
         return by_clause
     # The narrowest width that still gives as many lines evens them out.
@@ -143,9 +143,9 @@ def wrap_balanced(text: str, max_width: float, measure: Measure) -> list[str]:
     return wrap(text, wide, measure)
 
 
-def _wrap_at_clauses(text: str, max_width: float, measure: Measure) -> list[str] | None:
-    """Lines broken only after clause punctuation (，、：；。！？); None when a clause
-    alone is wider than a line."""
+def wrap_at_clauses(text: str, max_width: float, measure: Measure) -> list[str] | None:
+    """Lines broken only after clause punctuation (，、：；。！？), or None when a
+    clause alone is wider than a line (then a smaller size, or :func:`wrap_balanced`)."""
     lines: list[str] = []
     for clause in _CLAUSE.findall(text.strip()):
         if measure(clause.strip()) > max_width:

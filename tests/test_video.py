@@ -25,7 +25,7 @@ from builder.cjk import NO_LINE_END, NO_LINE_START, break_units, reading_units, 
 from builder.diagnostics import ContentError, Diagnostics
 from builder.pipeline import build
 from builder.project import load_project
-from builder.renderers import RenderContext, video
+from builder.renderers import RenderContext, RenderError, video
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 
@@ -268,6 +268,18 @@ def test_unchanged_lessons_come_from_the_cache(built: Built, tmp_path: Path):
     result = build(built.project, tmp_path / "cached", only=["video"], jobs=1, today=TODAY)
     assert result.cache.rendered["video"] == 0 and result.cache.reused["video"] == 8
     assert read_manifest(tmp_path / "cached") == built.manifest
+
+
+def test_a_failing_encode_stops_the_build_and_names_the_lesson(tmp_path: Path):
+    project = trimmed_project(tmp_path / "project")
+    (project / "templates" / "video" / "style.yml").write_text(
+        "encoder: {preset: no-such-preset}\n", encoding="utf-8"
+    )
+    with pytest.raises(RenderError) as failure:
+        build(project, tmp_path / "out", only=["video"], jobs=1, today=TODAY, use_cache=False)
+    assert failure.value.source in {f"content/lessons/{slug}.md" for slug in SHORT_POINTS}
+    assert "ffmpeg" in str(failure.value) and "no-such-preset" in str(failure.value)
+    assert not (tmp_path / "out").exists()
 
 
 # -- narration and music --------------------------------------------------------------

@@ -49,10 +49,10 @@ import yaml
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from builder.cache import file_digest, fingerprint, templates_digest
-from builder.cjk import reading_units, wrap, wrap_balanced
+from builder.cjk import reading_units, wrap, wrap_at_clauses, wrap_balanced
 from builder.diagnostics import ContentError, Diagnostics
 from builder.model import Lesson, Project
-from builder.renderers import RenderContext
+from builder.renderers import RenderContext, RenderError
 from builder.templates import template_dirs
 from builder.writer import Artifact
 
@@ -610,17 +610,33 @@ class Painter:
         width: float,
         max_lines: int,
         leading: float = 1.4,
-        balanced: bool = True,
+        clause_shrink: float = 0.84,
     ) -> TextBlock:
-        """Wrap ``text`` at the largest size from ``size`` down to ``min_size`` that fits ``max_lines``."""
-        breaker = wrap_balanced if balanced else wrap
-        candidate = size
-        while True:
+        """Wrap ``text`` at the largest size from ``size`` down to ``min_size`` that fits ``max_lines``.
+
+        Lines that end where a clause ends read best, so a slightly smaller size
+        (down to ``clause_shrink`` × ``size``) that allows them, with no more lines
+        than the full size needs, wins over the full size breaking mid-phrase.
+        """
+        sizes = [*range(size, min_size, -4), min_size]
+
+        def block(lines: list[str], font: ImageFont.FreeTypeFont) -> TextBlock:
+            return TextBlock(lines, font, round(font.size * leading))
+
+        full_size_lines = len(wrap_balanced(text, width, self.font(weight, size).getlength))
+        for candidate in sizes:
+            if candidate < size * clause_shrink:
+                break
             font = self.font(weight, candidate)
-            lines = breaker(text, width, font.getlength)
-            if len(lines) <= max_lines or candidate <= min_size:
-                return TextBlock(lines, font, round(candidate * leading))
-            candidate = max(min_size, candidate - 4)
+            clauses = wrap_at_clauses(text, width, font.getlength)
+            if clauses is not None and len(clauses) <= min(max_lines, full_size_lines):
+                return block(clauses, font)
+        for candidate in sizes:
+            font = self.font(weight, candidate)
+            lines = wrap_balanced(text, width, font.getlength)
+            if len(lines) <= max_lines or candidate == min_size:
+                return block(lines, font)
+        raise AssertionError("unreachable: the last size always returns")
 
     def write(
         self,
@@ -912,19 +928,21 @@ class Painter:
         self._header(header)
         self._progress(header, slide.number, count)
 
-        card_width = min(
+        widest_card = min(
             int(layout.get("card_width", self.width - 2 * self.margin)), self.width - 2 * self.margin
         )
-        padding, bar = int(layout["card_padding"]), 12
+        padding, bar, gap = int(layout["card_padding"]), 12, 24
         text = self.fit_text(
             slide.caption,
             "bold",
             int(layout["point_size"]),
             int(layout["point_min_size"]),
-            card_width - 2 * padding - bar - 24,
+            widest_card - 2 * padding - bar - gap,
             int(layout["point_max_lines"]),
             leading=1.42,
         )
+        # The card hugs a short point instead of leaving a white field beside it.
+        card_width = max(widest_card * 0.6, min(widest_card, text.width + 2 * padding + bar + gap))
         number_font = self.font("bold", int(layout["number_size"]))
         label_font = self.font("bold", int(layout["number_label_size"]))
         number_height = round(number_font.size * 1.05)
@@ -952,7 +970,7 @@ class Painter:
             palette.brand,
             radius=bar / 2,
         )
-        self.write(text, left + padding + bar + 24, card_top + padding, palette["ink"])
+        self.write(text, left + padding + bar + gap, card_top + padding, palette["ink"])
         self.footer(on_brand=False)
 
     def _header(self, height: int) -> None:
@@ -1304,8 +1322,11 @@ def render_lesson_video(job: LessonVideoJob) -> RenderedVideo:
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     style = load_style(project.root)
-    ffmpeg = ffmpeg_binary()
-    fonts = resolve_fonts(style)
+    try:
+        ffmpeg = ffmpeg_binary()
+        fonts = resolve_fonts(style)
+    except VideoToolMissing as missing:  # the style names the fonts and the encoder
+        raise RenderError(f"templates/{STYLE_FILE}", "视频", missing) from missing
     narration = project.config.video.narration == "espeak"
     if narration and shutil.which("espeak-ng") is None:
         ctx.diagnostics.warning(
@@ -1331,8 +1352,12 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
             continue
         ctx.progress.advance()
         yield from artifacts
-    rendered_videos = parallel_map(render_lesson_video, [job for _, job, _ in pending], ctx.jobs)
-    for (lesson, _, key), rendered in zip(pending, rendered_videos, strict=True):
+    rendered_videos = iter(parallel_map(render_lesson_video, [job for _, job, _ in pending], ctx.jobs))
+    for lesson, _, key in pending:
+        try:
+            rendered = next(rendered_videos)
+        except Exception as error:  # the pool has stopped; the build ends cleanly, naming the lesson
+            raise RenderError(lesson.source, f"video/{lesson.site_path}", error) from error
         audiences = tuple(term.label for term in lesson.audiences)
         artifacts = [
             Artifact(kind, f"video/{lesson.site_path}{OUTPUTS[kind]}", lesson.source, audiences, file=file)
