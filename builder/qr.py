@@ -5,6 +5,8 @@ SVG keeps print output vector (sharp at any size) and needs no raster library.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import segno
 
 # Error correction "M" (15 % recoverable) survives a folded or slightly dirty
@@ -15,12 +17,15 @@ ERROR_CORRECTION = "m"
 QUIET_ZONE = 4
 
 
+# A lesson's URL is drawn on its flyer, prescription, poster, site page …: encode it once.
+@lru_cache(maxsize=4096)
 def qr_svg(url: str, *, dark: str = "#000000", quiet_zone: int = QUIET_ZONE) -> str:
     """Inline ``<svg>`` markup with a viewBox and no fixed size: CSS decides the size."""
     code = segno.make(url, error=ERROR_CORRECTION, micro=False)
     return code.svg_inline(dark=dark, border=quiet_zone, omitsize=True, svgclass="qr", lineclass=None)
 
 
+@lru_cache(maxsize=4096)
 def qr_svg_data_uri(url: str, *, dark: str = "#000000", quiet_zone: int = QUIET_ZONE) -> str:
     """The same code as a ``data:image/svg+xml`` URI, for an ``<img src>``."""
     code = segno.make(url, error=ERROR_CORRECTION, micro=False)
