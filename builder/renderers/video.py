@@ -478,45 +478,47 @@ def compose_soundtrack(
     """Mix music (looped, faded, quieter under narration) and speech clips into a WAV.
 
     This is the part of the video moviepy is good at: a timeline of audio clips.
+    Sources are decoded once into arrays first — an ``AudioFileClip`` looped by
+    ``AudioLoop`` seeks back at every repeat and restarts its ffmpeg reader.
     """
     _use_system_ffmpeg_for_moviepy()
-    from moviepy import AudioFileClip, CompositeAudioClip, afx
+    from moviepy import AudioArrayClip, CompositeAudioClip, afx
 
-    opened: list[Any] = []
+    rate = audio.sample_rate
     layers: list[Any] = []
-    try:
-        if music is not None:
-            track = AudioFileClip(str(music), fps=audio.sample_rate)
-            opened.append(track)
-            volume = audio.music_volume_under_narration if speech else audio.music_volume
-            layers.append(
-                track.with_effects(
-                    [
-                        afx.AudioLoop(duration=seconds),
-                        afx.MultiplyVolume(volume),
-                        afx.AudioFadeIn(audio.music_fade_in_seconds),
-                        afx.AudioFadeOut(audio.music_fade_out_seconds),
-                    ]
-                )
+    samples = decode_audio(music, rate) if music is not None else None
+    if samples is not None and len(samples):
+        volume = audio.music_volume_under_narration if speech else audio.music_volume
+        looped = np.resize(samples, (round(seconds * rate), 2))  # repeats the track to the video's length
+        layers.append(
+            AudioArrayClip(looped, fps=rate).with_effects(
+                [
+                    afx.MultiplyVolume(volume),
+                    afx.AudioFadeIn(audio.music_fade_in_seconds),
+                    afx.AudioFadeOut(audio.music_fade_out_seconds),
+                ]
             )
-        for start, wav in speech:
-            clip = AudioFileClip(str(wav), fps=audio.sample_rate)
-            opened.append(clip)
-            layers.append(clip.with_start(start))
-        soundtrack = CompositeAudioClip(layers).with_duration(seconds)
-        # One-second chunks: moviepy's default (2,000 samples) spends its time in Python.
-        soundtrack.write_audiofile(
-            str(dest),
-            fps=audio.sample_rate,
-            nbytes=2,
-            buffersize=audio.sample_rate,
-            codec="pcm_s16le",
-            logger=None,
         )
-    finally:
-        for clip in opened:
-            clip.close()
+    for start, wav in speech:
+        layers.append(AudioArrayClip(decode_audio(wav, rate), fps=rate).with_start(start))
+    if not layers:  # a music file with no sound in it
+        layers.append(AudioArrayClip(np.zeros((round(seconds * rate), 2)), fps=rate))
+    # One-second chunks: moviepy's default (2,000 samples) spends its time in Python.
+    CompositeAudioClip(layers).with_duration(seconds).write_audiofile(
+        str(dest), fps=rate, nbytes=2, buffersize=rate, codec="pcm_s16le", logger=None
+    )
     return dest
+
+
+def decode_audio(src: Path, sample_rate: int) -> np.ndarray:
+    """Any audio file as float stereo samples at ``sample_rate``, shape (samples, 2)."""
+    raw = subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-nostdin", "-i", str(src),
+         "-f", "s16le", "-acodec", "pcm_s16le", "-ac", "2", "-ar", str(sample_rate), "-"],
+        capture_output=True,
+        check=True,
+    ).stdout  # fmt: skip
+    return np.frombuffer(raw, dtype="<i2").reshape(-1, 2).astype(np.float64) / 32768
 
 
 def _use_system_ffmpeg_for_moviepy() -> None:
