@@ -12,7 +12,9 @@ import functools
 import gzip
 import http.server
 import io
+import json
 import re
+import secrets
 import shutil
 import threading
 import time
@@ -172,6 +174,41 @@ def test_large_photos_are_resized_to_phone_width(tmp_path: Path):
     with Image.open(io.BytesIO(data)) as image:
         assert image.size == (720, 540) and image.format == "JPEG"
     assert len(data) < photo.stat().st_size / 4
+
+
+def test_service_worker_manifest_is_deterministic_and_lists_the_shell(built_site: Path, tmp_path: Path):
+    site = tmp_path / "site"
+    shutil.copytree(built_site / "site", site)
+    before = [(site / name).read_bytes() for name in ("sw.js", "offline-files.json")]
+    write_offline_files(site)  # the same site gives the same bytes
+    assert [(site / name).read_bytes() for name in ("sw.js", "offline-files.json")] == before
+    sw = (site / "sw.js").read_text(encoding="utf-8")
+    manifest = json.loads(re.search(r"^const MANIFEST = (.*);$", sw, re.MULTILINE).group(1))
+    shell = manifest["shell"]
+    assert {"assets/kepu.css", "assets/kepu.js", "assets/images/favicon.png"} <= set(
+        shell
+    )  # no logo: the default icon
+    for prefix in (
+        "assets/javascripts/bundle.",
+        "assets/stylesheets/main.",
+        "assets/javascripts/workers/search.",
+    ):
+        assert any(path.startswith(prefix) for path in shell), prefix
+    assert "assets/javascripts/lunr/min/lunr.zh.min.js" in shell
+    assert manifest["data"] == ["search/search_index.json"]  # small: saved right after the first visit
+    listing = json.loads((site / "offline-files.json").read_text(encoding="utf-8"))
+    assert (
+        listing["lessons"] == 3
+        and [LESSON, (site / LESSON / "index.html").stat().st_size] in listing["pages"]
+    )
+    assert ["media/bp.webp", (site / "media" / "bp.webp").stat().st_size] in listing["media"]
+    # A large index (1,000 lessons: about 3 MB compressed) waits until the reader searches.
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    index["docs"].append({"location": "x/", "title": "x", "text": secrets.token_urlsafe(800_000)})
+    (site / "search" / "search_index.json").write_text(json.dumps(index), encoding="utf-8")
+    write_offline_files(site)
+    sw = (site / "sw.js").read_text(encoding="utf-8")
+    assert json.loads(re.search(r"^const MANIFEST = (.*);$", sw, re.MULTILINE).group(1))["data"] == []
 
 
 def test_search_index_loads_only_when_the_reader_searches(phone, site_url: str):

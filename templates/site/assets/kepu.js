@@ -110,7 +110,10 @@
     var button = $(".kepu-read");
     if (!button) return;
     var synth = window.speechSynthesis;
-    if (!synth || typeof window.SpeechSynthesisUtterance !== "function") return; // stays hidden
+    if (!synth || typeof window.SpeechSynthesisUtterance !== "function") {
+      button.hidden = true; // already hidden by the class set in overrides/main.html
+      return;
+    }
     var reading = false;
     var current = null;
 
@@ -222,9 +225,10 @@
         .then(function (data) {
           listing = data;
           status.textContent =
-            "全部 " + data.lessons + " 课、" + data.pages.length + " 个页面和 " + data.media.length +
-            " 张图片，需下载约 " + megabytes(data.download_bytes) + "（占用手机空间约 " + megabytes(data.bytes) +
-            "）。建议连上 Wi-Fi 后保存。";
+            "全部 " + data.lessons + " 课（共 " + data.pages.length + " 个页面" +
+            (data.media.length ? "、" + data.media.length + " 张图片" : "") +
+            "），需下载约 " + megabytes(data.download_bytes) + "，占用手机空间约 " + megabytes(data.bytes) +
+            "。建议连上 Wi-Fi 后保存。";
           buttons(true);
           confirm.focus();
         })

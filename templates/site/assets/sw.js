@@ -9,7 +9,9 @@
    pages   every page the reader opened       network first (cached copy after a few seconds)
    media   images of those pages              cache first
    data    search index, group texts …        search index: cached copy at once, refreshed
-                                              in the background; others network first
+                                              in the background (saved after the first visit
+                                              when small, else on the first search); others
+                                              network first
    Nothing from other hosts is ever requested or cached; videos are never cached. */
 "use strict";
 
@@ -62,7 +64,8 @@ self.addEventListener("activate", (event) => {
       const saved = stale ? (await pages.keys()).map((request) => request.url) : [];
       await Promise.all([...new Set([...opened, ...saved])].map((url) => save(pages, url, true)));
       const data = await caches.open(DATA);
-      await Promise.all([SEARCH_INDEX, ...MANIFEST.data.map((path) => new URL(path, SCOPE).href)].map((url) => save(data, url)));
+      // The search index, when small enough to fetch unasked (see SEARCH_WARM_LIMIT in site.py).
+      await Promise.all(MANIFEST.data.map((path) => save(data, new URL(path, SCOPE).href)));
     })(),
   );
 });
@@ -72,12 +75,12 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET" || request.headers.has("range")) return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (request.mode === "navigate") {
+  if (request.destination === "video" || request.destination === "audio" || /\.(mp4|webm|m4a|mp3)$/i.test(url.pathname)) {
+    return; // large, fetched in ranges: left to the browser
+  } else if (request.mode === "navigate") {
     event.respondWith(page(event));
   } else if (SHELL_URLS.has(url.href)) {
     event.respondWith(cacheFirst(SHELL, request));
-  } else if (request.destination === "video" || request.destination === "audio" || /\.(mp4|webm|m4a|mp3)$/i.test(url.pathname)) {
-    return; // large, fetched in ranges: left to the browser
   } else if (url.href === SEARCH_INDEX) {
     event.respondWith(staleWhileRevalidate(DATA, request, event));
   } else if (request.destination === "image") {
@@ -104,7 +107,7 @@ async function save(cache, url, images) {
     const response = await fetch(url, { cache: "no-cache" });
     if (!cacheable(response)) return;
     await cache.put(url, response.clone());
-    if (images) await saveImages(await response.text(), url);
+    if (images && /^text\/html/.test(response.headers.get("content-type") || "")) await saveImages(await response.text(), url);
   } catch (error) {
     /* offline or gone: keep what we have */
   }
@@ -136,7 +139,7 @@ async function page(event) {
   const key = pageKey(request.url);
   const cached = await pages.match(key);
   const network = fetch(request).then((response) => {
-    if (cacheable(response)) {
+    if (cacheable(response) && /^text\/html/.test(response.headers.get("content-type") || "")) {
       const copy = response.clone();
       event.waitUntil(
         (async () => {
