@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import hashlib
 import json
 import os
@@ -63,9 +64,19 @@ def _plain(value: Any, nested: bool = False) -> Any:
     return value
 
 
+@functools.cache
+def code_digest() -> str:
+    """Digest of Kepu's own code: a new version of Kepu never reuses an older one's output."""
+    package = Path(__file__).parent
+    return hashlib.sha256(
+        b"".join(p.relative_to(package).as_posix().encode() + p.read_bytes() for p in sorted(package.rglob("*.py")))
+    ).hexdigest()
+
+
 def fingerprint(*parts: Any) -> str:
-    """The cache key of a unit of work: a sha256 over a canonical form of its inputs."""
-    text = json.dumps([CACHE_FORMAT, *(_plain(part) for part in parts)], ensure_ascii=False, sort_keys=True)
+    """The cache key of a unit of work: a sha256 over a canonical form of its inputs and Kepu's code."""
+    canonical = [CACHE_FORMAT, code_digest(), *(_plain(part) for part in parts)]
+    text = json.dumps(canonical, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -32,7 +32,7 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config as load_mkdocs_config
 from PIL import Image, ImageOps
 
-from builder.cache import fingerprint
+from builder.cache import fingerprint, templates_digest
 from builder.content import IMAGE_HTML, IMAGE_MARKDOWN
 from builder.dashboard import editor_dashboard
 from builder.model import Campaign, Lesson, Project, QuestionKind, Quiz, Term
@@ -66,6 +66,14 @@ def markdown_html(text: str) -> Markup:
 
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
+    # The site is one unit: any content change touches indexes and the search
+    # index. Its key is taken from the inputs before anything is generated, so an
+    # unchanged project costs a lookup, not a page generation and a MkDocs run.
+    key = site_key(project)
+    cached = ctx.reuse(key)
+    if cached is not None:
+        yield from cached
+        return
     src_dir = ctx.work_dir / "site-src"
     docs_dir, out_dir = src_dir / "docs", ctx.work_dir / "site-out"
     pages = write_pages(project, docs_dir)
@@ -92,19 +100,6 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         ),
         encoding="utf-8",
     )
-    # Generating the pages is cheap; MkDocs is not. The generated sources are the
-    # whole input of the MkDocs run, so their digest is the cache key of the site.
-    key = fingerprint(
-        "site",
-        SITE_RENDERER_VERSION,
-        tree_digest(src_dir, hide=str(ctx.work_dir)),
-        source_date(project),
-        {name: importlib.metadata.version(name) for name in ("mkdocs", "mkdocs-material", "jieba")},
-    )
-    cached = ctx.reuse(key)
-    if cached is not None:
-        yield from cached
-        return
     warnings_before = len(ctx.diagnostics.items)
     run_mkdocs(mkdocs_yml, source_date(project), ctx)
     add_search_subwords(out_dir / "search" / "search_index.json")
@@ -127,13 +122,23 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     yield from artifacts
 
 
-def tree_digest(folder: Path, hide: str) -> str:
-    """Digest of every file under ``folder`` (names and bytes), with the build's temporary path masked."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes().replace(hide.encode(), b"<work>") + b"\0")
-    return digest.hexdigest()
+def site_key(project: Project) -> str:
+    """Everything the site is made from: content, config, site templates, media bytes, tool versions."""
+    media = {ref.path for lesson in project.lessons for ref in lesson.images}
+    media.update(lesson.cover for lesson in project.lessons if lesson.cover)
+    if project.config.logo:
+        media.add(project.config.logo)
+    return fingerprint(
+        "site",
+        SITE_RENDERER_VERSION,
+        project.lessons,
+        project.quizzes,
+        project.campaigns,
+        project.config,
+        templates_digest(project.root, "site"),
+        [project.root / path for path in sorted(media)],
+        {name: importlib.metadata.version(name) for name in ("mkdocs", "mkdocs-material", "jieba", "pillow")},
+    )
 
 
 def write_pages(project: Project, docs_dir: Path) -> dict[str, Lesson | Quiz | Campaign]:
