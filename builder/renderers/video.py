@@ -224,22 +224,21 @@ def resolve_fonts(style: VideoStyle) -> dict[str, FontFile]:
     family = str(style.fonts["family"])
     fonts: dict[str, FontFile] = {}
     for weight in ("bold", "regular"):
-        found = next(
-            (
-                (path, index)
-                for path in style.fonts.get(weight, [])
-                if Path(path).is_file()
-                for index in [_face_index(path, family)]
-                if index is not None
-            ),
-            None,
-        ) or _fontconfig_lookup(family, weight)
+        found = _first_face(style.fonts.get(weight, []), family) or _fontconfig_lookup(family, weight)
         if found is None:
             raise VideoToolMissing(
                 f"找不到中文字体 {family}（{weight}）：请安装 fonts-noto-cjk（sudo apt-get install fonts-noto-cjk）"
             )
         fonts[weight] = found
     return fonts
+
+
+def _first_face(paths: Sequence[str], family: str) -> FontFile | None:
+    for path in paths:
+        index = _face_index(path, family) if Path(path).is_file() else None
+        if index is not None:
+            return path, index
+    return None
 
 
 def _face_index(path: str, family: str) -> int | None:
@@ -943,8 +942,12 @@ class Painter:
             int(layout["point_max_lines"]),
             leading=1.42,
         )
-        # The card hugs a short point instead of leaving a white field beside it.
-        card_width = max(widest_card * 0.6, min(widest_card, text.width + 2 * padding + bar + gap))
+        card_width = widest_card
+        if layout.get("card_hug", False):
+            # On a wide frame the card hugs a short point instead of leaving a white
+            # field beside it; its left edge (and the number above) stays put, so
+            # a crossfade between two points does not show two cards.
+            card_width = max(widest_card * 0.6, min(widest_card, text.width + 2 * padding + bar + gap))
         number_font = self.font("bold", int(layout["number_size"]))
         label_font = self.font("bold", int(layout["number_label_size"]))
         number_height = round(number_font.size * 1.05)
@@ -952,7 +955,7 @@ class Painter:
         region_top = header + int(layout["progress_height"]) + 40
         region_bottom = self.caption_top() - 40
         top = region_top + (region_bottom - region_top - number_height - 36 - card_height) / 2
-        left = (self.width - card_width) / 2
+        left = (self.width - widest_card) / 2
 
         # "01 / 06  要点": the big number tells at a glance how far along the video is.
         number = f"{slide.number:02d}"
