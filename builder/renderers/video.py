@@ -37,7 +37,7 @@ import shutil
 import subprocess
 import wave
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -1287,27 +1287,22 @@ def render_lesson_video(job: LessonVideoJob) -> RenderedVideo:
         [slide_seconds(s, timing, t) for s, t in zip(slides, speech_seconds, strict=True)], timing
     )
 
-    soundtrack = None
-    if job.music is not None or job.narration:
-        speech = [
-            (timeline.cue(index)[0] + timing.narration_pause_seconds / 2, wav)
-            for index, wav in enumerate(speech_files)
-            if wav is not None
-        ]
-        soundtrack = compose_soundtrack(
-            timeline.seconds, job.music, speech, job.style.audio, job.work_dir / "soundtrack.wav"
-        )
-
     files: dict[str, Path] = {}
     orientations = ORIENTATIONS if job.landscape else ORIENTATIONS[:1]
-    for orientation in orientations:
-        stills, cover = draw_slides(job, slides, orientation)
-        size = stills[0].size
-        frames = [yuv420p(still) for still in stills]
-        del stills  # the encoder only needs the planes; keeps a worker well under 1 GiB
-        kind = "video" if orientation == "portrait" else "video-landscape"
-        files[kind] = job.work_dir / OUTPUTS[kind]
-        encode_mp4(frames, size, timeline, soundtrack, job.style, files[kind])
+    # The soundtrack is mixed on a second thread while the first slides are drawn:
+    # both wait mostly on C code and subprocesses, and the encoder needs both.
+    with ThreadPoolExecutor(max_workers=1) as background:
+        soundtrack: Future[Path | None] = background.submit(
+            _soundtrack_for, job, timeline, speech_files, job.work_dir / "soundtrack.wav"
+        )
+        for orientation in orientations:
+            stills, cover = draw_slides(job, slides, orientation)
+            size = stills[0].size
+            frames = [yuv420p(still) for still in stills]
+            del stills  # the encoder only needs the planes; keeps a worker well under 1 GiB
+            kind = "video" if orientation == "portrait" else "video-landscape"
+            files[kind] = job.work_dir / OUTPUTS[kind]
+            encode_mp4(frames, size, timeline, soundtrack.result(), job.style, files[kind])
         if orientation == "portrait":
             files["video-cover"] = job.work_dir / OUTPUTS["video-cover"]
             cover.save(
@@ -1320,6 +1315,17 @@ def render_lesson_video(job: LessonVideoJob) -> RenderedVideo:
     files["video-captions"] = job.work_dir / OUTPUTS["video-captions"]
     write_srt(slides, timeline, files["video-captions"])
     return RenderedVideo(dict(sorted(files.items())), timeline.seconds)
+
+
+def _soundtrack_for(
+    job: LessonVideoJob, timeline: Timeline, speech_files: Sequence[Path | None], dest: Path
+) -> Path | None:
+    """The lesson's music and narration mixed into ``dest``; None for a silent video."""
+    if job.music is None and not job.narration:
+        return None
+    pause = job.style.timing.narration_pause_seconds
+    speech = [(timeline.cue(index)[0] + pause / 2, wav) for index, wav in enumerate(speech_files) if wav]
+    return compose_soundtrack(timeline.seconds, job.music, speech, job.style.audio, dest)
 
 
 # -- the renderer --------------------------------------------------------------------
