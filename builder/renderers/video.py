@@ -1297,21 +1297,16 @@ def render_lesson_video(job: LessonVideoJob) -> RenderedVideo:
         )
         for orientation in orientations:
             stills, cover = draw_slides(job, slides, orientation)
+            if orientation == "portrait":
+                files["video-cover"] = job.work_dir / OUTPUTS["video-cover"]
+                quality = job.style.encoder.cover_quality
+                cover.save(files["video-cover"], "JPEG", quality=quality, optimize=True, subsampling=0)
             size = stills[0].size
             frames = [yuv420p(still) for still in stills]
-            del stills  # the encoder only needs the planes; keeps a worker well under 1 GiB
+            del stills, cover  # the encoder only needs the planes; keeps a worker well under 1 GiB
             kind = "video" if orientation == "portrait" else "video-landscape"
             files[kind] = job.work_dir / OUTPUTS[kind]
             encode_mp4(frames, size, timeline, soundtrack.result(), job.style, files[kind])
-        if orientation == "portrait":
-            files["video-cover"] = job.work_dir / OUTPUTS["video-cover"]
-            cover.save(
-                files["video-cover"],
-                "JPEG",
-                quality=job.style.encoder.cover_quality,
-                optimize=True,
-                subsampling=0,
-            )
     files["video-captions"] = job.work_dir / OUTPUTS["video-captions"]
     write_srt(slides, timeline, files["video-captions"])
     return RenderedVideo(dict(sorted(files.items())), timeline.seconds)
