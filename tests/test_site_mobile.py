@@ -8,48 +8,31 @@ print, video and posts renderers would write them.
 
 from __future__ import annotations
 
-import functools
 import gzip
-import http.server
 import io
 import json
 import re
 import secrets
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import REPO, needs_chromium, serve_folder
 from PIL import Image
 
 from builder.renderers.site import write_offline_files
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-REPO = Path(__file__).resolve().parent.parent
+pytest.importorskip("playwright.sync_api")
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+pytestmark = needs_chromium
 
 LESSON = "lessons/hypertension-basics/"
 OTHER_LESSON = "lessons/flu-vaccine/"  # no flyer, video or group message
 GROUP_TEXT = "【认识高血压】\n• 不同日测3次才能诊断\n详细内容：https://health.example.org/lessons/hypertension-basics/\n"
 BUDGET = 150 * 1024  # HTML + CSS + JS of a lesson page, gzip, without images and the search index
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def serve(folder: Path) -> tuple[str, http.server.ThreadingHTTPServer]:
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}/site/", server
 
 
 def publish(built_site: Path, dest: Path) -> Path:
@@ -77,20 +60,8 @@ def public(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def site_url(public: Path) -> Iterator[str]:
-    url, server = serve(public)
-    yield url
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
+    with serve_folder(public) as url:
+        yield url + "site/"
 
 
 @pytest.fixture
@@ -279,33 +250,33 @@ def test_save_all_shows_the_size_first_then_saves_every_lesson(phone, site_url: 
 
 def test_a_new_build_is_picked_up_on_the_next_visit(built_site: Path, browser, tmp_path: Path):
     public = publish(built_site, tmp_path)
-    url, server = serve(public)
-    context = browser.new_context(viewport={"width": 360, "height": 640})
-    try:
-        page = context.new_page()
-        page.goto(url, wait_until="networkidle")
-        wait_for_offline_ready(page, url)
-        old = page.evaluate("async () => (await caches.keys()).filter(n => n.includes('shell-'))")
-        # The next build changes a shell file: sw.js gets a new version.
-        css = public / "site" / "assets" / "kepu.css"
-        css.write_text(
-            css.read_text(encoding="utf-8") + "\n.kepu-new-build { color: red; }\n", encoding="utf-8"
-        )
-        write_offline_files(public / "site")
-        page.goto(url + LESSON, wait_until="networkidle")  # the visit that finds the update
-        wait_until(
-            page,
-            "async (old) => { const names = await caches.keys();"
-            " return names.some(n => n.includes('shell-')) && !names.includes(old); }",
-            old[0],
-        )
-        context.set_offline(True)
-        page.goto(url + LESSON)
-        cached_css = page.evaluate("async () => (await (await fetch('../../assets/kepu.css')).text())")
-        assert ".kepu-new-build" in cached_css
-    finally:
-        context.close()
-        server.shutdown()
+    with serve_folder(public) as base:
+        url = base + "site/"
+        context = browser.new_context(viewport={"width": 360, "height": 640})
+        try:
+            page = context.new_page()
+            page.goto(url, wait_until="networkidle")
+            wait_for_offline_ready(page, url)
+            old = page.evaluate("async () => (await caches.keys()).filter(n => n.includes('shell-'))")
+            # The next build changes a shell file: sw.js gets a new version.
+            css = public / "site" / "assets" / "kepu.css"
+            css.write_text(
+                css.read_text(encoding="utf-8") + "\n.kepu-new-build { color: red; }\n", encoding="utf-8"
+            )
+            write_offline_files(public / "site")
+            page.goto(url + LESSON, wait_until="networkidle")  # the visit that finds the update
+            wait_until(
+                page,
+                "async (old) => { const names = await caches.keys();"
+                " return names.some(n => n.includes('shell-')) && !names.includes(old); }",
+                old[0],
+            )
+            context.set_offline(True)
+            page.goto(url + LESSON)
+            cached_css = page.evaluate("async () => (await (await fetch('../../assets/kepu.css')).text())")
+            assert ".kepu-new-build" in cached_css
+        finally:
+            context.close()
 
 
 # ---- 长辈版 ------------------------------------------------------------------------------
