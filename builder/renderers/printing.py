@@ -19,15 +19,13 @@ import datetime as dt
 import importlib.metadata
 import io
 import logging
-import multiprocessing
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import markdown
@@ -37,6 +35,7 @@ from builder.cache import fingerprint
 from builder.content import resolve_media
 from builder.diagnostics import Diagnostic, Diagnostics, Severity
 from builder.model import Activity, Campaign, Project, Question, QuestionKind, Quiz, Term
+from builder.parallel import parallel_map
 from builder.qr import qr_svg_data_uri
 from builder.renderers import RenderContext, RenderError
 from builder.templates import make_environment
@@ -605,33 +604,3 @@ def rasterise(pdf: bytes, width_px: int) -> bytes:
     # optimize=True saves 2 % of the size for 4× the time
     sheet.save(output, format="PNG")
     return output.getvalue()
-
-
-# -- parallelism -----------------------------------------------------------------
-
-In = TypeVar("In")
-Out = TypeVar("Out")
-
-
-def parallel_map(function: Callable[[In], Out], items: Sequence[In], jobs: int) -> Iterable[Out]:
-    """``map`` over worker processes, results in input order; in-process for one job.
-
-    Documents are independent, so the output is the same for any ``jobs``.
-    Workers come from a fork server that has already imported WeasyPrint: cheap
-    to start, and never a fork of a parent that may be running threads.
-    """
-    if jobs <= 1 or len(items) <= 1:
-        return map(function, items)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["weasyprint", "pypdfium2", __name__])
-    return _pooled_map(function, items, min(jobs, len(items)), context)
-
-
-def _pooled_map(
-    function: Callable[[In], Out],
-    items: Sequence[In],
-    workers: int,
-    context: multiprocessing.context.BaseContext,
-) -> Iterator[Out]:
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(function, items)

@@ -31,17 +31,16 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import multiprocessing
 import os
 import shutil
 import subprocess
 import wave
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import numpy as np
 import segno
@@ -52,6 +51,7 @@ from builder.cache import file_digest, fingerprint, templates_digest
 from builder.cjk import reading_units, wrap, wrap_at_clauses, wrap_balanced
 from builder.diagnostics import ContentError, Diagnostics
 from builder.model import Lesson, Project
+from builder.parallel import parallel_map
 from builder.renderers import RenderContext, RenderError
 from builder.templates import template_dirs
 from builder.writer import Artifact
@@ -1408,31 +1408,3 @@ def make_job(
         fonts=fonts,
         work_dir=work_dir,
     )
-
-
-In = TypeVar("In")
-Out = TypeVar("Out")
-
-
-def parallel_map(function: Callable[[In], Out], items: Sequence[In], jobs: int) -> Iterable[Out]:
-    """``map`` over worker processes, results in input order; in-process for one job.
-
-    Lessons are independent and x264 runs with a fixed thread count, so the bytes
-    are the same for any ``jobs``. Workers come from a fork server (never a fork of
-    a parent that may run threads) that has already imported Pillow and numpy.
-    """
-    if jobs <= 1 or len(items) <= 1:
-        return map(function, items)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["numpy", "PIL.Image", __name__])
-    return _pooled_map(function, items, min(jobs, len(items)), context)
-
-
-def _pooled_map(
-    function: Callable[[In], Out],
-    items: Sequence[In],
-    workers: int,
-    context: multiprocessing.context.BaseContext,
-) -> Iterator[Out]:
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(function, items)
