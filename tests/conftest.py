@@ -102,3 +102,34 @@ def browser() -> Iterator[object]:
         )
         yield browser
         browser.close()
+
+
+# Contrast ratio (WCAG) of every visible text element of the header, content and footer,
+# as [ratio, description] pairs; alpha colours are blended over their real background.
+TEXT_CONTRAST = """
+() => {
+  const luminance = (rgb) => {
+    const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const parse = (color) => color.match(/[\\d.]+/g).map(Number);
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = parse(getComputedStyle(el).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const texts = [...document.querySelectorAll('.md-header, .md-main, .md-footer')]
+    .flatMap((part) => [...part.querySelectorAll('*')])
+    .filter((el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
+    .filter((el) => el.checkVisibility({ opacityProperty: true, visibilityProperty: true }));
+  return texts.map((el) => {
+    let [r, g, b, a] = parse(getComputedStyle(el).color);
+    const bg = background(el);
+    if (a !== undefined) { r = r * a + bg[0] * (1 - a); g = g * a + bg[1] * (1 - a); b = b * a + bg[2] * (1 - a); }
+    const [l1, l2] = [luminance([r, g, b]), luminance(bg)].sort((x, y) => y - x);
+    return [(l1 + 0.05) / (l2 + 0.05), el.tagName + '.' + el.className + ' ' + el.textContent.trim().slice(0, 20)];
+  });
+}
+"""

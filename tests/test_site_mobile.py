@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import REPO, needs_chromium, serve_folder
+from conftest import REPO, TEXT_CONTRAST, needs_chromium, serve_folder
 from PIL import Image
 
 from builder.renderers.site import write_offline_files
@@ -281,34 +281,6 @@ def test_a_new_build_is_picked_up_on_the_next_visit(built_site: Path, browser, t
 
 # ---- 长辈版 ------------------------------------------------------------------------------
 
-CONTRAST = """
-() => {
-  const luminance = (rgb) => {
-    const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  };
-  const parse = (color) => color.match(/[\\d.]+/g).map(Number);
-  const background = (el) => {
-    for (; el; el = el.parentElement) {
-      const c = parse(getComputedStyle(el).backgroundColor);
-      if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
-    }
-    return [255, 255, 255];
-  };
-  const texts = [...document.querySelectorAll('.md-header, .md-main, .md-footer')]
-    .flatMap((part) => [...part.querySelectorAll('*')])
-    .filter((el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
-    .filter((el) => el.checkVisibility({ opacityProperty: true, visibilityProperty: true }));
-  return texts.map((el) => {
-    let [r, g, b, a] = parse(getComputedStyle(el).color);
-    const bg = background(el);
-    if (a !== undefined) { r = r * a + bg[0] * (1 - a); g = g * a + bg[1] * (1 - a); b = b * a + bg[2] * (1 - a); }
-    const [l1, l2] = [luminance([r, g, b]), luminance(bg)].sort((x, y) => y - x);
-    return [(l1 + 0.05) / (l2 + 0.05), el.tagName + '.' + el.className + ' ' + el.textContent.trim().slice(0, 20)];
-  });
-}
-"""
-
 TARGETS = """
 () => [...document.querySelectorAll('a[href], button, summary, label[for], [role=button], input:not([type=hidden]), select')]
   .filter((el) => el.checkVisibility({ opacityProperty: true, visibilityProperty: true }))
@@ -338,7 +310,7 @@ def test_elder_mode_text_spacing_targets_and_contrast_on_a_lesson_page(phone, si
     assert metrics["h1"] > metrics["h2"] > metrics["font"]
     small = [(w, h, name) for w, h, name in page.evaluate(TARGETS) if w < 60 or h < 60]
     assert not small
-    low = [(ratio, name) for ratio, name in page.evaluate(CONTRAST) if ratio < 4.5]
+    low = [(ratio, name) for ratio, name in page.evaluate(TEXT_CONTRAST) if ratio < 4.5]
     assert not low
     # No animations or transitions, and no tooltip pop-ups.
     moving = page.evaluate(
