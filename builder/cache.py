@@ -94,9 +94,11 @@ def file_digest(path: Path) -> str:
 def templates_digest(project_root: Path, folder: str) -> str:
     """One digest of every template file under ``folder`` that a project sees (its own and the defaults)."""
     digest = hashlib.sha256()
-    for index, root in enumerate(template_dirs(project_root)):
-        base = root / folder
-        for path in sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []:
+    # Only folders that have ``folder`` count: a project that adds templates/posts/
+    # leaves the digest of its site templates as it was.
+    bases = [root / folder for root in template_dirs(project_root) if (root / folder).is_dir()]
+    for index, base in enumerate(bases):
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
             digest.update(f"{index}:{path.relative_to(base).as_posix()}:{file_digest(path)}\n".encode())
     return digest.hexdigest()
 

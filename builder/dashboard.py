@@ -91,6 +91,11 @@ class Dashboard:
     levels: list[LevelCoverage]
     quiz_findings: list[Finding]
 
+    @classmethod
+    def empty(cls) -> Dashboard:
+        """The page with no lessons: its front matter, for MkDocs to read before the analysis is done."""
+        return cls(rows=[], matrix=[], topics=[], levels=[], quiz_findings=[])
+
 
 def editor_dashboard(project: Project, report: QualityReport | None = None) -> Dashboard:
     report = report or check_quality(project)

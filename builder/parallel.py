@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -23,6 +24,8 @@ PRELOAD = [
     "PIL.Image",
     "builder.renderers.printing",
     "builder.renderers.video",
+    "builder.dashboard",
+    "segno",
 ]
 
 
@@ -33,9 +36,40 @@ def parallel_map(function: Callable[[In], Out], items: Sequence[In], jobs: int) 
     """
     if jobs <= 1 or len(items) <= 1:
         return map(function, items)
+    return _pooled_map(function, items, min(jobs, len(items)), _context())
+
+
+Submit = Callable[..., "Future[Any]"]
+
+
+@contextmanager
+def background(jobs: int) -> Iterator[Submit]:
+    """``submit(function, *args)`` runs calls, in order, in one worker process while the caller goes on.
+
+    With one job the call runs at once, in this process, and its future is already
+    done: callers wait on ``future.result()`` either way, so both give the same output.
+    Leaving the ``with`` block waits for calls still running.
+    """
+    if jobs <= 1:
+        yield _run_now
+        return
+    with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
+        yield pool.submit
+
+
+def _run_now(function: Callable[..., Out], *args: Any) -> Future[Out]:
+    future: Future[Out] = Future()
+    try:
+        future.set_result(function(*args))
+    except Exception as error:  # re-raised by future.result(), as a worker's error would be
+        future.set_exception(error)
+    return future
+
+
+def _context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
-    return _pooled_map(function, items, min(jobs, len(items)), context)
+    return context
 
 
 def _pooled_map(

@@ -77,6 +77,7 @@ def add_search_subwords(index_file: Path) -> None:
     """
     jieba.initialize()
     index = json.loads(index_file.read_text(encoding="utf-8"))
+    known: dict[str, list[str]] = {}
     for doc in index["docs"]:
         segments = set()
         for field in ("title", "text"):
@@ -84,7 +85,9 @@ def add_search_subwords(index_file: Path) -> None:
                 segments.add(run)
         extra: list[str] = []
         for segment in sorted(segments):
-            for word in subwords(segment):
+            if segment not in known:  # the same segments recur on many pages
+                known[segment] = subwords(segment)
+            for word in known[segment]:
                 if word not in extra:
                     extra.append(word)
         if extra:

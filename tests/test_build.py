@@ -194,3 +194,49 @@ def test_search_index_segments_chinese_and_keeps_subwords(built_site: Path):
     assert "\u200b尘肺病\u200b" in dust["text"]
     all_tags = {tag for doc in index["docs"] for tag in doc.get("tags", [])}
     assert "慢性" in all_tags and "性病" not in all_tags  # no words straddling a boundary
+
+
+def test_dashboard_and_qr_codes_made_in_a_second_process_give_the_same_site(project: Path, monkeypatch):
+    """Large projects analyse lessons and draw QR codes in a worker while MkDocs runs: same bytes."""
+    from builder.renderers import site
+
+    build(project, only=["site"], today=TODAY, jobs=1, use_cache=False)
+    in_process = tree_digest(project / "public")
+    used_jobs = []
+    real_background = site.background
+
+    def recording_background(jobs: int):
+        used_jobs.append(jobs)
+        return real_background(jobs)
+
+    monkeypatch.setattr(site, "BACKGROUND_MIN_LESSONS", 1)
+    monkeypatch.setattr(site, "background", recording_background)
+    build(project, only=["site"], today=TODAY, jobs=2, use_cache=False)
+    assert used_jobs == [2]
+    assert tree_digest(project / "public") == in_process
+    dashboard = (project / "public/site/dashboard/index.html").read_text(encoding="utf-8")
+    assert 'href="../lessons/hypertension-basics/"' in dashboard
+    lesson = (project / "public/site/lessons/hypertension-basics/index.html").read_text(encoding="utf-8")
+    assert '<svg role="img" aria-label="本课网址的二维码"' in lesson
+    assert site.SHARE_QR_MARK not in lesson
+
+
+def test_share_qr_codes_not_ready_in_time_are_filled_in_after_mkdocs(tmp_path: Path):
+    from concurrent.futures import Future
+    from types import SimpleNamespace
+
+    from builder.renderers.site import SHARE_QR_MARK, LateContent
+
+    qr_codes: Future[dict[str, str]] = Future()
+    late = LateContent(dashboard=Future(), qr_codes=qr_codes)
+    built = tmp_path / "lessons/a/index.html"
+    built.parent.mkdir(parents=True)
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="lessons/a.md", abs_dest_path=str(built)))
+    output = late.on_post_page(f"<figure>{SHARE_QR_MARK}</figure>", page=page, config=None)
+    assert output == f"<figure>{SHARE_QR_MARK}</figure>"  # not ready: MkDocs writes the marker
+    built.write_text(output, encoding="utf-8")
+    qr_codes.set_result({"a": "<svg>a</svg>"})
+    late.fill_pending()
+    assert built.read_text(encoding="utf-8") == "<figure><svg>a</svg></figure>"
+    ready = late.on_post_page(f"<figure>{SHARE_QR_MARK}</figure>", page=page, config=None)
+    assert ready == "<figure><svg>a</svg></figure>"

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -27,15 +28,22 @@ from pathlib import Path, PurePosixPath
 # indexes Chinese as unsplit sentences and finds nothing, so fail loudly instead.
 import jieba
 import markdown
+from jinja2 import Environment
 from markupsafe import Markup
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config as load_mkdocs_config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+from mkdocs.utils.meta import get_data as get_markdown_meta
 from PIL import Image, ImageOps
 
 from builder.cache import fingerprint, templates_digest
 from builder.content import IMAGE_HTML, IMAGE_MARKDOWN
-from builder.dashboard import editor_dashboard
+from builder.dashboard import Dashboard, editor_dashboard
 from builder.model import Campaign, Lesson, Project, QuestionKind, Quiz, Term
+from builder.parallel import background
 from builder.qr import qr_svg
 from builder.renderers import RenderContext
 from builder.search_terms import add_search_subwords, user_dictionary
@@ -74,6 +82,27 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     if cached is not None:
         yield from cached
         return
+    # The editors' dashboard (a quality analysis of every lesson) and the share
+    # panels' QR codes are the slow parts of the pages Kepu writes. A second
+    # process makes them while MkDocs builds the rest; they are filled in as
+    # MkDocs reaches them (see LateContent).
+    jobs = ctx.jobs if len(project.lessons) >= BACKGROUND_MIN_LESSONS else 1
+    warnings_before = len(ctx.diagnostics.items)
+    with background(jobs) as submit:
+        late = LateContent(
+            dashboard=submit(dashboard_page, project),
+            qr_codes=submit(
+                share_qr_codes,
+                {lesson.slug: project.config.url + lesson.site_path for lesson in project.lessons},
+            ),
+        )
+        artifacts = build_site(project, ctx, late)
+    ctx.keep(key, artifacts, ctx.diagnostics.items[warnings_before:])
+    yield from artifacts
+
+
+def build_site(project: Project, ctx: RenderContext, late: LateContent) -> list[Artifact]:
+    """Generate the pages, run MkDocs on them and list what it built."""
     src_dir = ctx.work_dir / "site-src"
     docs_dir, out_dir = src_dir / "docs", ctx.work_dir / "site-out"
     pages = write_pages(project, docs_dir)
@@ -100,8 +129,8 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         ),
         encoding="utf-8",
     )
-    warnings_before = len(ctx.diagnostics.items)
-    run_mkdocs(mkdocs_yml, source_date(project), ctx)
+    run_mkdocs(mkdocs_yml, source_date(project), ctx, plugins={"kepu-late-content": late})
+    late.fill_pending()
     add_search_subwords(out_dir / "search" / "search_index.json")
     write_offline_files(out_dir)
 
@@ -118,8 +147,7 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
                 file=file,
             )
         )
-    ctx.keep(key, artifacts, ctx.diagnostics.items[warnings_before:])
-    yield from artifacts
+    return artifacts
 
 
 def site_key(project: Project) -> str:
@@ -141,11 +169,20 @@ def site_key(project: Project) -> str:
     )
 
 
-def write_pages(project: Project, docs_dir: Path) -> dict[str, Lesson | Quiz | Campaign]:
-    """Write every generated Markdown page; return built page path → its lesson."""
+def page_environment(project: Project) -> Environment:
     env = make_environment(project)
     env.filters["mdtext"] = markdown_text
     env.filters["md"] = markdown_html
+    return env
+
+
+def write_pages(project: Project, docs_dir: Path) -> dict[str, Lesson | Quiz | Campaign]:
+    """Write every generated Markdown page; return built page path → its lesson.
+
+    The dashboard is written with no rows and each share panel with a marker in
+    place of its QR code: LateContent fills them in while MkDocs builds.
+    """
+    env = page_environment(project)
     config = project.config
 
     def write(rel: str, template: str, **context: object) -> None:
@@ -176,7 +213,7 @@ def write_pages(project: Project, docs_dir: Path) -> dict[str, Lesson | Quiz | C
                 campaigns=[c for c in project.campaigns if term in c.audiences],
             )
 
-    write("dashboard.md", "dashboard.md.j2", dashboard=editor_dashboard(project))  # editors only, unlinked
+    write(DASHBOARD_PAGE, "dashboard.md.j2", dashboard=Dashboard.empty())  # editors only, unlinked
     write("offline.md", "offline.md.j2")
     images = phone_images(project)
     pages: dict[str, Lesson | Quiz | Campaign] = {}
@@ -186,7 +223,7 @@ def write_pages(project: Project, docs_dir: Path) -> dict[str, Lesson | Quiz | C
             "lesson.md.j2",
             lesson=lesson,
             body=site_body(lesson, images),
-            qr=lesson_qr(config.url + lesson.site_path),
+            qr=Markup(SHARE_QR_MARK),
         )
         pages[f"{lesson.site_path}index.html"] = lesson
     if project.quizzes:
@@ -251,10 +288,79 @@ def site_body(lesson: Lesson, images: dict[str, PhoneImage] | None = None) -> st
     return IMAGE_HTML.sub(swap, IMAGE_MARKDOWN.sub(swap, lesson.body))
 
 
-def lesson_qr(url: str) -> Markup:
+def lesson_qr(url: str) -> str:
     """An inline SVG QR code of a lesson's own address, named for screen readers."""
     svg = qr_svg(url, quiet_zone=2)
-    return Markup(svg.replace("<svg ", '<svg role="img" aria-label="本课网址的二维码" ', 1))
+    return svg.replace("<svg ", '<svg role="img" aria-label="本课网址的二维码" ', 1)
+
+
+# -- pages finished in a second process -----------------------------------------
+
+DASHBOARD_PAGE = "dashboard.md"
+SHARE_QR_MARK = "<!-- kepu:share-qr -->"
+# Below this many lessons the dashboard and QR codes take less time than
+# starting a worker process: they are made in this one.
+BACKGROUND_MIN_LESSONS = 100
+
+
+def dashboard_page(project: Project) -> str:
+    """The editors' dashboard page: the quality analysis of every lesson, as Markdown."""
+    env = page_environment(project)
+    return env.get_template(f"site/pages/{DASHBOARD_PAGE}.j2").render(
+        project=project, dashboard=editor_dashboard(project)
+    )
+
+
+def share_qr_codes(urls: dict[str, str]) -> dict[str, str]:
+    """Lesson slug → the QR code of its address for the share panel."""
+    return {slug: lesson_qr(url) for slug, url in urls.items()}
+
+
+class LateContent(BasePlugin):
+    """A MkDocs plugin that fills in what the background process made, as MkDocs reaches it.
+
+    MkDocs reads every page first, then builds each. The dashboard is moved to
+    the end of the file list, so it is read last and the analysis has as long
+    as possible to finish. A share panel's QR code goes into the built page; a
+    page built before the codes were ready is finished in ``fill_pending``.
+    Either way every page gets the same bytes.
+    """
+
+    def __init__(self, dashboard: Future[str], qr_codes: Future[dict[str, str]]) -> None:
+        self.dashboard = dashboard
+        self.qr_codes = qr_codes
+        self.pending: list[tuple[Path, str]] = []
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        dashboard = files.get_file_from_path(DASHBOARD_PAGE)
+        if dashboard is not None:
+            files.remove(dashboard)
+            files.append(dashboard)
+        return files
+
+    def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if page.file.src_uri != DASHBOARD_PAGE:
+            return markdown
+        body, _ = get_markdown_meta(self.dashboard.result())
+        return body
+
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        if SHARE_QR_MARK not in output:
+            return output
+        slug = PurePosixPath(page.file.src_uri).stem
+        if self.qr_codes.done():
+            return output.replace(SHARE_QR_MARK, self.qr_codes.result()[slug], 1)
+        self.pending.append((Path(page.file.abs_dest_path), slug))
+        return output
+
+    def fill_pending(self) -> None:
+        """Put the QR codes into the pages MkDocs built before they were ready."""
+        if not self.pending:
+            return
+        codes = self.qr_codes.result()
+        for path, slug in self.pending:
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace(SHARE_QR_MARK, codes[slug], 1), encoding="utf-8")
 
 
 # Phone-sized images: 720 px wide is a 360 px phone screen at 2× density.
@@ -427,7 +533,9 @@ def _environment(name: str, value: str) -> Iterator[None]:
             os.environ[name] = previous
 
 
-def run_mkdocs(mkdocs_yml: Path, epoch: int, ctx: RenderContext) -> None:
+def run_mkdocs(
+    mkdocs_yml: Path, epoch: int, ctx: RenderContext, plugins: dict[str, BasePlugin] | None = None
+) -> None:
     jieba.setLogLevel(logging.WARNING)
     logger = logging.getLogger("mkdocs")
     collector = _CollectWarnings()
@@ -436,6 +544,8 @@ def run_mkdocs(mkdocs_yml: Path, epoch: int, ctx: RenderContext) -> None:
     try:
         with _environment("SOURCE_DATE_EPOCH", str(epoch)):
             config = load_mkdocs_config(str(mkdocs_yml))
+            for name, plugin in (plugins or {}).items():
+                config.plugins[name] = plugin
             config.plugins.on_startup(command="build", dirty=False)
             try:
                 mkdocs_build(config)
@@ -492,7 +602,12 @@ def write_offline_files(out_dir: Path) -> None:
     for path in sorted(shell):
         version.update(path.encode() + b"\0" + (out_dir / path).read_bytes() + b"\0")
     index = out_dir / "search" / "search_index.json"
-    index_gzip = len(gzip.compress(index.read_bytes(), 6, mtime=0)) if index.is_file() else 0
+    files = [file for file in sorted(out_dir.rglob("index.html")) if file.parent != out_dir / OFFLINE_PAGE]
+    # zlib lets go of the GIL: threads compress the index and the pages on every core.
+    with ThreadPoolExecutor() as pool:
+        index_size = pool.submit(gzip_size, index) if index.is_file() else None
+        download = sum(pool.map(gzip_size, files))
+        index_gzip = index_size.result() if index_size else 0
     manifest = {
         "version": version.hexdigest()[:16],
         "shell": sorted(shell),
@@ -510,15 +625,12 @@ def write_offline_files(out_dir: Path) -> None:
         template.unlink()
 
     # "Save all": every page and image, with its size (stored) and its gzip size (downloaded).
-    pages, media, download = [], {}, 0
-    for file in sorted(out_dir.rglob("index.html")):
+    pages, media = [], {}
+    for file in files:
         rel = file.relative_to(out_dir).as_posix()
         url = rel.removesuffix("index.html") or "./"
-        if url == OFFLINE_PAGE:
-            continue
         data = file.read_bytes()
         pages.append([url, len(data)])
-        download += len(gzip.compress(data, 6, mtime=0))
         for ref in page_images(data.decode("utf-8")):
             path = local_path(rel, ref)
             if path and path not in shell and (out_dir / path).is_file():
@@ -539,6 +651,10 @@ def write_offline_files(out_dir: Path) -> None:
     (out_dir / OFFLINE_FILES).write_text(
         json.dumps(listing, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
     )
+
+
+def gzip_size(file: Path) -> int:
+    return len(gzip.compress(file.read_bytes(), 6, mtime=0))
 
 
 PICTURE = re.compile(r"<picture\b.*?</picture>", re.DOTALL)
