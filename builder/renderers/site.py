@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,13 +64,13 @@ def markdown_text(value: object) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
 
 
+# One converter for every call: setting one up costs more than most conversions.
+_MARKDOWN = markdown.Markdown(extensions=["tables", "attr_list", "sane_lists"])
+
+
 def markdown_html(text: str) -> Markup:
     """Markdown rendered to HTML, for content placed inside generated HTML blocks."""
-    return (
-        Markup(markdown.markdown(text, extensions=["tables", "attr_list", "sane_lists"]))
-        if text
-        else Markup("")
-    )
+    return Markup(_MARKDOWN.reset().convert(text)) if text else Markup("")
 
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
@@ -129,10 +129,14 @@ def build_site(project: Project, ctx: RenderContext, late: LateContent) -> list[
         ),
         encoding="utf-8",
     )
-    run_mkdocs(mkdocs_yml, source_date(project), ctx, plugins={"kepu-late-content": late})
-    late.fill_pending()
-    add_search_subwords(out_dir / "search" / "search_index.json")
-    write_offline_files(out_dir)
+    with ThreadPoolExecutor() as pool:
+        sizes = CompressedSizes(pool)  # after LateContent: it sees the pages as written
+        run_mkdocs(
+            mkdocs_yml, source_date(project), ctx, plugins={"kepu-late-content": late, "kepu-sizes": sizes}
+        )
+        late.fill_pending()
+        add_search_subwords(out_dir / "search" / "search_index.json")
+        write_offline_files(out_dir, sizes.measured())
 
     artifacts = []
     for file in sorted(p for p in out_dir.rglob("*") if p.is_file()):
@@ -575,14 +579,41 @@ MANIFEST_LINE = re.compile(r"^const MANIFEST = .*;$", re.MULTILINE)
 LOCAL_REF = re.compile(r"<(?:link|script|img)\b[^>]*?\s(?:href|src)=\"([^\":#?]+)\"")
 
 
-def write_offline_files(out_dir: Path) -> None:
+class CompressedSizes(BasePlugin):
+    """Each page's size and gzip size, measured in a thread as MkDocs writes it.
+
+    zlib lets go of the GIL, so the compression runs on a free core while MkDocs
+    goes on; ``write_offline_files`` then only adds up.
+    """
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self.pool = pool
+        self.sizes: dict[Path, Future[tuple[int, int]]] = {}
+
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        # MkDocs writes the page encoded just so.
+        data = output.encode("utf-8", errors="xmlcharrefreplace")
+        self.sizes[Path(page.file.abs_dest_path)] = self.pool.submit(sizes_of, data)
+        return output
+
+    def measured(self) -> dict[Path, tuple[int, int]]:
+        return {path: future.result() for path, future in self.sizes.items()}
+
+
+def sizes_of(data: bytes) -> tuple[int, int]:
+    """Stored and downloaded (gzip) size."""
+    return len(data), len(gzip.compress(data, 6, mtime=0))
+
+
+def write_offline_files(out_dir: Path, measured: Mapping[Path, tuple[int, int]] | None = None) -> None:
     """Write sw.js (the precache list and its version) and offline-files.json ("save all").
 
     The shell is what every page loads (CSS, JS, logo, as the home page links
     them), the search worker and its language files: the version is a hash of
     their bytes, so a site with changed shell files gets a changed sw.js, which
     browsers install on the next visit. Both files depend only on the built
-    site, so the same input gives the same bytes.
+    site, so the same input gives the same bytes. ``measured`` has sizes taken
+    while MkDocs wrote the pages; a page changed since then is measured again.
     """
     template = out_dir / "assets" / SERVICE_WORKER
     if not template.is_file():
@@ -602,12 +633,7 @@ def write_offline_files(out_dir: Path) -> None:
     for path in sorted(shell):
         version.update(path.encode() + b"\0" + (out_dir / path).read_bytes() + b"\0")
     index = out_dir / "search" / "search_index.json"
-    files = [file for file in sorted(out_dir.rglob("index.html")) if file.parent != out_dir / OFFLINE_PAGE]
-    # zlib lets go of the GIL: threads compress the index and the pages on every core.
-    with ThreadPoolExecutor() as pool:
-        index_size = pool.submit(gzip_size, index) if index.is_file() else None
-        download = sum(pool.map(gzip_size, files))
-        index_gzip = index_size.result() if index_size else 0
+    index_gzip = sizes_of(index.read_bytes())[1] if index.is_file() else 0
     manifest = {
         "version": version.hexdigest()[:16],
         "shell": sorted(shell),
@@ -625,12 +651,18 @@ def write_offline_files(out_dir: Path) -> None:
         template.unlink()
 
     # "Save all": every page and image, with its size (stored) and its gzip size (downloaded).
-    pages, media = [], {}
-    for file in files:
+    pages, media, download = [], {}, 0
+    for file in sorted(out_dir.rglob("index.html")):
         rel = file.relative_to(out_dir).as_posix()
         url = rel.removesuffix("index.html") or "./"
+        if url == OFFLINE_PAGE:
+            continue
         data = file.read_bytes()
-        pages.append([url, len(data)])
+        size, gzipped = (measured or {}).get(file, (-1, 0))
+        if size != len(data):
+            size, gzipped = sizes_of(data)
+        pages.append([url, size])
+        download += gzipped
         for ref in page_images(data.decode("utf-8")):
             path = local_path(rel, ref)
             if path and path not in shell and (out_dir / path).is_file():
@@ -651,10 +683,6 @@ def write_offline_files(out_dir: Path) -> None:
     (out_dir / OFFLINE_FILES).write_text(
         json.dumps(listing, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
     )
-
-
-def gzip_size(file: Path) -> int:
-    return len(gzip.compress(file.read_bytes(), 6, mtime=0))
 
 
 PICTURE = re.compile(r"<picture\b.*?</picture>", re.DOTALL)
