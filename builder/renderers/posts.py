@@ -18,8 +18,6 @@ import io
 import json
 import logging
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -35,7 +33,10 @@ from markupsafe import Markup
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from builder.cache import fingerprint, templates_digest
+from builder.cjk import NO_LINE_END, NO_LINE_START
 from builder.diagnostics import Diagnostics
+from builder.fonts import cjk_face
+from builder.fonts import load_font as cached_font
 from builder.model import Activity, Campaign, Lesson, Project
 from builder.renderers import RenderContext
 from builder.search_terms import user_dictionary
@@ -63,15 +64,6 @@ MARKDOWN_EXTENSIONS = [
     "abbr", "admonition", "attr_list", "def_list", "footnotes", "md_in_html", "tables",
     "fenced_code", "pymdownx.mark", "pymdownx.tilde", "pymdownx.tasklist",
 ]  # fmt: skip
-# Chinese line-breaking rules (禁则): these never start a line …
-NO_LINE_START = set("。，、；：？！）》」』】〕〉”’…—·%,.;:?!)]}")
-# … and these never end one.
-NO_LINE_END = set("（《「『【〔〈“‘([{")
-FONT_FILES = {
-    "bold": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", "Noto Sans CJK SC:bold"),
-    "regular": ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "Noto Sans CJK SC"),
-}
-NOTO_CJK_SC_INDEX = 2  # face order in Debian's fonts-noto-cjk .ttc files: JP, KR, SC, TC, HK
 
 
 @dataclass
@@ -406,28 +398,9 @@ def group_text(post: Post, env: Environment, diagnostics: Diagnostics) -> str:
 # -- cover and thumbnail ---------------------------------------------------------------
 
 
-@cache
-def font_file(weight: str) -> tuple[str, int]:
-    """The Simplified Chinese face of Noto Sans CJK, from Debian's fonts-noto-cjk or fontconfig."""
-    path, pattern = FONT_FILES[weight]
-    if Path(path).is_file():
-        return path, NOTO_CJK_SC_INDEX
-    fc_match = shutil.which("fc-match")
-    if fc_match:
-        found = subprocess.run(
-            [fc_match, "--format=%{file}\n%{index}", pattern], capture_output=True, text=True, check=False
-        ).stdout.split("\n")
-        if len(found) == 2 and Path(found[0]).is_file() and "CJK" in found[0]:
-            return found[0], int(found[1] or 0)
-    raise FileNotFoundError(
-        "找不到中文字体 Noto Sans CJK：请安装 fonts-noto-cjk（sudo apt-get install fonts-noto-cjk）"
-    )
-
-
-@cache
 def load_font(weight: str, size: int) -> ImageFont.FreeTypeFont:
-    path, index = font_file(weight)
-    return ImageFont.truetype(path, size, index=index)
+    """Noto Sans CJK SC, the Simplified Chinese face."""
+    return cached_font(*cjk_face(weight), size)
 
 
 # A title breaks between Chinese words, never inside one, nor inside a Latin word or number.

@@ -38,7 +38,6 @@ import wave
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +49,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from builder.cache import file_digest, fingerprint, templates_digest
 from builder.cjk import reading_units, wrap, wrap_at_clauses, wrap_balanced
 from builder.diagnostics import ContentError, Diagnostics
+from builder.fonts import FontFile, FontMissing, find_face, load_font
 from builder.model import Lesson, Project
 from builder.parallel import parallel_map
 from builder.renderers import RenderContext, RenderError
@@ -212,66 +212,16 @@ def _style_from_dict(data: dict[str, Any]) -> VideoStyle:
 
 # -- fonts --------------------------------------------------------------------------
 
-FontFile = tuple[str, int]  # path and face index inside a .ttc collection
-
 
 def resolve_fonts(style: VideoStyle) -> dict[str, FontFile]:
-    """The file and face index of the bold and regular Simplified Chinese faces.
-
-    Noto CJK ships as collections holding the JP, KR, SC, TC and HK faces; the
-    index of SC differs between packagings, so the face is picked by its name.
-    """
+    """The file and face index of the style's bold and regular faces (see builder/fonts.py)."""
     family = str(style.fonts["family"])
-    fonts: dict[str, FontFile] = {}
-    for weight in ("bold", "regular"):
-        found = _first_face(style.fonts.get(weight, []), family) or _fontconfig_lookup(family, weight)
-        if found is None:
-            raise VideoToolMissing(
-                f"找不到中文字体 {family}（{weight}）：请安装 fonts-noto-cjk（sudo apt-get install fonts-noto-cjk）"
-            )
-        fonts[weight] = found
-    return fonts
-
-
-def _first_face(paths: Sequence[str], family: str) -> FontFile | None:
-    for path in paths:
-        index = _face_index(path, family) if Path(path).is_file() else None
-        if index is not None:
-            return path, index
-    return None
-
-
-def _face_index(path: str, family: str) -> int | None:
-    for index in range(16):
-        try:
-            name, _style = ImageFont.truetype(path, 10, index=index).getname()
-        except OSError:
-            return None  # past the last face of the collection
-        if name == family:
-            return index
-    return None
-
-
-def _fontconfig_lookup(family: str, weight: str) -> FontFile | None:
-    fc_match = shutil.which("fc-match")
-    if not fc_match:
-        return None
-    pattern = f"{family}:{'bold' if weight == 'bold' else 'regular'}"
-    output = subprocess.run(
-        [fc_match, "--format=%{file}\n%{index}\n%{family}", pattern],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.split("\n")
-    # fc-match always answers, with a fallback font when the family is missing.
-    if len(output) == 3 and family in output[2] and Path(output[0]).is_file():
-        return output[0], int(output[1] or 0)
-    return None
-
-
-@cache
-def _font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(path, size, index=index)
+    try:
+        return {
+            weight: find_face(family, weight, style.fonts.get(weight, [])) for weight in ("bold", "regular")
+        }
+    except FontMissing as missing:
+        raise VideoToolMissing(str(missing)) from missing
 
 
 # -- what a lesson's video shows ------------------------------------------------------
@@ -600,7 +550,7 @@ class Painter:
 
     def font(self, weight: str, size: int) -> ImageFont.FreeTypeFont:
         path, index = self.job.fonts[weight]
-        return _font(path, index, size)
+        return load_font(path, index, size)
 
     def fit_text(
         self,
