@@ -144,9 +144,23 @@ class ArtifactCache:
                     item["kind"], item["path"], item["source"], tuple(item["audiences"]), file=_link_copy(blob, work_dir)
                 )
             )
-        warnings = [Diagnostic(w["path"], w["line"], w["message"], Severity.WARNING) for w in record["warnings"]]
+        warnings = _warnings(record)
         self.reused[renderer] += len(artifacts)
         return CachedUnit(artifacts, warnings)
+
+    def warnings(self, renderer: str, key: str) -> list[Diagnostic] | None:
+        """The warnings a unit gave when it was rendered, or None if it is not cached.
+
+        For ``kepu check``: reading them needs no artifact, and does not count the
+        entry as used by a build.
+        """
+        if self.folder is None:
+            return None
+        try:
+            record = json.loads((self._entry(renderer, key) / "entry.json").read_text(encoding="utf-8"))
+            return _warnings(record)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def store(self, renderer: str, key: str, unit: CachedUnit) -> None:
         self.rendered[renderer] += len(unit.artifacts)
@@ -189,6 +203,10 @@ class ArtifactCache:
         for entry in (self.folder / renderer).glob("*/*"):
             if entry.name not in used:
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+def _warnings(record: dict[str, Any]) -> list[Diagnostic]:
+    return [Diagnostic(w["path"], w["line"], w["message"], Severity.WARNING) for w in record["warnings"]]
 
 
 def _link_or_copy(src: Path, dest: Path) -> None:

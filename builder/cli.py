@@ -63,6 +63,8 @@ def make_parser() -> argparse.ArgumentParser:
                      help="text 按文件分组；sarif 供 GitHub、gitlab 供 GitLab 在合并请求里显示")  # fmt: skip
     sub.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="并行任务数")
     sub.add_argument("--strict", action="store_true", help="有警告也算失败")
+    sub.add_argument("--no-cache", action="store_true", help="不读构建缓存，每份单页印刷品都重新排版")
+    sub.add_argument("--cache-dir", type=Path, metavar="DIR", help="构建缓存目录（默认：项目下的 .kepu-cache/）")
     sub.set_defaults(func=run_check)
 
     sub = command("new", "新建课程、测验或宣传活动文件")
@@ -140,7 +142,9 @@ def describe_template_error(error: Exception) -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    diagnostics = check(args.project, jobs=max(1, args.jobs))
+    diagnostics = check(
+        args.project, jobs=max(1, args.jobs), cache_dir=args.cache_dir, use_cache=not args.no_cache
+    )
     if args.format == "json":
         print(diagnostics.to_json())
     elif args.format in ("sarif", "gitlab"):

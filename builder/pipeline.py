@@ -15,6 +15,8 @@ from builder.project import load_project
 from builder.renderers import RenderContext, all_renderers
 from builder.writer import OutputWriter
 
+CACHE_FOLDER = ".kepu-cache"  # inside the project, unless --cache-dir says otherwise
+
 
 @dataclass
 class BuildResult:
@@ -63,7 +65,7 @@ def build(
     unknown = [name for name in selected if name not in renderers]
     if unknown:
         raise UnknownRendererError(f"未知的输出 {', '.join(unknown)}（可选：{', '.join(renderers)}）")
-    cache = ArtifactCache((cache_dir or project_dir / ".kepu-cache").resolve() if use_cache else None)
+    cache = ArtifactCache((cache_dir or project_dir / CACHE_FOLDER).resolve() if use_cache else None)
     result = BuildResult(out_dir, Diagnostics(), cache=cache)
 
     started = time.perf_counter()
@@ -104,12 +106,19 @@ def build(
     return result
 
 
-def check(project_dir: Path, today: dt.date | None = None, jobs: int = 1) -> Diagnostics:
+def check(
+    project_dir: Path,
+    today: dt.date | None = None,
+    jobs: int = 1,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+) -> Diagnostics:
     """Validate only; nothing is written.
 
     Beyond the content rules, this reports what would not fit the outputs — a
     post title too long, a flyer that cannot hold its key points — before any
-    rendering, so editors see it while writing.
+    rendering, so editors see it while writing. Print documents the last build
+    rendered from the same inputs are not laid out again (the cache is only read).
     """
     from builder.quality import check_quality
     from builder.renderers.posts import post_title_warnings
@@ -119,6 +128,8 @@ def check(project_dir: Path, today: dt.date | None = None, jobs: int = 1) -> Dia
     project = load_project(project_dir.resolve(), diagnostics, today)
     if project is not None:
         post_title_warnings(project, diagnostics)
-        check_print_fit(project, diagnostics, jobs=jobs)
+        folder = (cache_dir or project.root / CACHE_FOLDER).resolve()
+        cache = ArtifactCache(folder) if use_cache and folder.is_dir() else None
+        check_print_fit(project, diagnostics, jobs=jobs, cache=cache)
         check_quality(project, diagnostics)  # plain language, clarity, trust, compliance
     return diagnostics

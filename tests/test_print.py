@@ -165,12 +165,13 @@ def test_a_prescription_that_cannot_fit_warns_with_path_and_what_spilled_and_los
 
     diagnostics = Diagnostics()
     problems = check_print_fit(loaded, diagnostics)
-    prescription = [p for p in problems if p.kind == "prescription-pdf" and p.source.endswith("overfull.md")]
-    assert prescription, [p.message for p in problems]
-    warning = next(d for d in diagnostics.warnings if d.path == "content/lessons/overfull.md")
+    assert problems == diagnostics.warnings
+    prescription = [w for w in problems if w.path.endswith("overfull.md") and "A5 健康教育处方" in w.message]
+    assert prescription, [w.message for w in problems]
+    warning = prescription[0]
     assert warning.line == 6  # the key_points: line
-    assert "A5 健康教育处方" in warning.message and "要点" in warning.message
-    assert not any(p.source.endswith("hypertension-basics.md") for p in problems)
+    assert "仍排不下一页" in warning.message and "要点" in warning.message
+    assert not any(w.path.endswith("hypertension-basics.md") for w in problems)
 
     rendered = render_job(job_for(loaded, "prescription-pdf", "overfull/"))
     assert rendered.page_count > 1  # flowed onto another page instead of clipping
@@ -303,3 +304,33 @@ def test_images_in_a_campaign_body_are_printed_in_the_plan(project: Path):
         campaign.read_text(encoding="utf-8") + "\n![血压计](../../media/bp.png)\n", encoding="utf-8"
     )
     assert image_count() == 1
+
+
+def test_check_reuses_the_fit_verdicts_of_the_last_build(project: Path, add_lesson, monkeypatch):
+    """After a build, `kepu check` lays out only the documents whose inputs changed since."""
+    import builder.renderers.printing as printing
+    from builder.pipeline import check
+
+    too_long = [f"第{n}条" + "饮食清淡少盐少油，" * 9 for n in "一二三四五六七八"]
+    add_lesson("overfull", "内容太多的课程", too_long)
+    lesson = project / "content" / "lessons" / "overfull.md"
+    build(project, only=["print"], today=TODAY, jobs=1)
+    built_warnings = [str(w) for w in check(project, today=TODAY, use_cache=False).warnings]
+    assert any("overfull.md" in w and "仍排不下一页" in w for w in built_warnings)
+
+    laid_out: list[str] = []
+    real_measure = printing.measure_job
+
+    def counting_measure(job: PrintJob):
+        laid_out.append(job.path)
+        return real_measure(job)
+
+    monkeypatch.setattr(printing, "measure_job", counting_measure)
+    assert [str(w) for w in check(project, today=TODAY).warnings] == built_warnings
+    assert laid_out == []  # every verdict came from the build cache
+
+    lesson.write_text(lesson.read_text(encoding="utf-8").replace("第一条", "第1条"), encoding="utf-8")
+    after_edit = [str(w) for w in check(project, today=TODAY).warnings]
+    assert laid_out and all("/overfull/" in path for path in laid_out)  # only the edited lesson's documents
+    assert any("overfull.md" in w and "仍排不下一页" in w for w in after_edit)
+    assert [str(w) for w in check(project, today=TODAY, use_cache=False).warnings] == after_edit

@@ -31,7 +31,7 @@ from urllib.parse import unquote
 import markdown
 from markupsafe import Markup
 
-from builder.cache import fingerprint
+from builder.cache import ArtifactCache, fingerprint
 from builder.content import resolve_media
 from builder.diagnostics import Diagnostic, Diagnostics, Severity
 from builder.model import Activity, Campaign, Project, Question, QuestionKind, Quiz, Term
@@ -146,13 +146,25 @@ class FitProblem:
 
     @property
     def message(self) -> str:
-        fmt = FORMATS[self.kind]
         what = "、".join(self.spilled) if self.spilled else "页末的内容"
         return (
-            f"{fmt.label}把字号缩小到 {round(fmt.type_scales[-1] * 100)}% 仍排不下一页，"
+            f"{self.opening(self.kind)}仍排不下一页，"
             f"排成了 {self.page_count} 页（排到后面的：{what}）。"
             "请精简标题、摘要或要点，或减少要点条数"
         )
+
+    def warning(self) -> Diagnostic:
+        return Diagnostic(self.source, self.line, self.message, Severity.WARNING)
+
+    @staticmethod
+    def opening(kind: str) -> str:
+        fmt = FORMATS[kind]
+        return f"{fmt.label}把字号缩小到 {round(fmt.type_scales[-1] * 100)}% "
+
+    @classmethod
+    def describes(cls, kind: str, warning: Diagnostic) -> bool:
+        """Whether ``warning`` is the fit warning of a ``kind`` document (not, say, an engine message)."""
+        return warning.message.startswith(cls.opening(kind) + "仍排不下一页")
 
 
 # -- renderer ------------------------------------------------------------------
@@ -177,8 +189,9 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
             raise RenderError(job.source, job.path, error) from error
         warnings = []
         if job.format.one_page and rendered.page_count > 1:
-            problem = FitProblem(job.kind, job.source, job.line, rendered.page_count, rendered.spilled)
-            warnings.append(Diagnostic(problem.source, problem.line, problem.message, Severity.WARNING))
+            warnings.append(
+                FitProblem(job.kind, job.source, job.line, rendered.page_count, rendered.spilled).warning()
+            )
         for message in rendered.engine_messages:
             if message not in reported:
                 reported.add(message)
@@ -200,25 +213,45 @@ def print_job_key(job: PrintJob) -> str:
     return fingerprint("print", PRINT_RENDERER_VERSION, job, linked, importlib.metadata.version("weasyprint"))
 
 
-def check_print_fit(project: Project, diagnostics: Diagnostics, jobs: int = 1) -> list[FitProblem]:
+def check_print_fit(
+    project: Project, diagnostics: Diagnostics, jobs: int = 1, cache: ArtifactCache | None = None
+) -> list[Diagnostic]:
     """Warn about every one-page format that cannot fit on one page, without writing any PDF.
 
     For ``kepu check``: each flyer, prescription, poster and event flyer is laid out
     once, at its smallest type step (if that does not fit, no step does). The
-    warnings are the ones ``kepu build`` gives. Returns the problems found.
+    warnings are the ones ``kepu build`` gives. A document the build cache holds
+    with the same inputs is not laid out again: the build's verdict is reused.
+    Returns the warnings.
     """
+    one_page = [job for job in plan_jobs(project) if job.format.one_page]
+    known = [cached_fit_warnings(job, cache) for job in one_page]
     smallest = [
         dataclasses.replace(job, html_by_scale=job.html_by_scale[-1:], png_path=None)
-        for job in plan_jobs(project)
-        if job.format.one_page
+        for job, warnings in zip(one_page, known, strict=True)
+        if warnings is None
     ]
-    problems = []
-    for job, (page_count, spilled) in zip(smallest, parallel_map(measure_job, smallest, jobs), strict=True):
-        if page_count > 1:
-            problem = FitProblem(job.kind, job.source, job.line, page_count, spilled)
-            diagnostics.warning(problem.source, problem.line, problem.message)
-            problems.append(problem)
-    return problems
+    measured = iter(parallel_map(measure_job, smallest, jobs))
+    found: list[Diagnostic] = []
+    for job, warnings in zip(one_page, known, strict=True):
+        if warnings is None:
+            page_count, spilled = next(measured)
+            warnings = (
+                [FitProblem(job.kind, job.source, job.line, page_count, spilled).warning()]
+                if page_count > 1
+                else []
+            )
+        found.extend(warnings)
+    diagnostics.items.extend(found)
+    return found
+
+
+def cached_fit_warnings(job: PrintJob, cache: ArtifactCache | None) -> list[Diagnostic] | None:
+    """The fit warning the build gave this document (or none), if the cache holds it; None if not."""
+    warnings = cache.warnings("print", print_job_key(job)) if cache else None
+    if warnings is None:
+        return None
+    return [warning for warning in warnings if FitProblem.describes(job.kind, warning)]
 
 
 # -- planning: content → HTML documents -----------------------------------------
