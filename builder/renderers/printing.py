@@ -20,7 +20,7 @@ import importlib.metadata
 import io
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -31,7 +31,7 @@ from urllib.parse import unquote
 import markdown
 from markupsafe import Markup
 
-from builder.cache import ArtifactCache, fingerprint
+from builder.cache import ArtifactCache, fingerprint, templates_digest
 from builder.content import resolve_media
 from builder.diagnostics import Diagnostic, Diagnostics, Severity
 from builder.model import Activity, Campaign, Project, Question, QuestionKind, Quiz, Term
@@ -125,6 +125,23 @@ class PrintJob:
 
 
 @dataclass(frozen=True)
+class PlannedPrint:
+    """A document as planned: enough to find it in the cache or check its fit.
+
+    Rendering the template at every type step is most of the cost of planning,
+    so a plan holds only the largest and the smallest step; the others are
+    rendered only for a document that is laid out again.
+    """
+
+    job: PrintJob  # html_by_scale: the largest and the smallest step only
+    every_step: Callable[[], tuple[str, ...]]
+    key: str  # the cache key: the job, its linked files, the print templates, the engine
+
+    def full_job(self) -> PrintJob:
+        return dataclasses.replace(self.job, html_by_scale=self.every_step())
+
+
+@dataclass(frozen=True)
 class RenderedPrint:
     pdf: bytes
     page_count: int
@@ -171,11 +188,14 @@ class FitProblem:
 
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
-    jobs = list(plan_jobs(project))
-    keys = [print_job_key(job) for job in jobs]
+    planned = list(plan(project))
+    jobs = [item.job for item in planned]
+    keys = [item.key for item in planned]
     reused = [ctx.reuse(key) for key in keys]
     ctx.progress.start(len(jobs))
-    to_render = [job for job, artifacts in zip(jobs, reused, strict=True) if artifacts is None]
+    to_render = [
+        item.full_job() for item, artifacts in zip(planned, reused, strict=True) if artifacts is None
+    ]
     results = iter(parallel_map(render_job, to_render, ctx.jobs))
     reported: set[str] = set()  # a bad rule in a shared template would otherwise repeat per document
     for job, key, cached in zip(jobs, keys, reused, strict=True):
@@ -207,10 +227,12 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         yield from artifacts
 
 
-def print_job_key(job: PrintJob) -> str:
-    """A job's HTML is the whole document; add the bytes of the files it links and the engine's version."""
+def print_job_key(job: PrintJob, templates: str) -> str:
+    """The document at its largest and smallest type step, the bytes of the files it links, the
+    print templates (which make the steps in between) and the engine's version."""
     linked = sorted({Path(unquote(uri)) for html in job.html_by_scale for uri in FILE_URI.findall(html)})
-    return fingerprint("print", PRINT_RENDERER_VERSION, job, linked, importlib.metadata.version("weasyprint"))
+    weasyprint = importlib.metadata.version("weasyprint")
+    return fingerprint("print", PRINT_RENDERER_VERSION, job, linked, templates, weasyprint)
 
 
 def check_print_fit(
@@ -224,16 +246,16 @@ def check_print_fit(
     with the same inputs is not laid out again: the build's verdict is reused.
     Returns the warnings.
     """
-    one_page = [job for job in plan_jobs(project) if job.format.one_page]
-    known = [cached_fit_warnings(job, cache) for job in one_page]
+    one_page = [item for item in plan(project) if item.job.format.one_page]
+    known = [cached_fit_warnings(item, cache) for item in one_page]
     smallest = [
-        dataclasses.replace(job, html_by_scale=job.html_by_scale[-1:], png_path=None)
-        for job, warnings in zip(one_page, known, strict=True)
+        dataclasses.replace(item.job, html_by_scale=item.job.html_by_scale[-1:], png_path=None)
+        for item, warnings in zip(one_page, known, strict=True)
         if warnings is None
     ]
     measured = iter(parallel_map(measure_job, smallest, jobs))
     found: list[Diagnostic] = []
-    for job, warnings in zip(one_page, known, strict=True):
+    for job, warnings in zip((item.job for item in one_page), known, strict=True):
         if warnings is None:
             page_count, spilled = next(measured)
             warnings = (
@@ -246,22 +268,28 @@ def check_print_fit(
     return found
 
 
-def cached_fit_warnings(job: PrintJob, cache: ArtifactCache | None) -> list[Diagnostic] | None:
+def cached_fit_warnings(planned: PlannedPrint, cache: ArtifactCache | None) -> list[Diagnostic] | None:
     """The fit warning the build gave this document (or none), if the cache holds it; None if not."""
-    warnings = cache.warnings("print", print_job_key(job)) if cache else None
+    warnings = cache.warnings("print", planned.key) if cache else None
     if warnings is None:
         return None
-    return [warning for warning in warnings if FitProblem.describes(job.kind, warning)]
+    return [warning for warning in warnings if FitProblem.describes(planned.job.kind, warning)]
 
 
 # -- planning: content → HTML documents -----------------------------------------
 
 
 def plan_jobs(project: Project) -> Iterator[PrintJob]:
+    """Every PDF the print renderer produces, in a stable order, ready to render."""
+    return (planned.full_job() for planned in plan(project))
+
+
+def plan(project: Project) -> Iterator[PlannedPrint]:
     """Every PDF the print renderer produces, in a stable order."""
     env = print_environment(project)
     base_url = project.root.resolve().as_uri() + "/"
     config = project.config
+    templates = templates_digest(project.root, "print")
 
     def job(
         kind: str,
@@ -271,17 +299,20 @@ def plan_jobs(project: Project) -> Iterator[PrintJob]:
         audiences: Sequence[Term],
         png_path: str | None = None,
         **context: Any,
-    ) -> PrintJob:
+    ) -> PlannedPrint:
         fmt = FORMATS[kind]
         template = env.get_template(fmt.template)
         width_mm, height_mm = PAGE_SIZES_MM[fmt.page]
         page = {"size": fmt.page, "width_mm": width_mm, "height_mm": height_mm}
-        variants = tuple(
-            template.render(page=page, scale=scale, type_steps=len(fmt.type_scales), **context)
-            for scale in fmt.type_scales
-        )
-        return PrintJob(
-            kind, path, source, line, tuple(t.label for t in audiences), variants, base_url, png_path
+
+        def step(scale: float) -> str:
+            return template.render(page=page, scale=scale, type_steps=len(fmt.type_scales), **context)
+
+        scales = fmt.type_scales
+        ends = tuple(step(scale) for scale in dict.fromkeys((scales[0], scales[-1])))
+        job = PrintJob(kind, path, source, line, tuple(t.label for t in audiences), ends, base_url, png_path)
+        return PlannedPrint(
+            job, lambda: tuple(step(scale) for scale in scales), print_job_key(job, templates)
         )
 
     for lesson in project.lessons:
