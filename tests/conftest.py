@@ -104,6 +104,22 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+def search(page, query: str) -> list[str]:
+    """Type ``query`` into the site's search box (opening it on a phone); the result links."""
+    box = page.locator("input.md-search__input")
+    if not box.is_visible():
+        page.locator("label.md-header__button[for=__search]").click()
+    box.fill(query)
+    # Material reads the query on keyup; Chinese typed through an IME ends with one too.
+    box.press("End")
+    page.wait_for_selector(".md-search-result__meta", state="visible")
+    page.wait_for_function(
+        "() => !document.querySelector('.md-search-result__meta').textContent.includes('正在')"
+    )
+    page.wait_for_timeout(300)
+    return page.locator(".md-search-result__item > a").evaluate_all("links => links.map(a => a.href)")
+
+
 # Contrast ratio (WCAG) of every visible text element of the header, content and footer,
 # as [ratio, description] pairs; alpha colours are blended over their real background.
 TEXT_CONTRAST = """

@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import TEXT_CONTRAST, needs_chromium, serve_folder
+from conftest import TEXT_CONTRAST, needs_chromium, search, serve_folder
 
 pytestmark = needs_chromium
 
@@ -27,21 +27,6 @@ def page(browser, site_url: str) -> Iterator[object]:
     page.on("request", lambda request: page.requested_hosts.add(urlparse(request.url).netloc))
     yield page
     context.close()
-
-
-def search(page, query: str) -> list[str]:
-    box = page.locator("input.md-search__input")
-    if not box.is_visible():
-        page.locator("label.md-header__button[for=__search]").click()
-    box.fill(query)
-    # Material reads the query on keyup; Chinese typed through an IME ends with one too.
-    box.press("End")
-    page.wait_for_selector(".md-search-result__meta", state="visible")
-    page.wait_for_function(
-        "() => !document.querySelector('.md-search-result__meta').textContent.includes('正在')"
-    )
-    page.wait_for_timeout(300)
-    return page.locator(".md-search-result__item > a").evaluate_all("links => links.map(a => a.href)")
 
 
 def test_pages_load_with_no_request_to_another_host(page, site_url: str):

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import REPO, TEXT_CONTRAST, needs_chromium, serve_folder
+from conftest import REPO, TEXT_CONTRAST, needs_chromium, search, serve_folder
 from PIL import Image
 
 from builder.renderers.site import write_offline_files
@@ -91,19 +91,6 @@ def wait_for_offline_ready(page, site_url: str) -> None:
                            && !!(await caches.match(root))""",
         site_url,
     )
-
-
-def search(page, query: str) -> list[str]:
-    page.locator("label.md-header__button[for=__search]").click()
-    box = page.locator("input.md-search__input")
-    box.fill(query)
-    box.press("End")
-    page.wait_for_selector(".md-search-result__meta", state="visible")
-    page.wait_for_function(
-        "() => !document.querySelector('.md-search-result__meta').textContent.includes('正在')"
-    )
-    page.wait_for_timeout(300)
-    return page.locator(".md-search-result__item > a").evaluate_all("links => links.map(a => a.href)")
 
 
 # ---- Weight ------------------------------------------------------------------------------
