@@ -16,12 +16,16 @@ from builder.model import (
     VideoOptions,
     Vocabulary,
 )
+from builder.paths import FileKind, project_file, read_text
 from builder.schema import FieldReader
 from builder.yamlpos import YamlMap, load_yaml
 
 CONFIG_FILE = "site_config.yml"
-TERM_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+TERM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,60}")  # fullmatch: "$" lets a trailing newline through
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+# A site address goes into every page, QR code and post: scheme, host, path — no quotes,
+# spaces or angle brackets that could leave an HTML attribute.
+SITE_URL = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]{0,500})?")
 SECTIONS = (
     "site", "brand", "audiences", "topics", "channels", "review", "search", "print", "video", "posts", "checks",
 )  # fmt: skip
@@ -34,8 +38,14 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
     if not src.is_file():
         diagnostics.error(CONFIG_FILE, 0, f"找不到 {CONFIG_FILE}：每个内容项目的根目录都需要它")
         return None
-    data = load_yaml(src.read_text(encoding="utf-8"), CONFIG_FILE, diagnostics)
+    text = read_text(root, src, diagnostics)
+    if text is None:
+        return None
+    errors_before = len(diagnostics.errors)
+    data = load_yaml(text, CONFIG_FILE, diagnostics)
     if data is None:
+        if len(diagnostics.errors) == errors_before:
+            diagnostics.error(CONFIG_FILE, 1, f"{CONFIG_FILE} 是空的：至少要写 site:、audiences:、topics:、channels:")
         return None
     if not isinstance(data, YamlMap):
         diagnostics.error(CONFIG_FILE, 1, f"{CONFIG_FILE} 的顶层应是键值对（site:、brand: …）")
@@ -48,7 +58,7 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
     site.check_keys(("name", "url", "organization", "contact", "description"))
     name = site.text("name")
     url = site.text("url")
-    if url and not re.match(r"^https?://[^/\s]+", url):
+    if url and not (SITE_URL.fullmatch(url) and "'" not in url):
         site.error("url", f"'url' 应是完整网址，如 https://health.example.org/，这里是 '{url}'")
     organization = site.text("organization")
     contact = site.text("contact", required=False) or ""
@@ -57,7 +67,7 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
     brand = _section(top, "brand", required=False)
     brand.check_keys(("color", "logo"))
     color = brand.text("color", required=False) or "#1f7a4d"
-    if not HEX_COLOUR.match(color):
+    if not HEX_COLOUR.fullmatch(color):
         brand.error("color", f"'color' 应是 #RRGGBB 形式的颜色，如 \"#1f7a4d\"，这里是 '{color}'")
     elif contrast_with_white(color) < 4.5:
         brand.warning(
@@ -65,8 +75,9 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
             f"品牌色 {color} 上的白字对比度只有 {contrast_with_white(color):.1f}:1（至少 4.5:1），老年人看不清：请选深一些的颜色",
         )
     logo = brand.text("logo", required=False)
-    if logo and not (root / logo).is_file():
-        brand.error("logo", f"找不到标志图片 '{logo}'")
+    if logo:
+        ref = project_file(root, CONFIG_FILE, logo, brand.line("logo"), diagnostics, FileKind.IMAGE)
+        logo = ref.path if ref else None
 
     audiences = _vocabulary(top, "audiences", "人群")
     topics = _vocabulary(top, "topics", "主题")
@@ -141,9 +152,9 @@ def _video_options(section: FieldReader, root: Path) -> VideoOptions:
         section.error("narration", f"配音 narration 可选：{'、'.join(NARRATIONS)}，这里是 '{narration}'")
         narration = "none"
     music = section.text("music", required=False)
-    if music and not (root / music).is_file():
-        section.error("music", f"找不到背景音乐 '{music}'")
-        music = None
+    if music:
+        ref = project_file(root, CONFIG_FILE, music, section.line("music"), section.diagnostics, FileKind.AUDIO)
+        music = ref.path if ref else None
     return VideoOptions(narration=narration, music=music, landscape=_flag(section, "landscape", True))
 
 
@@ -217,7 +228,7 @@ def _vocabulary(top: FieldReader, key: str, kind: str) -> Vocabulary:
         entry.where = key
         entry.check_keys(("id", "label"))
         term_id, label = entry.text("id"), entry.text("label")
-        if term_id and not TERM_ID.match(term_id):
+        if term_id and not TERM_ID.fullmatch(term_id):
             entry.error("id", f"id '{term_id}' 只能用小写英文字母、数字和连字符（它会出现在网址里）")
         if not (term_id and label):
             continue

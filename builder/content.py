@@ -30,12 +30,14 @@ from builder.model import (
     Term,
     Vocabulary,
 )
+from builder.paths import FileKind, inside, project_file, read_text
+from builder.sanitize import RAW_TAG, raw_html_problems
 from builder.schema import FieldReader
 from builder.standard import NAMED_AREAS, is_competency
 from builder.yamlpos import YamlMap, load_yaml
 
 CONTENT_DIRS = {"lessons": "lessons", "quizzes": "quizzes", "campaigns": "campaigns"}
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,80}")  # always fullmatch: "$" would let "evil\n" through
 SUMMARY_MAX = 120
 KEY_POINT_WARN = 40  # longer points no longer fit a flyer bullet or a video slide
 LESSON_KEYS = (
@@ -49,8 +51,10 @@ CAMPAIGN_KEYS = (
 ACTIVITY_KEYS = ("title", "date", "time", "place", "channel", "lessons", "audiences", "description")
 TRUE_FALSE_PAIRS = ({"对", "错"}, {"正确", "错误"}, {"√", "×"})
 
-IMAGE_MARKDOWN = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-IMAGE_HTML = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.IGNORECASE)
+# Bounded and line-local on purpose: an unbounded "[^\]]*" made a line of many
+# "![" take minutes (each start scanned to the end of the body).
+IMAGE_MARKDOWN = re.compile(r"!\[[^\]\n]{0,300}\]\([ \t]{0,20}<?([^)\s>]{1,500})>?(?:[ \t]{1,20}\"[^\"\n]{0,300}\")?[ \t]{0,20}\)")
+IMAGE_HTML = re.compile(r"<img\b[^>\n]{0,1000}?\bsrc\s*=\s*[\"']?([^\"'\s>]{1,500})", re.IGNORECASE)
 FENCE = re.compile(r"^\s*(```|~~~)")
 
 
@@ -63,18 +67,21 @@ class SourceFile:
     front: YamlMap
     body: str
     body_line: int
+    root: Path | None = None  # the project, for resolving what the body names
 
 
 def read_source(root: Path, src: Path, diagnostics: Diagnostics) -> SourceFile | None:
     path = src.relative_to(root).as_posix()
     slug = src.stem
-    if not SLUG.match(slug):
+    if not SLUG.fullmatch(slug):
         diagnostics.error(
             path, 0,
-            f"文件名 '{src.name}' 只能用小写英文字母、数字和连字符（如 hypertension-basics.md），"
+            f"文件名 {src.name!r} 只能用小写英文字母、数字和连字符（如 hypertension-basics.md），"
             "因为它会成为网址",
         )  # fmt: skip
-    text = src.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    text = read_text(root, src, diagnostics)
+    if text is None:
+        return None
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         diagnostics.error(
@@ -86,18 +93,46 @@ def read_source(root: Path, src: Path, diagnostics: Diagnostics) -> SourceFile |
     except StopIteration:
         diagnostics.error(path, 1, "front matter 没有结束：在信息之后单独一行写 ---")
         return None
+    errors_before = len(diagnostics.errors)
     front = load_yaml("\n".join(lines[1:closing]), path, diagnostics, line_offset=1)
     if front is None:
+        if len(diagnostics.errors) == errors_before:  # parsed, but empty: never drop a file silently
+            diagnostics.error(path, 1, "front matter 是空的：至少要写 title、summary 等信息")
         return None
     if not isinstance(front, YamlMap):
         diagnostics.error(path, 2, "front matter 应是 键: 值 的形式，如 title: 认识高血压")
         return None
-    return SourceFile(path, slug, front, "\n".join(lines[closing + 1 :]), closing + 2)
+    return SourceFile(path, slug, front, "\n".join(lines[closing + 1 :]), closing + 2, root)
 
 
 def sources_in(root: Path, kind: str) -> list[Path]:
+    """The Markdown files of one content folder, in name order.
+
+    A folder that is a symlink leaving the project is treated as empty here;
+    :func:`read_source` refuses single files that do (with their path).
+    """
     folder = root / "content" / CONTENT_DIRS[kind]
-    return sorted(folder.glob("*.md")) if folder.is_dir() else []
+    if not folder.is_dir() or not inside(root, folder):
+        return []
+    return sorted(folder.glob("*.md"))
+
+
+def raw_html_warnings(text: str, path: str, first_line: int, diagnostics: Diagnostics, where: str = "") -> None:
+    """Warn, at its line, about HTML the sanitizer will drop from a body."""
+    for problem in raw_html_problems(text):
+        diagnostics.warning(
+            path, first_line + problem.line_offset,
+            f"{where}{problem.message} 会被去掉：出于安全，网站、文章和印刷品只保留表格、图片、折叠块等常用 HTML，"
+            "不运行脚本，也不从别的网站加载内容",
+        )  # fmt: skip
+
+
+def text_html_warning(reader: FieldReader, key: str, value: str | None, line: int | None = None) -> None:
+    if value and RAW_TAG.search(value):
+        reader.diagnostics.warning(
+            reader.path, line if line is not None else reader.line(key),
+            f"'{key}' 里的 HTML 不会生效，会按原样显示成文字：这里只写纯文字",
+        )  # fmt: skip
 
 
 # -- shared field helpers ------------------------------------------------------
@@ -163,28 +198,12 @@ def resolve_media(
     root: Path, source: str, written: str, line: int, diagnostics: Diagnostics
 ) -> MediaRef | None:
     """Resolve an image path written relative to the Markdown file or to the project root."""
-    if re.match(r"^[a-z]+:", written) or written.startswith("//"):
-        diagnostics.error(
-            source, line,
-            f"图片 '{written}' 在别的网站上：请把图片放进 media/ 再引用（网站不能向外部请求资源）",
-        )  # fmt: skip
-        return None
-    root = root.resolve()
-    beside_file = (root / source).parent / written.lstrip("/")
-    from_root = root / written.lstrip("/")
-    candidates = [from_root] if written.startswith("/") else [beside_file, from_root]
-    for candidate in candidates:
-        resolved = candidate.resolve()
-        if not resolved.is_relative_to(root):
-            diagnostics.error(source, line, f"路径 '{written}' 超出了项目目录，只能引用项目里的文件")
-            return None
-        if resolved.is_file():
-            return MediaRef(written, resolved.relative_to(root).as_posix(), line)
-    diagnostics.error(source, line, f"找不到图片 '{written}'（可以写 media/… 或相对本文件的路径）")
-    return None
+    return project_file(root, source, written, line, diagnostics, FileKind.IMAGE)
 
 
 def body_images(root: Path, src: SourceFile, diagnostics: Diagnostics) -> list[MediaRef]:
+    """Every image a body shows, resolved; raw HTML the sanitizer drops is warned about too."""
+    raw_html_warnings(src.body, src.path, src.body_line, diagnostics)
     refs = []
     in_fence = False
     for offset, text in enumerate(src.body.split("\n")):
@@ -210,6 +229,8 @@ def load_lesson(
     title = r.text("title")
     short_title = r.text("short_title", required=False, max_len=32)
     summary = r.text("summary", max_len=SUMMARY_MAX)
+    for key, value in (("title", title), ("short_title", short_title), ("summary", summary)):
+        text_html_warning(r, key, value)
     audiences = read_terms(r, "audiences", config.audiences, required=True)
     topics = read_terms(r, "topics", config.topics, required=True)
     competencies = read_competencies(r)
@@ -221,6 +242,7 @@ def load_lesson(
                 src.path, line,
                 f"要点有 {len(point)} 个字，超过 {KEY_POINT_WARN} 个字在传单和视频里不易读，建议拆短",
             )  # fmt: skip
+        text_html_warning(r, "key_points", point, line)
         key_points.append(point)
     if len(set(key_points)) < len(key_points):
         r.error("key_points", "'key_points' 里有重复的要点")
@@ -397,6 +419,7 @@ def load_quiz(
     competencies = read_competencies(r)
     level = read_level(r)
     intro, questions = parse_questions(src, diagnostics)
+    images = body_images(src.root, src, diagnostics) if src.root else []
     if not questions and not any(d.path == src.path and d.line >= src.body_line for d in diagnostics.errors):
         diagnostics.error(src.path, src.body_line, "测验里没有题目：每道题用 ## 开头写题干")
     if not (title and audiences and questions):
@@ -413,6 +436,7 @@ def load_quiz(
         intro=intro,
         competencies=competencies,
         level=level,
+        images=images,
     )
 
 
@@ -460,6 +484,8 @@ def load_campaign(
     if start and end and end < start:
         r.error("end", f"结束日期 {end} 早于开始日期 {start}")
     organizer = r.text("organizer")
+    for key, value in (("title", title), ("summary", summary), ("organizer", organizer)):
+        text_html_warning(r, key, value)
     span = f"（{start} 至 {end}）"
 
     goals = []
@@ -539,4 +565,5 @@ def load_campaign(
         activities=activities,
         body=src.body,
         body_line=src.body_line,
+        images=body_images(src.root, src, diagnostics) if src.root else [],
     )

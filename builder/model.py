@@ -180,6 +180,7 @@ class Quiz:
     intro: str = ""
     competencies: list[str] = field(default_factory=list)
     level: str | None = None
+    images: list[MediaRef] = field(default_factory=list)
 
     @property
     def site_path(self) -> str:
@@ -227,6 +228,7 @@ class Campaign:
     activities: list[Activity]
     body: str
     body_line: int
+    images: list[MediaRef] = field(default_factory=list)
 
     @property
     def site_path(self) -> str:

@@ -7,9 +7,11 @@ Python values; these subclasses keep it, so validation can say
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
 
 from builder.diagnostics import Diagnostics
 
@@ -34,9 +36,47 @@ class YamlList(list[Any]):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
+class _RefusedYaml(ConstructorError):
+    """A document Kepu refuses on purpose: its message is complete as it is."""
+
+
+# Bounds that no honest front matter comes near: they turn a nesting bomb
+# (RecursionError) or an alias bomb (memory for minutes) into a line-numbered error.
+MAX_DEPTH = 30
+MAX_NODES = 50_000  # counted with every alias expanded
+MAX_ALIASES = 100
+
+
 class _PositionLoader(yaml.SafeLoader):
     line_offset = 0
     duplicate_keys: list[tuple[int, str]]
+    depth = 0
+    aliases = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _RefusedYaml(None, None, f"别名（*…）超过 {MAX_ALIASES} 个", self.peek_event().start_mark)
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _RefusedYaml(None, None, f"嵌套超过 {MAX_DEPTH} 层：front matter 和配置里用不到这么深", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_checked_timestamp(self, node: yaml.ScalarNode) -> dt.date:
+        try:
+            return self.construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            raise _RefusedYaml(None, None, f"日期 '{node.value}' 不存在（检查月份和日子）", node.start_mark) from None
+
+    def refuse_tag(self, node: yaml.Node) -> None:
+        raise _RefusedYaml(
+            None, None, f"不支持 {node.tag.replace('tag:yaml.org,2002:', '!!')} 这种写法：这里只写文字、数字、日期和列表",
+            node.start_mark,
+        )
 
     def _line(self, node: yaml.Node) -> int:
         return node.start_mark.line + 1 + self.line_offset
@@ -67,6 +107,34 @@ class _PositionLoader(yaml.SafeLoader):
 
 _PositionLoader.add_constructor("tag:yaml.org,2002:map", _PositionLoader.construct_yaml_map_with_lines)
 _PositionLoader.add_constructor("tag:yaml.org,2002:seq", _PositionLoader.construct_yaml_seq_with_lines)
+_PositionLoader.add_constructor("tag:yaml.org,2002:timestamp", _PositionLoader.construct_checked_timestamp)
+for _tag in ("binary", "set", "omap", "pairs"):
+    _PositionLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _PositionLoader.refuse_tag)
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Nodes in the document with every alias expanded, computed without expanding them."""
+    sizes: dict[int, int] = {}
+    order: list[yaml.Node] = []
+    stack = [root]
+    while stack:  # iterative post-order: the depth is bounded, but stay off the C stack anyway
+        node = stack.pop()
+        if id(node) in sizes:
+            continue
+        sizes[id(node)] = -1
+        order.append(node)
+        stack.extend(_children(node))
+    for node in reversed(order):
+        sizes[id(node)] = min(1 + sum(sizes[id(child)] for child in _children(node)), MAX_NODES + 1)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def load_yaml(text: str, path: str, diagnostics: Diagnostics, line_offset: int = 0) -> Any | None:
@@ -79,15 +147,27 @@ def load_yaml(text: str, path: str, diagnostics: Diagnostics, line_offset: int =
     loader.line_offset = line_offset
     loader.duplicate_keys = []
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is not None and _expanded_size(node) > MAX_NODES:
+            raise _RefusedYaml(None, None, f"内容展开后超过 {MAX_NODES} 项（别名套别名？）", node.start_mark)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 + line_offset) if mark else line_offset + 1
         problem = exc.problem or exc.context or "无法解析"
-        diagnostics.error(path, line, f"YAML 格式错误：{problem}（检查缩进、冒号后的空格和引号是否成对）")
+        if isinstance(exc, _RefusedYaml):
+            diagnostics.error(path, line, problem)
+        elif isinstance(exc, ConstructorError) and exc.problem and "constructor for the tag" in exc.problem:
+            tag = exc.problem.rsplit("for the tag ", 1)[-1].strip("'").replace("tag:yaml.org,2002:", "!!")
+            diagnostics.error(path, line, f"不支持 {tag} 这种写法：这里只写文字、数字、日期和列表")
+        else:
+            diagnostics.error(path, line, f"YAML 格式错误：{problem}（检查缩进、冒号后的空格和引号是否成对）")
         return None
     except yaml.YAMLError as exc:
         diagnostics.error(path, line_offset + 1, f"YAML 格式错误：{exc}")
+        return None
+    except (RecursionError, MemoryError):
+        diagnostics.error(path, line_offset + 1, "YAML 嵌套太深或太大，无法读取")
         return None
     finally:
         loader.dispose()
