@@ -7,11 +7,19 @@ for the key, its artifacts are reused instead of rendered again.
 
 Entries are written to a temporary folder and renamed into place, so a crash
 never leaves a partial entry visible; every file's sha256 is checked on reuse,
-and an entry with wrong bytes is discarded and rendered again, never published.
+and an entry with wrong bytes — or a malformed ``entry.json`` — is discarded and
+rendered again, never published and never fatal. The output gets copies of the
+cached files, never hard links, so nothing done to the cache reaches ``public/``.
+
+Keys hold no absolute paths: file paths are represented by their bytes, and
+inside :func:`relocatable_keys` the project's and Kepu's folders in strings
+(file URIs in print HTML) are replaced by placeholders, so a checkout anywhere
+gives the same keys.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import enum
@@ -19,18 +27,54 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from builder.diagnostics import Diagnostic, Severity
-from builder.templates import template_dirs
-from builder.writer import Artifact
+from builder.templates import default_templates_dir, template_dirs
+from builder.writer import Artifact, is_safe_artifact_path
 
 CACHE_FORMAT = 1
+BLOB_NAME = re.compile(r"^\d{4}$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+# (pattern, placeholder) pairs for absolute folders in key strings; set by relocatable_keys().
+_relocations: list[tuple[re.Pattern[str], str]] = []
+
+
+@contextlib.contextmanager
+def relocatable_keys(project_root: Path) -> Iterator[None]:
+    """Within this block, keys do not depend on where the project and Kepu are on disk.
+
+    Renderers put absolute paths in strings they key on (the print HTML links
+    ``file:///…/media/x.png`` and Kepu's templates); the bytes of those files are
+    keyed separately, so the folder itself is replaced by a placeholder. Only a
+    whole path prefix is replaced (``/a/p`` in ``/a/p/x``, not in ``/a/px``).
+    """
+    roots = {"<kepu-templates>": default_templates_dir().resolve(), "<project>": project_root.resolve()}
+    patterns = []
+    for placeholder, root in sorted(roots.items(), key=lambda item: -len(str(item[1]))):
+        for spelling in dict.fromkeys((root.as_uri(), f"file://{root}", str(root))):
+            patterns.append((re.compile(re.escape(spelling) + r"(?=[/\\\"')\s]|$)"), placeholder))
+    previous = _relocations[:]
+    _relocations[:] = patterns
+    try:
+        yield
+    finally:
+        _relocations[:] = previous
+
+
+def _relocated(text: str) -> str:
+    for pattern, placeholder in _relocations:
+        text = pattern.sub(placeholder, text)
+    return text
 
 
 def _plain(value: Any, nested: bool = False) -> Any:
@@ -61,6 +105,8 @@ def _plain(value: Any, nested: bool = False) -> Any:
         return {"file": file_digest(value)}
     if isinstance(value, bytes):
         return {"bytes": hashlib.sha256(value).hexdigest()}
+    if isinstance(value, str) and _relocations:
+        return _relocated(value)
     return value
 
 
@@ -88,6 +134,8 @@ def file_digest(path: Path) -> str:
                 digest.update(block)
     except FileNotFoundError:
         return "missing"
+    except IsADirectoryError:
+        return "folder"
     return digest.hexdigest()
 
 
@@ -124,26 +172,34 @@ class ArtifactCache:
         return self.folder / renderer / key[:2] / key
 
     def lookup(self, renderer: str, key: str, work_dir: Path) -> CachedUnit | None:
-        """The unit's artifacts if cached and intact; big files are linked into ``work_dir``."""
+        """The unit's artifacts if cached and intact; files are copied into ``work_dir``.
+
+        Anything wrong with the entry — unreadable or malformed ``entry.json``, a
+        missing blob, bytes that do not match their sha256, a path that would leave
+        the output folder — discards it: the unit is rendered again.
+        """
         self.used_keys.setdefault(renderer, set()).add(key)
         if self.folder is None:
             return None
         entry = self._entry(renderer, key)
-        try:
-            record = json.loads((entry / "entry.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        record = _read_record(entry)
+        if record is None:
+            if entry.exists():
+                shutil.rmtree(entry, ignore_errors=True)
             return None
         artifacts = []
         for item in record["artifacts"]:
-            blob = entry / item["blob"]
-            if file_digest(blob) != item["sha256"]:
+            # Verify the copy, not the blob: those are the bytes that will be published.
+            copy = _private_copy(entry / item["blob"], work_dir)
+            if copy is None or file_digest(copy) != item["sha256"]:
+                for artifact in artifacts:
+                    assert artifact.file is not None
+                    artifact.file.unlink(missing_ok=True)
+                if copy is not None:
+                    copy.unlink(missing_ok=True)
                 shutil.rmtree(entry, ignore_errors=True)  # corrupt: render again, never publish it
                 return None
-            artifacts.append(
-                Artifact(
-                    item["kind"], item["path"], item["source"], tuple(item["audiences"]), file=_link_copy(blob, work_dir)
-                )
-            )
+            artifacts.append(Artifact(item["kind"], item["path"], item["source"], tuple(item["audiences"]), file=copy))
         warnings = _warnings(record)
         self.reused[renderer] += len(artifacts)
         return CachedUnit(artifacts, warnings)
@@ -156,11 +212,8 @@ class ArtifactCache:
         """
         if self.folder is None:
             return None
-        try:
-            record = json.loads((self._entry(renderer, key) / "entry.json").read_text(encoding="utf-8"))
-            return _warnings(record)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+        record = _read_record(self._entry(renderer, key))
+        return None if record is None else _warnings(record)
 
     def store(self, renderer: str, key: str, unit: CachedUnit) -> None:
         self.rendered[renderer] += len(unit.artifacts)
@@ -168,32 +221,18 @@ class ArtifactCache:
         if self.folder is None:
             return
         entry = self._entry(renderer, key)
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=entry.parent))
-        record: dict[str, list[dict[str, Any]]] = {"artifacts": [], "warnings": []}
-        for index, artifact in enumerate(unit.artifacts):
-            blob = staging / f"{index:04d}"
-            if artifact.data is not None:
-                blob.write_bytes(artifact.data)
-            else:
-                assert artifact.file is not None
-                _link_or_copy(artifact.file, blob)
-            record["artifacts"].append(
-                {
-                    "kind": artifact.kind,
-                    "path": artifact.path,
-                    "source": artifact.source,
-                    "audiences": list(artifact.audiences),
-                    "blob": blob.name,
-                    "sha256": file_digest(blob),
-                }
-            )
-        record["warnings"] = [{"path": w.path, "line": w.line, "message": w.message} for w in unit.warnings]
-        (staging / "entry.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        staging: Path | None = None
         try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=entry.parent))
+            record = _record(unit, staging)
+            (staging / "entry.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
             os.replace(staging, entry)
-        except OSError:  # another build stored the same entry first: keep theirs
-            shutil.rmtree(staging, ignore_errors=True)
+        except OSError:
+            # Another build stored the same entry first (keep theirs), or the cache cannot be
+            # written (read-only, full): the cache only saves time, the build goes on without it.
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
 
     def prune(self, renderer: str) -> None:
         """Drop entries this build did not use (deleted lessons, old template versions)."""
@@ -205,22 +244,141 @@ class ArtifactCache:
                 shutil.rmtree(entry, ignore_errors=True)
 
 
+def _record(unit: CachedUnit, staging: Path) -> dict[str, list[dict[str, Any]]]:
+    """Write the unit's files as blobs into ``staging``; the entry.json record describing them."""
+    record: dict[str, list[dict[str, Any]]] = {"artifacts": [], "warnings": []}
+    for index, artifact in enumerate(unit.artifacts):
+        blob = staging / f"{index:04d}"
+        if artifact.data is not None:
+            blob.write_bytes(artifact.data)
+        else:
+            assert artifact.file is not None
+            independent_copy(artifact.file, blob)
+        record["artifacts"].append(
+            {
+                "kind": artifact.kind,
+                "path": artifact.path,
+                "source": artifact.source,
+                "audiences": list(artifact.audiences),
+                "blob": blob.name,
+                "sha256": file_digest(blob),
+            }
+        )
+    record["warnings"] = [{"path": w.path, "line": w.line, "message": w.message} for w in unit.warnings]
+    return record
+
+
+def _read_record(entry: Path) -> dict[str, Any] | None:
+    """The entry's ``entry.json`` if it is exactly what :meth:`ArtifactCache.store` writes, else None."""
+    try:
+        record = json.loads((entry / "entry.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    artifacts, warnings = record.get("artifacts"), record.get("warnings")
+    if not isinstance(artifacts, list) or not isinstance(warnings, list):
+        return None
+    paths = set()
+    for item in artifacts:
+        if not (
+            isinstance(item, dict)
+            and all(isinstance(item.get(name), str) for name in ("kind", "path", "source", "blob", "sha256"))
+            and isinstance(item.get("audiences"), list)
+            and all(isinstance(audience, str) for audience in item["audiences"])
+            and BLOB_NAME.match(item["blob"])
+            and SHA256.match(item["sha256"])
+            and is_safe_artifact_path(item["path"])
+            and item["path"] not in paths
+        ):
+            return None
+        paths.add(item["path"])
+    for warning in warnings:
+        if not (
+            isinstance(warning, dict)
+            and isinstance(warning.get("path"), str)
+            and isinstance(warning.get("line"), int)
+            and not isinstance(warning.get("line"), bool)
+            and isinstance(warning.get("message"), str)
+        ):
+            return None
+    return record
+
+
 def _warnings(record: dict[str, Any]) -> list[Diagnostic]:
     return [Diagnostic(w["path"], w["line"], w["message"], Severity.WARNING) for w in record["warnings"]]
 
 
-def _link_or_copy(src: Path, dest: Path) -> None:
+def independent_copy(src: Path, dest: Path) -> None:
+    """Copy ``src`` to a new file ``dest`` that shares no storage a write could reach through.
+
+    A reflink (copy-on-write clone, on btrfs/XFS) is as fast as a hard link and as
+    independent as a copy; elsewhere the bytes are copied. Never a hard link: an
+    in-place change to a cache blob would change the published output.
+    """
+    with open(src, "rb") as source, open(dest, "xb") as target:
+        if not _reflink(source.fileno(), target.fileno()):
+            shutil.copyfileobj(source, target, 1 << 20)
+
+
+FICLONE = 0x40049409  # Linux ioctl: clone the whole file (copy-on-write)
+
+
+def _reflink(source: int, target: int) -> bool:
     try:
-        os.link(src, dest)
+        import fcntl
+
+        fcntl.ioctl(target, FICLONE, source)
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def _private_copy(blob: Path, work_dir: Path) -> Path | None:
+    """A copy of a cached file under a private name that the writer may move into the output;
+    None if the blob is missing or not a plain file (a symlink or a pipe is never read)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        source_fd = os.open(blob, flags)
     except OSError:
-        shutil.copyfile(src, dest)
-
-
-def _link_copy(blob: Path, work_dir: Path) -> Path:
-    """A private name for a cached file that the writer may move into the output."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=work_dir, prefix="cached-")
-    os.close(handle)
-    os.unlink(name)
-    _link_or_copy(blob, Path(name))
+        return None
+    with os.fdopen(source_fd, "rb") as source:
+        if not stat.S_ISREG(os.fstat(source_fd).st_mode):
+            return None
+        handle, name = tempfile.mkstemp(dir=work_dir, prefix="cached-")
+        with os.fdopen(handle, "wb") as target:
+            if not _reflink(source_fd, target.fileno()):
+                shutil.copyfileobj(source, target, 1 << 20)
     return Path(name)
+
+
+# -- verified files kept beside the cache (encoded site images) ----------------------------------
+
+_KEPT_DIGEST = 32  # bytes of sha256 that prefix a kept file
+
+
+def write_kept(path: Path, data: bytes) -> None:
+    """Keep ``data`` at ``path`` for :func:`read_kept`: prefixed with its sha256, renamed into place
+    (a crash never leaves a partial file under the final name). Failing to write is not an error."""
+    staging = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging.write_bytes(hashlib.sha256(data).digest() + data)
+        os.replace(staging, path)
+    except OSError:
+        staging.unlink(missing_ok=True)
+
+
+def read_kept(path: Path) -> bytes | None:
+    """The data :func:`write_kept` kept at ``path``, or None if it is missing or its bytes changed
+    (then the file is removed, so it is made again)."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    digest, data = raw[:_KEPT_DIGEST], raw[_KEPT_DIGEST:]
+    if len(digest) == _KEPT_DIGEST and hashlib.sha256(data).digest() == digest:
+        return data
+    path.unlink(missing_ok=True)
+    return None

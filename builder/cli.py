@@ -7,6 +7,7 @@ and exit 1 — never a traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import tempfile
@@ -17,8 +18,14 @@ import jinja2
 
 from builder import __version__
 from builder.diagnostics import ContentError, Diagnostics
-from builder.pipeline import UnknownRendererError, build, check
+from builder.pipeline import CACHE_FOLDER, UnknownRendererError, build, check
 from builder.renderers import RenderError
+from builder.writer import (
+    DuplicateArtifactError,
+    UnsafeArtifactPathError,
+    UnsafeOutputError,
+    check_output_folder,
+)
 
 KIND_NAMES = {"site": "网站文件"}
 
@@ -99,9 +106,39 @@ def print_diagnostics(diagnostics: Diagnostics) -> None:
         print(diagnostic, file=sys.stderr)
 
 
+# Why a write or read failed, by errno: the user's next step differs (free space, permissions …).
+OS_REASONS = {
+    errno.ENOSPC: "磁盘空间不足，无法写入",
+    errno.EDQUOT: "磁盘配额已用完，无法写入",
+    errno.EFBIG: "文件太大，文件系统无法写入",
+    errno.EROFS: "文件系统是只读的，无法写入",
+    errno.EACCES: "没有权限写入",
+    errno.EPERM: "没有权限（或文件被锁定为不可改），无法写入",
+    errno.ENOENT: "找不到",
+    errno.EIO: "读写磁盘出错（I/O 错误）：",
+}
+
+
+def describe_os_error(error: OSError, fallback: Path | None = None) -> str:
+    """One clause naming what failed and where, e.g. ``磁盘空间不足，无法写入 /srv/public/x.pdf``."""
+    where = error.filename if error.filename is not None else fallback
+    reason = OS_REASONS.get(error.errno or 0)
+    if reason is None:
+        reason = f"{error.strerror or error}："
+    return f"{reason} {where}" if where is not None else reason.rstrip("：")
+
+
+def environment_problem(command: str, what: str, keeps_output: bool = True) -> int:
+    """Print an environment problem as one sentence; exit code 2."""
+    tail = "，原有输出没有改动。" if keeps_output else "。"
+    print(f"{command}失败：{what.rstrip('。；')}{tail}", file=sys.stderr)
+    return 2
+
+
 def run_build(args: argparse.Namespace) -> int:
     only = [part.strip() for part in args.only.split(",") if part.strip()] if args.only else None
     started = time.perf_counter()
+    out_dir = (args.out or args.project / "public").resolve()
     try:
         result = build(
             args.project,
@@ -123,8 +160,19 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"构建失败：{describe_template_error(error)}", file=sys.stderr)
         return 1
     except RenderError as error:
+        problem = _environment_cause(error.__cause__)
+        if problem is not None:  # not the content: ffmpeg, a font, espeak-ng, the disk …
+            return environment_problem("构建", problem)
         print(f"{error}\n构建失败。原有输出没有改动。", file=sys.stderr)
         return 1
+    except UnsafeOutputError as error:
+        return environment_problem("构建", str(error), keeps_output=False)
+    except (DuplicateArtifactError, UnsafeArtifactPathError) as error:
+        return environment_problem("构建", f"{error}（若改动过缓存目录，请删除它后重试）")
+    except ModuleNotFoundError as error:
+        return environment_problem("构建", f"缺少 Python 包 {error.name}（运行 make 或 pip install -e . 安装）")
+    except OSError as error:
+        return environment_problem("构建", describe_os_error(error, out_dir))
     print_diagnostics(result.diagnostics)
     total = sum(result.artifacts.values())
     kinds = "，".join(f"{kind} {count}" for kind, count in sorted(result.artifacts.items()))
@@ -135,6 +183,18 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _environment_cause(cause: BaseException | None) -> str | None:
+    """What the environment lacks, if that is why a unit failed to render; None for content causes."""
+    from builder.fonts import FontMissing
+    from builder.renderers.video import VideoToolMissing
+
+    if isinstance(cause, VideoToolMissing | FontMissing):
+        return str(cause)
+    if isinstance(cause, OSError) and not isinstance(cause, FileNotFoundError):
+        return describe_os_error(cause)
+    return None
+
+
 def describe_template_error(error: Exception) -> str:
     if isinstance(error, jinja2.TemplateSyntaxError):
         return f"{error.filename or error.name}:{error.lineno}: 模板语法错误：{error.message}"
@@ -142,9 +202,14 @@ def describe_template_error(error: Exception) -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    diagnostics = check(
-        args.project, jobs=max(1, args.jobs), cache_dir=args.cache_dir, use_cache=not args.no_cache
-    )
+    try:
+        diagnostics = check(
+            args.project, jobs=max(1, args.jobs), cache_dir=args.cache_dir, use_cache=not args.no_cache
+        )
+    except ModuleNotFoundError as error:
+        return environment_problem("检查", f"缺少 Python 包 {error.name}（运行 make 或 pip install -e . 安装）", False)
+    except OSError as error:
+        return environment_problem("检查", describe_os_error(error, args.project.resolve()), False)
     if args.format == "json":
         print(diagnostics.to_json())
     elif args.format in ("sarif", "gitlab"):
@@ -174,7 +239,26 @@ def run_new(args: argparse.Namespace) -> int:
     return 0
 
 
+# What ``kepu exam`` writes (builder/exam.py); a folder holding only these is a previous exam.
+EXAM_FILES = frozenset({"exam.json", "exam.html", "exam.pdf", "answers.pdf"})
+
+
 def run_exam(args: argparse.Namespace) -> int:
+    out_dir = args.out.resolve()
+    try:
+        check_output_folder(
+            out_dir, args.project, args.project.resolve() / CACHE_FOLDER, own_files=EXAM_FILES, what="试卷目录"
+        )
+        return _run_exam(args, out_dir)
+    except UnsafeOutputError as error:
+        return environment_problem("组卷", str(error), keeps_output=False)
+    except ModuleNotFoundError as error:
+        return environment_problem("组卷", f"缺少 Python 包 {error.name}（运行 make 或 pip install -e . 安装）", False)
+    except OSError as error:
+        return environment_problem("组卷", describe_os_error(error, out_dir), keeps_output=False)
+
+
+def _run_exam(args: argparse.Namespace, out_dir: Path) -> int:
     from builder.exam import assemble, describe, write_exam
     from builder.project import load_project
 
@@ -191,7 +275,7 @@ def run_exam(args: argparse.Namespace) -> int:
         print(line)
     for area, missing in exam.shortfall.items():
         print(f"题库不足：{area} 缺 {missing} 题（给更多题目加上该领域的能力编码）", file=sys.stderr)
-    for path in write_exam(project, exam, args.out.resolve()):
+    for path in write_exam(project, exam, out_dir):
         print(f"已写入 {path}")
     return 0
 

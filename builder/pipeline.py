@@ -8,12 +8,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builder.cache import ArtifactCache
+from builder.cache import ArtifactCache, relocatable_keys
 from builder.diagnostics import ContentError, Diagnostics
 from builder.progress import stage_progress
 from builder.project import load_project
-from builder.renderers import RenderContext, all_renderers
-from builder.writer import OutputWriter
+from builder.renderers import RenderContext, Renderer, all_renderers
+from builder.writer import OutputWriter, check_cache_folder, check_output_folder, recover_output
 
 CACHE_FOLDER = ".kepu-cache"  # inside the project, unless --cache-dir says otherwise
 
@@ -57,6 +57,9 @@ def build(
 
     Raises :class:`ContentError` with every problem when the content has errors
     (or warnings, with ``strict``); the previous output is then left untouched.
+    Raises :class:`~builder.writer.UnsafeOutputError`, before anything is written,
+    when ``out_dir`` or ``cache_dir`` overlaps the sources, each other, or (for
+    ``out_dir``) a non-empty folder that is not a previous Kepu output.
     """
     project_dir = project_dir.resolve()
     out_dir = (out_dir or project_dir / "public").resolve()
@@ -65,7 +68,28 @@ def build(
     unknown = [name for name in selected if name not in renderers]
     if unknown:
         raise UnknownRendererError(f"未知的输出 {', '.join(unknown)}（可选：{', '.join(renderers)}）")
-    cache = ArtifactCache((cache_dir or project_dir / CACHE_FOLDER).resolve() if use_cache else None)
+    cache_folder = (cache_dir or project_dir / CACHE_FOLDER).resolve()
+    check_cache_folder(cache_folder, project_dir, out_dir)
+    check_output_folder(out_dir, project_dir, cache_folder)
+    # A build killed mid-commit may have left the last good output aside: put it back first,
+    # so even a build that fails on content leaves the output as it was before that crash.
+    recover_output(out_dir)
+    cache = ArtifactCache(cache_folder if use_cache else None)
+    with relocatable_keys(project_dir):
+        return _build(project_dir, out_dir, renderers, selected, jobs, strict, today, cache, progress)
+
+
+def _build(
+    project_dir: Path,
+    out_dir: Path,
+    renderers: dict[str, Renderer],
+    selected: list[str],
+    jobs: int,
+    strict: bool,
+    today: dt.date | None,
+    cache: ArtifactCache,
+    progress: bool,
+) -> BuildResult:
     result = BuildResult(out_dir, Diagnostics(), cache=cache)
 
     started = time.perf_counter()
@@ -120,11 +144,24 @@ def check(
     rendering, so editors see it while writing. Print documents the last build
     rendered from the same inputs are not laid out again (the cache is only read).
     """
+    diagnostics = Diagnostics()
+    with relocatable_keys(project_dir):  # the keys the build used, to find its print verdicts
+        _check(project_dir, diagnostics, today, jobs, cache_dir, use_cache)
+    return diagnostics
+
+
+def _check(
+    project_dir: Path,
+    diagnostics: Diagnostics,
+    today: dt.date | None,
+    jobs: int,
+    cache_dir: Path | None,
+    use_cache: bool,
+) -> None:
     from builder.quality import check_quality
     from builder.renderers.posts import post_title_warnings
     from builder.renderers.printing import check_print_fit
 
-    diagnostics = Diagnostics()
     project = load_project(project_dir.resolve(), diagnostics, today)
     if project is not None:
         post_title_warnings(project, diagnostics)
@@ -132,4 +169,3 @@ def check(
         cache = ArtifactCache(folder) if use_cache and folder.is_dir() else None
         check_print_fit(project, diagnostics, jobs=jobs, cache=cache)
         check_quality(project, diagnostics)  # plain language, clarity, trust, compliance
-    return diagnostics

@@ -3,19 +3,43 @@
 Artifacts are written into a staging folder beside the output; only when the
 whole build succeeded is the staging folder swapped in, so a failed build
 leaves the previous ``public/`` exactly as it was.
+
+The swap is two renames (``public`` → ``.public-previous-<pid>``, then the
+staging folder → ``public``). A build killed between them leaves no ``public/``;
+every later writer first restores the moved-aside output, so the last good
+output is never lost. Staging folders carry their build's pid, so the folders
+of dead builds are removed and those of live ones are left alone. Recovery and
+the swap hold a lock on the parent folder, so two builds never interleave them.
+
+:func:`check_output_folder` refuses, before anything is written, an output folder
+whose replacement would delete sources or someone's files.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # not on Windows: the commit is then not serialised between builds
+    fcntl = None  # type: ignore[assignment]
+
 MANIFEST = "manifest.json"
+# What a project is made from: an output or cache folder must neither contain nor lie inside these.
+SOURCE_NAMES = ("content", "media", "templates", "site_config.yml", ".git")
+# Staging folders without a pid come from older Kepu versions; they are removed once surely abandoned.
+LEGACY_STAGING_AGE = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -34,12 +58,34 @@ class DuplicateArtifactError(Exception):
     pass
 
 
+class UnsafeArtifactPathError(ValueError):
+    """An artifact path that could land outside the output folder (``..``, absolute, backslashes)."""
+
+
+class UnsafeOutputError(Exception):
+    """``--out`` or ``--cache-dir`` would overwrite or delete what it must not; the CLI exits 2."""
+
+
+def is_safe_artifact_path(path: object) -> bool:
+    """A plain relative POSIX path that stays inside the output folder, whatever the platform."""
+    if not isinstance(path, str) or not path or "\\" in path or "\x00" in path or path.startswith("/"):
+        return False
+    parts = path.split("/")
+    if re.match(r"^[A-Za-z]:", parts[0]) or parts[0] == ".work":  # a drive; the renderers' scratch space
+        return False
+    return all(part not in ("", ".", "..") for part in parts)
+
+
 class OutputWriter:
     def __init__(self, out_dir: Path):
         self.out_dir = out_dir.resolve()
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
-        # Same filesystem as the output, so the final swap is a rename.
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}-build-", dir=self.out_dir.parent))
+        recover_output(self.out_dir)
+        # Same filesystem as the output, so the final swap is a rename; the pid says whose it is.
+        self.staging = Path(
+            tempfile.mkdtemp(prefix=f".{self.out_dir.name}-build-{os.getpid()}-", dir=self.out_dir.parent)
+        )
+        self._staging_root = self.staging.resolve()
         self.entries: dict[str, dict[str, object]] = {}
 
     def scratch_dir(self, name: str) -> Path:
@@ -49,15 +95,20 @@ class OutputWriter:
         return folder
 
     def add(self, artifact: Artifact) -> None:
+        if not is_safe_artifact_path(artifact.path):
+            raise UnsafeArtifactPathError(f"artifact path would leave the output folder: {artifact.path!r}")
         if artifact.path in self.entries or artifact.path == MANIFEST:
             raise DuplicateArtifactError(f"two artifacts want the same path: {artifact.path}")
         dest = self.staging / artifact.path
         dest.parent.mkdir(parents=True, exist_ok=True)
+        # A folder of an earlier artifact could be a symlink a renderer left: never write through it.
+        if not dest.parent.resolve().is_relative_to(self._staging_root):
+            raise UnsafeArtifactPathError(f"artifact path would leave the output folder: {artifact.path!r}")
         if artifact.data is not None:
-            dest.write_bytes(artifact.data)
+            _write_new_file(dest, artifact.data)
             digest = hashlib.sha256(artifact.data).hexdigest()
         elif artifact.file is not None:
-            os.replace(artifact.file, dest)
+            _move_file(artifact.file, dest)
             digest = sha256_file(dest)
         else:
             raise ValueError(f"artifact {artifact.path} has neither data nor file")
@@ -72,20 +123,129 @@ class OutputWriter:
     def commit(self) -> Path:
         shutil.rmtree(self.staging / ".work", ignore_errors=True)
         manifest = {"artifacts": [self.entries[path] for path in sorted(self.entries)]}
-        (self.staging / MANIFEST).write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
+        text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+        _write_new_file(self.staging / MANIFEST, text.encode("utf-8"))
         previous = None
-        if self.out_dir.exists():
-            previous = self.out_dir.with_name(f".{self.out_dir.name}-previous-{os.getpid()}")
-            os.replace(self.out_dir, previous)
-        os.replace(self.staging, self.out_dir)
+        with _folder_lock(self.out_dir.parent):
+            _restore_or_drop_previous(self.out_dir)  # a build that died mid-swap since we started
+            if self.out_dir.exists() or self.out_dir.is_symlink():
+                previous = self.out_dir.with_name(f".{self.out_dir.name}-previous-{os.getpid()}")
+                os.replace(self.out_dir, previous)
+            try:
+                os.replace(self.staging, self.out_dir)
+            except BaseException:
+                if previous is not None:
+                    os.replace(previous, self.out_dir)
+                raise
         if previous is not None:
+            # If this is interrupted, the next writer finishes it: ``public/`` is already the new output.
             shutil.rmtree(previous, ignore_errors=True)
         return self.out_dir / MANIFEST
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def recover_output(out_dir: Path) -> None:
+    """Undo what builds killed mid-commit left beside ``out_dir``: restore or drop the moved-aside
+    output, remove the staging folders of builds that are no longer running."""
+    out_dir = out_dir.resolve()
+    if not out_dir.parent.is_dir():
+        return
+    with _folder_lock(out_dir.parent):
+        _restore_or_drop_previous(out_dir)
+    for staging in _siblings(out_dir, "build"):
+        if _abandoned(staging):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _restore_or_drop_previous(out_dir: Path) -> None:
+    """With the lock held: any ``.<name>-previous-*`` is from a build that died during its swap."""
+    previous = sorted(_siblings(out_dir, "previous"), key=_manifest_time, reverse=True)
+    if previous and not (out_dir.exists() or out_dir.is_symlink()):
+        # Killed between the two renames: the moved-aside folder is the last good output, whole
+        # (it is only removed after the new output is in place).
+        os.replace(previous.pop(0), out_dir)
+    for folder in previous:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _siblings(out_dir: Path, role: str) -> Iterator[Path]:
+    prefix = f".{out_dir.name}-{role}-"
+    try:
+        names = os.listdir(out_dir.parent)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and (out_dir.parent / name).is_dir():
+            yield out_dir.parent / name
+
+
+def _manifest_time(folder: Path) -> float:
+    try:
+        return (folder / MANIFEST).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _abandoned(staging: Path) -> bool:
+    """A staging folder whose build is not running (pid gone), or an old one from before pids."""
+    match = re.match(r"^\..+-build-(\d+)-[^-]+$", staging.name)
+    if match is None:
+        try:
+            return time.time() - staging.stat().st_mtime > LEGACY_STAGING_AGE
+        except OSError:
+            return False
+    return not _pid_alive(int(match.group(1)))
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    except OSError:
+        return True  # cannot tell: keep the folder rather than risk a live build's
+    return True
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock on ``folder`` itself (no lock file to leave behind), where supported."""
+    handle = None
+    if fcntl is not None:
+        try:
+            handle = os.open(folder, os.O_RDONLY)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except OSError:  # a filesystem without locks: recovery and commit still work, unserialised
+            if handle is not None:
+                os.close(handle)
+            handle = None
+    try:
+        yield
+    finally:
+        if handle is not None:
+            os.close(handle)
+
+
+def _write_new_file(dest: Path, data: bytes) -> None:
+    """Create ``dest`` (it must not exist, so nothing is written through a planted symlink)."""
+    with dest.open("xb") as stream:
+        stream.write(data)
+
+
+def _move_file(src: Path, dest: Path) -> None:
+    try:
+        os.replace(src, dest)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        shutil.copyfile(src, dest)
+        src.unlink()
 
 
 def sha256_file(path: Path) -> str:
@@ -94,3 +254,80 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# -- where an output or cache folder may be -------------------------------------------------------
+
+
+def _protected(project_dir: Path) -> list[Path]:
+    from builder.templates import default_templates_dir
+
+    project_dir = project_dir.resolve()
+    kepu = Path(__file__).resolve().parent
+    return [*(project_dir / name for name in SOURCE_NAMES), default_templates_dir().resolve(), kepu]
+
+
+def _overlap(folder: Path, others: Iterable[Path]) -> Path | None:
+    for other in others:
+        if folder == other or folder.is_relative_to(other) or other.is_relative_to(folder):
+            return other
+    return None
+
+
+def _relation(folder: Path, clash: Path) -> str:
+    if folder == clash:
+        return "就是源文件或输出本身"
+    return f"在 {clash} 里面" if folder.is_relative_to(clash) else f"包含了 {clash}"
+
+
+def is_kepu_output(folder: Path) -> bool:
+    """A folder a Kepu build wrote: it has Kepu's manifest (a JSON object with an artifact list)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and isinstance(manifest.get("artifacts"), list)
+
+
+def check_output_folder(
+    out_dir: Path,
+    project_dir: Path,
+    cache_dir: Path | None = None,
+    own_files: frozenset[str] = frozenset(),
+    what: str = "输出目录",
+) -> None:
+    """Refuse an output folder whose replacement would delete sources or files Kepu did not write.
+
+    ``own_files``: names a command writes into the folder without replacing it (``kepu exam``);
+    a folder holding only those is a previous output too.
+    """
+    out_dir, project_dir = out_dir.resolve(), project_dir.resolve()
+    if out_dir == project_dir or project_dir.is_relative_to(out_dir):
+        raise UnsafeOutputError(f"{what} {out_dir} 是项目文件夹或它的上级，写入会删掉内容源文件；请换一个单独的文件夹。")
+    protected = _protected(project_dir)
+    if cache_dir is not None:
+        protected.append(cache_dir.resolve())
+    clash = _overlap(out_dir, protected)
+    if clash is not None:
+        raise UnsafeOutputError(f"{what} {out_dir} {_relation(out_dir, clash)}，写入会改动或删掉它；请换一个单独的文件夹。")
+    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+        raise UnsafeOutputError(f"{what} {out_dir} 已经是一个文件，不是文件夹；请换一个路径。")
+    if out_dir.is_dir() and not is_kepu_output(out_dir):
+        names = set(os.listdir(out_dir))
+        if names and not names <= own_files:
+            raise UnsafeOutputError(
+                f"{what} {out_dir} 里已有不是 Kepu 生成的文件（没有 Kepu 的 {MANIFEST}），"
+                "写入会把整个文件夹替换掉；请换一个空文件夹或不存在的路径。"
+            )
+
+
+def check_cache_folder(cache_dir: Path, project_dir: Path, out_dir: Path) -> None:
+    """Refuse a cache folder that overlaps the sources or the output (pruning it deletes files)."""
+    cache_dir, project_dir = cache_dir.resolve(), project_dir.resolve()
+    if cache_dir == project_dir or project_dir.is_relative_to(cache_dir):
+        raise UnsafeOutputError(f"缓存目录 {cache_dir} 是项目文件夹或它的上级，清理缓存会删掉源文件；请换一个单独的文件夹。")
+    clash = _overlap(cache_dir, [*_protected(project_dir), out_dir.resolve()])
+    if clash is not None:
+        raise UnsafeOutputError(
+            f"缓存目录 {cache_dir} {_relation(cache_dir, clash)}，清理缓存会删掉那里的文件；请换一个单独的文件夹。"
+        )
