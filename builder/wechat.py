@@ -19,8 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import nh3
 from lxml import etree
 from lxml import html as lxml_html
+
+from builder.sanitize import clean_html, is_local_reference
 
 WECHAT_HOST = "mp.weixin.qq.com"
 # Elements the draft API strips or that do nothing in an article; removed with their content.
@@ -47,6 +50,38 @@ DEFAULT_ALLOWED = frozenset({"style"})
 # CSS values the editor drops or that break in WeChat's dark mode; any property whose
 # name mentions "position" is dropped too (the article page ignores positioning).
 FORBIDDEN_CSS = re.compile(r"var\(|!important|expression\(|url\(", re.IGNORECASE)
+# A style is an allowlist, not a filter of known-bad words: the attacker run got past
+# a url( filter with CSS escapes (u\72l) and image-set(). So a declaration is kept only
+# when its property is a plain name and every function in its value is a colour or
+# calc(); backslashes (escapes), comments, at-rules and braces never pass.
+CSS_PROPERTY = re.compile(r"-?[a-z][a-z0-9-]*")
+CSS_FUNCTIONS = frozenset({"rgb", "rgba", "hsl", "hsla", "calc"})
+CSS_FUNCTION_CALL = re.compile(r"([a-zA-Z0-9_-]*)\s*\(")
+CSS_NEVER = re.compile(r"[\\@<>{}]|/\*|\*/")
+# What the article may contain once it is finished: the transform's own output, checked
+# again by an HTML5 parser (nh3) so a browser or the WeChat editor reads what Kepu wrote.
+WECHAT_TAGS = frozenset(
+    {
+        "section", "p", "span", "strong", "b", "em", "i", "u", "s", "del", "ins", "mark", "sup", "sub",
+        "small", "code", "pre", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
+        "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "figure", "figcaption", "img",
+        "blockquote", "a", "q", "cite", "kbd", "samp", "var", "time",
+    }
+)  # fmt: skip
+WECHAT_DROPPED_WITH_CONTENT = frozenset(
+    {
+        "script", "style", "iframe", "object", "embed", "template", "noscript", "svg", "math",
+        "textarea", "xmp", "noembed", "noframes", "title",
+    }
+)  # fmt: skip
+# Markdown's own markup the transform reads (footnote and admonition classes, task
+# boxes, link titles): let through the first sanitising pass, removed by the transform.
+# Inline styles pass too: every declaration is then held to clean_style's allowlist.
+MARKDOWN_ATTRIBUTES: dict[str, set[str]] = {
+    "*": {"class", "id", "style"},
+    "a": {"title"},
+    "input": {"type", "checked", "disabled"},
+}
 BULLETS = ("•", "◦", "▪")
 BLOCK_TAGS = frozenset(
     {"p", "div", "section", "blockquote", "pre", "table", "figure", "h1", "h2", "h3", "h4"}
@@ -92,14 +127,23 @@ def parse_styles(css: str) -> Styles:
     return styles
 
 
+def safe_declaration(name: str, value: str) -> bool:
+    """Whether ``name: value`` can neither fetch anything nor hide what it does."""
+    if not CSS_PROPERTY.fullmatch(name) or "position" in name:
+        return False
+    if CSS_NEVER.search(value) or FORBIDDEN_CSS.search(value):
+        return False
+    return all(match.group(1).lower() in CSS_FUNCTIONS for match in CSS_FUNCTION_CALL.finditer(value))
+
+
 def clean_style(declarations: str) -> str:
-    """Normalise a declaration list and drop what WeChat cannot keep."""
+    """Normalise a declaration list and drop what WeChat cannot keep (or should not fetch)."""
     kept = []
     for declaration in declarations.split(";"):
         name, colon, value = declaration.partition(":")
-        if not colon or not name.strip() or not value.strip() or FORBIDDEN_CSS.search(declaration):
+        if not colon or not name.strip() or not value.strip():
             continue
-        if "position" in name.lower():
+        if not safe_declaration(name.strip().lower(), value.strip()):
             continue
         value = re.sub(r"\s*,\s*", ",", " ".join(value.split()))  # every character counts toward the 20,000
         kept.append(f"{name.strip().lower()}:{value}")
@@ -207,17 +251,21 @@ def wechat_body(
 
     ``image_src`` maps an ``<img src>`` as written to the path used in the output,
     or ``None`` when the image cannot be shown (WeChat drops external images).
+    The fragment passes the raw-HTML policy first (:mod:`builder.sanitize`): the
+    transform then only ever sees markup an HTML5 parser agrees on.
     """
-    root = lxml_html.fragment_fromstring(fragment or "", create_parent="section")
-    root.set("data-role", "body")
     result = WechatBody(html="")
+    fragment, outside = _mark_outside_images(fragment or "")
+    fragment = clean_html(fragment, tags={"input"}, attributes=MARKDOWN_ATTRIBUTES)
+    root = lxml_html.fragment_fromstring(fragment, create_parent="section")
+    root.set("data-role", "body")
     _join_chinese_lines(root)
     _tasklists(root)
     _drop_forbidden(root)
     _footnotes(root)
     _admonitions(root)
     result.references = _links_to_references(root)
-    _images(root, image_src, result)
+    _images(root, image_src, result, outside)
     _lists(root)
     _tables(root)
     _code(root)
@@ -228,6 +276,33 @@ def wechat_body(
     _apply_styles(root, styles)
     result.html = lxml_html.tostring(root, encoding="unicode")
     return result
+
+
+OUTSIDE_IMAGE = "#kepu-outside-image-"
+
+
+def _mark_outside_images(fragment: str) -> tuple[str, dict[str, str]]:
+    """The fragment with each outside ``<img src>`` replaced by a local placeholder.
+
+    The sanitiser removes such a src, and the editor's warning should still name
+    the address that was written: the placeholders map back to it. (The result is
+    sanitised afterwards, so this parse only reads and renames.)
+    """
+    if "<img" not in fragment.lower():
+        return fragment, {}
+    root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    written: dict[str, str] = {}
+    for image in root.iter("img"):
+        src = image.get("src")
+        if src is not None and not is_local_reference(src):
+            placeholder = f"{OUTSIDE_IMAGE}{len(written)}"
+            image.set("src", placeholder)
+            written[placeholder] = src
+    if not written:
+        return fragment, {}
+    return (root.text or "") + "".join(
+        lxml_html.tostring(child, encoding="unicode") for child in root
+    ), written
 
 
 def _join_chinese_lines(root: etree._Element) -> None:
@@ -321,11 +396,18 @@ def _links_to_references(root: etree._Element) -> list[Reference]:
     return sorted(numbers.values(), key=lambda reference: reference.number)
 
 
-def _images(root: etree._Element, image_src: Callable[[str], str | None], result: WechatBody) -> None:
+def _images(
+    root: etree._Element,
+    image_src: Callable[[str], str | None],
+    result: WechatBody,
+    outside: dict[str, str],
+) -> None:
     for image in list(root.iter("img")):
         written = image.get("src") or ""
         alt = (image.get("alt") or "").strip()
-        src = image_src(written)
+        # An image on another host (or one whose src the sanitiser removed) is never shown.
+        src = image_src(written) if written and written not in outside else None
+        written = outside.get(written, written) or "（外部网址）"
         if src is None:
             result.dropped_images.append(written)
             if alt:
@@ -426,8 +508,8 @@ def _tables(root: etree._Element) -> None:
         _replace(table, wrapper)
         wrapper.append(table)
         for cell in table.iter("td", "th"):
-            align = cell.attrib.pop("align", None)
-            if align:
+            align = (cell.attrib.pop("align", None) or "").strip().lower()
+            if align in ("left", "right", "center", "justify"):
                 cell.set("style", join_styles(cell.get("style") or "", f"text-align:{align}"))
 
 
@@ -503,4 +585,36 @@ def enforce_wechat_rules(article_html: str) -> str:
             else:
                 del element.attrib["style"]
     inner = (root.text or "") + "".join(lxml_html.tostring(child, encoding="unicode") for child in root)
-    return inner.strip()
+    return final_check(inner.strip())
+
+
+def _final_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "style":
+        return clean_style(value) or None
+    if attribute == "href":
+        return value if is_wechat_link(value) else None
+    if attribute == "src":
+        return value if is_local_reference(value) else None
+    return value
+
+
+def final_check(article_html: str) -> str:
+    """The article as an HTML5 parser reads it, with only WeChat's tags and attributes.
+
+    lxml's parser (libxml2) and browsers disagree on malformed markup; serialising
+    through nh3 (html5ever, a browser's parser) means the editors' desk and the
+    WeChat editor see exactly the allowlisted markup, nothing a parser quirk revives.
+    """
+    cleaned = nh3.clean(
+        article_html,
+        tags=set(WECHAT_TAGS),
+        clean_content_tags=set(WECHAT_DROPPED_WITH_CONTENT),
+        attributes={"*": {"style"}, **{tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()}},
+        attribute_filter=_final_attribute,
+        url_schemes={"http", "https"},
+        link_rel=None,
+        strip_comments=True,
+    )
+    # html5ever writes a no-break space as an entity; the character is one, not six,
+    # toward the draft API's 20,000.
+    return cleaned.replace("&nbsp;", "\u00a0")

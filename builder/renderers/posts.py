@@ -44,7 +44,7 @@ from builder.templates import make_environment
 from builder.wechat import Reference, Styles, enforce_wechat_rules, parse_styles, wechat_body
 from builder.writer import Artifact
 
-POSTS_RENDERER_VERSION = 1  # bump when this module's output changes for the same inputs
+POSTS_RENDERER_VERSION = 2  # bump when this module's output changes for the same inputs
 # Limits of the official-account draft API (draft/add), in characters.
 TITLE_MAX = 32
 AUTHOR_MAX = 16
@@ -261,8 +261,15 @@ def post_styles(project: Project, env: Environment) -> Styles:
     return _PartStyles(parse_styles(css))
 
 
+# Column alignment as align="…", not style="…": raw-HTML styles are dropped by the
+# sanitiser, and the WeChat transform writes the alignment back as a checked style.
+MARKDOWN_CONFIGS = {"tables": {"use_align_attribute": True}}
+
+
 def markdown_to_html(text: str) -> str:
-    converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    converter = markdown.Markdown(
+        extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIGS, output_format="html"
+    )
     return converter.convert(text)
 
 
@@ -704,6 +711,14 @@ SCHEDULE_COLUMNS = (
     "传单PDF（print 输出，按约定路径）", "短视频（video 输出，按约定路径）",
 )  # fmt: skip
 WEEKDAYS = "一二三四五六日"
+# A cell Excel or WPS would read as a formula (=HYPERLINK(…) from a campaign file runs
+# when the schedule is opened). OWASP's advice: prefix such a cell with a quote.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(cell: str) -> str:
+    """``cell`` as text a spreadsheet shows, never evaluates."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
 
 
 def recommended_material(activity: Activity, lesson_slug: str) -> str:
@@ -726,9 +741,7 @@ def campaign_schedule(project: Project, campaign: Campaign) -> bytes:
     flyer and video paths follow the print and video renderers' conventions, which
     exist only when those outputs are built too (the headers say so).
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(SCHEDULE_COLUMNS)
+    rows: list[list[str]] = [list(SCHEDULE_COLUMNS)]
     for activity in campaign.activities:
         common = [
             activity.date.isoformat(),
@@ -739,10 +752,10 @@ def campaign_schedule(project: Project, campaign: Campaign) -> bytes:
             activity.place or "",
         ]
         if not activity.lessons:
-            writer.writerow([*common, "", "", "", *[""] * 7])
+            rows.append([*common, "", "", "", *[""] * 7])
         for lesson in activity.lessons:
             posts = f"posts/lessons/{lesson.slug}"
-            writer.writerow(
+            rows.append(
                 [
                     *common,
                     lesson.slug,
@@ -757,4 +770,7 @@ def campaign_schedule(project: Project, campaign: Campaign) -> bytes:
                     f"video/lessons/{lesson.slug}/video.mp4",
                 ]
             )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows([spreadsheet_text(cell) for cell in row] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
