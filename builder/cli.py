@@ -125,7 +125,9 @@ def describe_os_error(error: OSError, fallback: Path | None = None) -> str:
     reason = OS_REASONS.get(error.errno or 0)
     if reason is None:
         reason = f"{error.strerror or error}："
-    return f"{reason} {where}" if where is not None else reason.rstrip("：")
+    if where is None:
+        return reason.rstrip("：")
+    return f"{reason}{where}" if reason.endswith("：") else f"{reason} {where}"
 
 
 def environment_problem(command: str, what: str, keeps_output: bool = True) -> int:
@@ -244,26 +246,22 @@ EXAM_FILES = frozenset({"exam.json", "exam.html", "exam.pdf", "answers.pdf"})
 
 
 def run_exam(args: argparse.Namespace) -> int:
-    out_dir = args.out.resolve()
-    try:
-        check_output_folder(
-            out_dir, args.project, args.project.resolve() / CACHE_FOLDER, own_files=EXAM_FILES, what="试卷目录"
-        )
-        return _run_exam(args, out_dir)
-    except UnsafeOutputError as error:
-        return environment_problem("组卷", str(error), keeps_output=False)
-    except ModuleNotFoundError as error:
-        return environment_problem("组卷", f"缺少 Python 包 {error.name}（运行 make 或 pip install -e . 安装）", False)
-    except OSError as error:
-        return environment_problem("组卷", describe_os_error(error, out_dir), keeps_output=False)
-
-
-def _run_exam(args: argparse.Namespace, out_dir: Path) -> int:
     from builder.exam import assemble, describe, write_exam
     from builder.project import load_project
 
+    out_dir = args.out.resolve()
+    try:
+        # write_exam writes into the folder in place: refuse sources, the cache and foreign folders first.
+        check_output_folder(
+            out_dir, args.project, args.project.resolve() / CACHE_FOLDER, own_files=EXAM_FILES, what="试卷目录"
+        )
+    except UnsafeOutputError as error:
+        return environment_problem("组卷", str(error), keeps_output=False)
     diagnostics = Diagnostics()
-    project = load_project(args.project.resolve(), diagnostics)
+    try:
+        project = load_project(args.project.resolve(), diagnostics)
+    except OSError as error:
+        return environment_problem("组卷", describe_os_error(error, args.project.resolve()), keeps_output=False)
     if project is None:
         print_diagnostics(diagnostics)
         return 1
@@ -275,7 +273,13 @@ def _run_exam(args: argparse.Namespace, out_dir: Path) -> int:
         print(line)
     for area, missing in exam.shortfall.items():
         print(f"题库不足：{area} 缺 {missing} 题（给更多题目加上该领域的能力编码）", file=sys.stderr)
-    for path in write_exam(project, exam, out_dir):
+    try:
+        written = write_exam(project, exam, out_dir)
+    except ModuleNotFoundError as error:
+        return environment_problem("组卷", f"缺少 Python 包 {error.name}（运行 make 或 pip install -e . 安装）", False)
+    except OSError as error:
+        return environment_problem("组卷", describe_os_error(error, out_dir), keeps_output=False)
+    for path in written:
         print(f"已写入 {path}")
     return 0
 

@@ -69,8 +69,8 @@ def build(
     if unknown:
         raise UnknownRendererError(f"未知的输出 {', '.join(unknown)}（可选：{', '.join(renderers)}）")
     cache_folder = (cache_dir or project_dir / CACHE_FOLDER).resolve()
+    check_output_folder(out_dir, project_dir)
     check_cache_folder(cache_folder, project_dir, out_dir)
-    check_output_folder(out_dir, project_dir, cache_folder)
     # A build killed mid-commit may have left the last good output aside: put it back first,
     # so even a build that fails on content leaves the output as it was before that crash.
     recover_output(out_dir)

@@ -259,25 +259,29 @@ def sha256_file(path: Path) -> str:
 # -- where an output or cache folder may be -------------------------------------------------------
 
 
-def _protected(project_dir: Path) -> list[Path]:
+def _protected(project_dir: Path) -> list[tuple[Path, str]]:
+    """What no output or cache may overlap, each with what it is called in a message."""
     from builder.templates import default_templates_dir
 
     project_dir = project_dir.resolve()
     kepu = Path(__file__).resolve().parent
-    return [*(project_dir / name for name in SOURCE_NAMES), default_templates_dir().resolve(), kepu]
+    return [
+        *((project_dir / name, "源文件") for name in SOURCE_NAMES),
+        (default_templates_dir().resolve(), "Kepu 的默认模板"),
+        (kepu, "Kepu 的程序文件"),
+    ]
 
 
-def _overlap(folder: Path, others: Iterable[Path]) -> Path | None:
-    for other in others:
-        if folder == other or folder.is_relative_to(other) or other.is_relative_to(folder):
-            return other
+def _clash(folder: Path, others: Iterable[tuple[Path, str]]) -> str | None:
+    """How ``folder`` overlaps the first of ``others`` it overlaps, as a clause; None if none."""
+    for other, label in others:
+        if folder == other:
+            return f"就是{label} {other}"
+        if folder.is_relative_to(other):
+            return f"在{label} {other} 里面"
+        if other.is_relative_to(folder):
+            return f"包含了{label} {other}"
     return None
-
-
-def _relation(folder: Path, clash: Path) -> str:
-    if folder == clash:
-        return "就是源文件或输出本身"
-    return f"在 {clash} 里面" if folder.is_relative_to(clash) else f"包含了 {clash}"
 
 
 def is_kepu_output(folder: Path) -> bool:
@@ -298,36 +302,39 @@ def check_output_folder(
 ) -> None:
     """Refuse an output folder whose replacement would delete sources or files Kepu did not write.
 
-    ``own_files``: names a command writes into the folder without replacing it (``kepu exam``);
-    a folder holding only those is a previous output too.
+    ``own_files``: names a command writes into the folder in place instead of replacing it
+    (``kepu exam``); a folder holding only those is a previous output too.
     """
     out_dir, project_dir = out_dir.resolve(), project_dir.resolve()
     if out_dir == project_dir or project_dir.is_relative_to(out_dir):
         raise UnsafeOutputError(f"{what} {out_dir} 是项目文件夹或它的上级，写入会删掉内容源文件；请换一个单独的文件夹。")
     protected = _protected(project_dir)
     if cache_dir is not None:
-        protected.append(cache_dir.resolve())
-    clash = _overlap(out_dir, protected)
+        protected.append((cache_dir.resolve(), "构建缓存"))
+    clash = _clash(out_dir, protected)
     if clash is not None:
-        raise UnsafeOutputError(f"{what} {out_dir} {_relation(out_dir, clash)}，写入会改动或删掉它；请换一个单独的文件夹。")
+        raise UnsafeOutputError(f"{what} {out_dir} {clash}，写入会改动或删掉那里的文件；请换一个单独的文件夹。")
     if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
         raise UnsafeOutputError(f"{what} {out_dir} 已经是一个文件，不是文件夹；请换一个路径。")
     if out_dir.is_dir() and not is_kepu_output(out_dir):
         names = set(os.listdir(out_dir))
         if names and not names <= own_files:
+            effect = "会覆盖其中的同名文件" if own_files else "会把整个文件夹替换掉"
             raise UnsafeOutputError(
                 f"{what} {out_dir} 里已有不是 Kepu 生成的文件（没有 Kepu 的 {MANIFEST}），"
-                "写入会把整个文件夹替换掉；请换一个空文件夹或不存在的路径。"
+                f"写入{effect}；请换一个空文件夹或不存在的路径。"
             )
 
 
 def check_cache_folder(cache_dir: Path, project_dir: Path, out_dir: Path) -> None:
     """Refuse a cache folder that overlaps the sources or the output (pruning it deletes files)."""
-    cache_dir, project_dir = cache_dir.resolve(), project_dir.resolve()
+    cache_dir, project_dir, out_dir = cache_dir.resolve(), project_dir.resolve(), out_dir.resolve()
     if cache_dir == project_dir or project_dir.is_relative_to(cache_dir):
         raise UnsafeOutputError(f"缓存目录 {cache_dir} 是项目文件夹或它的上级，清理缓存会删掉源文件；请换一个单独的文件夹。")
-    clash = _overlap(cache_dir, [*_protected(project_dir), out_dir.resolve()])
+    clash = _clash(cache_dir, _protected(project_dir))
     if clash is not None:
+        raise UnsafeOutputError(f"缓存目录 {cache_dir} {clash}，清理缓存会删掉那里的文件；请换一个单独的文件夹。")
+    if _clash(cache_dir, [(out_dir, "")]) is not None:
         raise UnsafeOutputError(
-            f"缓存目录 {cache_dir} {_relation(cache_dir, clash)}，清理缓存会删掉那里的文件；请换一个单独的文件夹。"
+            f"输出目录 {out_dir} 与缓存目录 {cache_dir} 重叠，构建和清理缓存会删掉对方的文件；请把两者分开。"
         )
