@@ -13,10 +13,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from markupsafe import Markup
+
 from builder.model import Project, Question, Quiz
+from builder.renderers.printing import PROJECT_BASE, font_configuration, project_fetcher, unwrap_local_links
 from builder.renderers.site import markdown_html
+from builder.sanitize import clean_html
 from builder.standard import AREAS, THEORY_WEIGHTS, area_of, level_rank
 from builder.templates import make_environment
+
+
+def safe_markdown(text: str) -> Markup:
+    """A question's Markdown through the raw-HTML policy: it reaches a web page and a PDF.
+
+    Links to pages or files become their text: the exam is read away from the site.
+    """
+    return Markup(unwrap_local_links(clean_html(str(markdown_html(text)))))
 
 
 @dataclass(frozen=True)
@@ -114,7 +126,7 @@ def write_exam(project: Project, exam: Exam, out_dir: Path) -> list[Path]:
     """Write exam.json, the online exam page, and the exam and answer-key PDFs."""
     out_dir.mkdir(parents=True, exist_ok=True)
     env = make_environment(project, autoescape=True)
-    env.filters["md"] = markdown_html
+    env.filters["md"] = safe_markdown
     assets = Path(env.loader.get_source(env, "site/assets/kepu-quiz.js")[1]).parent  # type: ignore[union-attr]
     context = {
         "exam": exam,
@@ -134,7 +146,11 @@ def write_exam(project: Project, exam: Exam, out_dir: Path) -> list[Path]:
 
     for name, answers in (("exam.pdf", False), ("answers.pdf", True)):
         html = env.get_template("exam/paper.html.j2").render(answers=answers, **context)
-        document = weasyprint.HTML(string=html, base_url=str(project.root)).render()
+        # The print renderer's fetcher: project files only (project-relative URLs, so the
+        # PDF does not depend on the folder), no network, no file elsewhere on the disk.
+        document = weasyprint.HTML(
+            string=html, base_url=PROJECT_BASE, url_fetcher=project_fetcher(str(project.root.resolve()))
+        ).render(font_config=font_configuration())
         document.metadata.title = f"{project.config.name} {exam.level}理论练习{'答案' if answers else '试卷'}"
         document.metadata.authors = [project.config.organization]
         document.metadata.lang = "zh-CN"

@@ -16,9 +16,11 @@ from __future__ import annotations
 import colorsys
 import dataclasses
 import datetime as dt
+import html as html_escape
 import importlib.metadata
 import io
 import logging
+import mimetypes
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import markdown
 from markupsafe import Markup
@@ -36,9 +38,11 @@ from builder.content import resolve_media
 from builder.diagnostics import Diagnostic, Diagnostics, Severity
 from builder.model import Activity, Campaign, Project, Question, QuestionKind, Quiz, Term
 from builder.parallel import parallel_map
+from builder.paths import inside
 from builder.qr import qr_svg_data_uri
 from builder.renderers import RenderContext, RenderError
-from builder.templates import make_environment
+from builder.sanitize import UnsafeSvgError, clean_html, clean_svg, is_allowed_link
+from builder.templates import default_templates_dir, make_environment
 from builder.writer import Artifact
 
 if TYPE_CHECKING:
@@ -49,8 +53,15 @@ if TYPE_CHECKING:
 PAGE_SIZES_MM = {"A3": (297.0, 420.0), "A4": (210.0, 297.0), "A5": (148.0, 210.0)}
 FLYER_PNG_WIDTH = 1080  # px: WeChat shows images up to this width without downscaling
 PDF_LANG = "zh-CN"
-PRINT_RENDERER_VERSION = 1  # bump when this module's output changes for the same HTML
-FILE_URI = re.compile(r"file://([^\"')\s]+)")
+PRINT_RENDERER_VERSION = 2  # bump when this module's output changes for the same HTML
+# Documents name files by a fixed origin that never resolves (RFC 2606 .invalid), not
+# by file:// URLs: WeasyPrint names embedded images by their URL, so the same project
+# gives the same PDF bytes wherever it is checked out, and no absolute path reaches a
+# PDF or a cache key. Only ProjectFiles turns these URLs into bytes.
+VIRTUAL_ORIGIN = "https://kepu.invalid"
+PROJECT_BASE = f"{VIRTUAL_ORIGIN}/project/"  # the content project's own files
+KEPU_BASE = f"{VIRTUAL_ORIGIN}/kepu/"  # Kepu's bundled templates folder
+PROJECT_URL = re.compile(re.escape(PROJECT_BASE) + r"([^\"')\s<>]+)")
 
 
 @dataclass(frozen=True)
@@ -116,8 +127,9 @@ class PrintJob:
     line: int  # where a "does not fit" warning points
     audiences: tuple[str, ...]
     html_by_scale: tuple[str, ...]  # the document at each type step, largest first
-    base_url: str
+    base_url: str  # PROJECT_BASE: relative URLs in a document name project files
     png_path: str | None = None  # also rasterise page 1 for sending to groups
+    root: str = ""  # the project folder ProjectFiles reads from; never part of a cache key
 
     @property
     def format(self) -> PrintFormat:
@@ -229,10 +241,17 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
 
 def print_job_key(job: PrintJob, templates: str) -> str:
     """The document at its largest and smallest type step, the bytes of the files it links, the
-    print templates (which make the steps in between) and the engine's version."""
-    linked = sorted({Path(unquote(uri)) for html in job.html_by_scale for uri in FILE_URI.findall(html)})
+    print templates (which make the steps in between) and the engine's version.
+
+    The project folder is left out (documents name files by project-relative URLs),
+    so a checkout anywhere has the same keys."""
+    root = Path(job.root)
+    linked = sorted({unquote(rel) for html in job.html_by_scale for rel in PROJECT_URL.findall(html)})
+    # Each file by its bytes (a Path is keyed by its digest), only when it is one ProjectFiles serves.
+    files = [(rel, root / rel if ProjectFiles.allows(root, rel) else None) for rel in linked]
     weasyprint = importlib.metadata.version("weasyprint")
-    return fingerprint("print", PRINT_RENDERER_VERSION, job, linked, templates, weasyprint)
+    relocatable = dataclasses.replace(job, root="")
+    return fingerprint("print", PRINT_RENDERER_VERSION, relocatable, files, templates, weasyprint)
 
 
 def check_print_fit(
@@ -287,7 +306,7 @@ def plan_jobs(project: Project) -> Iterator[PrintJob]:
 def plan(project: Project) -> Iterator[PlannedPrint]:
     """Every PDF the print renderer produces, in a stable order."""
     env = print_environment(project)
-    base_url = project.root.resolve().as_uri() + "/"
+    root = str(project.root.resolve())
     config = project.config
     templates = templates_digest(project.root, "print")
 
@@ -310,7 +329,8 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
 
         scales = fmt.type_scales
         ends = tuple(step(scale) for scale in dict.fromkeys((scales[0], scales[-1])))
-        job = PrintJob(kind, path, source, line, tuple(t.label for t in audiences), ends, base_url, png_path)
+        labels = tuple(t.label for t in audiences)
+        job = PrintJob(kind, path, source, line, labels, ends, PROJECT_BASE, png_path, root)
         return PlannedPrint(
             job, lambda: tuple(step(scale) for scale in scales), print_job_key(job, templates)
         )
@@ -381,26 +401,72 @@ def print_environment(project: Project) -> jinja2.Environment:
     return env
 
 
+def project_url(rel_path: str) -> str:
+    """The URL a document uses for a project file (project-relative, forward slashes)."""
+    return PROJECT_BASE + quote(rel_path, safe="/")
+
+
 def media_uri(project: Project, rel_path: str | None) -> str | None:
-    """A project file as a file:// URI; templates must not depend on the working directory."""
-    return (project.root / rel_path).resolve().as_uri() if rel_path else None
+    """A project file's URL for a document, or None when it is not a file inside the project.
+
+    The loader has checked the path already; this is checked again because a PDF
+    must never show a file from outside the project whatever reached the model.
+    """
+    if not rel_path or Path(rel_path).is_absolute() or re.match(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:", rel_path):
+        return None
+    root = project.root.resolve()
+    candidate = root / rel_path
+    if not inside(root, candidate) or not candidate.resolve().is_file():
+        return None
+    return project_url(candidate.resolve().relative_to(root).as_posix())
 
 
-IMG_SRC = re.compile(r'(<img\b[^>]*\bsrc=")([^"]+)(")')
+# After the sanitiser every attribute is double-quoted and escaped, so these are exact.
+IMG_TAG = re.compile(r"<img\b[^>]*>")
+IMG_SRC = re.compile(r'\bsrc="([^"]*)"')
+LINK = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
 
 
 def markdown_html(text: str, project: Project, source: str) -> Markup:
-    """Markdown body → HTML, with image paths resolved the way the content loader does."""
-    html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    """Markdown body → HTML through the raw-HTML policy, image paths resolved as the loader does.
 
-    def resolve(match: re.Match[str]) -> str:
-        written = match.group(2)
+    An image that does not resolve to a project file is left out; a link to
+    another page of the site is kept as its text (a printed sheet cannot follow it).
+    """
+    html = clean_html(markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html"))
+
+    def image(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        found = IMG_SRC.search(tag)
+        written = html_escape.unescape(found.group(1)) if found else ""
         # Validation already reported bad paths; here an unresolvable image is simply left out.
-        ref = resolve_media(project.root, source or ".", written, 0, Diagnostics()) if source else None
-        uri = media_uri(project, ref.path) if ref else "data:,"
-        return f"{match.group(1)}{uri}{match.group(3)}"
+        ref = (
+            resolve_media(project.root, source or ".", written, 0, Diagnostics())
+            if source and written
+            else None
+        )
+        uri = media_uri(project, ref.path) if ref else None
+        if found is None or uri is None:
+            return ""
+        return tag[: found.start(1)] + html_escape.escape(uri) + tag[found.end(1) :]
 
-    return Markup(IMG_SRC.sub(resolve, html))
+    return Markup(unwrap_local_links(IMG_TAG.sub(image, html)))
+
+
+def unwrap_local_links(html: str) -> str:
+    """Sanitised HTML with links to pages or files replaced by their text.
+
+    A printed sheet cannot follow them, and in a PDF they would point at the
+    documents' virtual origin. Web links (http, https, mailto, tel) and anchors stay.
+    """
+
+    def link(match: re.Match[str]) -> str:
+        href = html_escape.unescape(match.group(1))
+        if href.startswith("#") or (is_allowed_link(href) and urlsplit(href).scheme):
+            return match.group(0)
+        return match.group(2)
+
+    return LINK.sub(link, html)
 
 
 def front_matter_line(src_path: Path, key: str) -> int:
@@ -545,6 +611,74 @@ def brand_palette(color: str) -> BrandPalette:
 # -- rendering: HTML → PDF (runs in worker processes) ---------------------------
 
 
+# -- reading files: the only way WeasyPrint gets bytes -----------------------------
+
+
+class RefusedFile(ValueError):
+    """A URL a document may not read: outside the project, hidden, or not a file."""
+
+
+class ProjectFiles:
+    """Serves a document's URLs: project files, Kepu's bundled templates, inline data.
+
+    A project file is served only when its path, with every symlink followed, stays
+    inside the project and no part of it is hidden (``.git``, ``.env``, the cache).
+    SVG pictures pass :func:`clean_svg` first, so an ``<image href>`` inside one
+    cannot name another file. Everything else — ``file://``, any host, a path
+    outside — is refused; WeasyPrint then leaves the resource out and warns.
+    """
+
+    def __init__(self, root: str):
+        self.folders = {PROJECT_BASE: Path(root).resolve(), KEPU_BASE: default_templates_dir().resolve()}
+
+    def read(self, url: str) -> tuple[bytes, str]:
+        """The bytes and media type behind ``url``; raises RefusedFile."""
+        for base, folder in self.folders.items():
+            if url.startswith(base):
+                return self._read_file(folder, unquote(urlsplit(url).path[len(urlsplit(base).path) :]), url)
+        raise RefusedFile(f"不允许读取项目以外的文件：{url[:120]}")
+
+    @staticmethod
+    def allows(folder: Path, rel: str) -> bool:
+        """Whether ``rel`` names a file inside ``folder``, not hidden, not through a symlink out."""
+        parts = rel.split("/")
+        if not rel or "\x00" in rel or any(not part or part.startswith(".") for part in parts):
+            return False
+        path = folder.joinpath(*parts)
+        return inside(folder, path) and path.resolve().is_file()
+
+    def _read_file(self, folder: Path, rel: str, url: str) -> tuple[bytes, str]:
+        if not self.allows(folder, rel):
+            raise RefusedFile(f"不允许读取这个文件（在项目以外、是隐藏文件或不存在）：{url[:120]}")
+        path = folder.joinpath(*rel.split("/")).resolve()
+        data = path.read_bytes()
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        # Sniffed, not trusted by name: a picture that is markup is treated as an SVG.
+        if mime == "image/svg+xml" or (mime != "text/css" and data.lstrip()[:1] == b"<"):
+            try:
+                return clean_svg(data), "image/svg+xml"
+            except UnsafeSvgError as error:
+                raise RefusedFile(f"{rel}：{error}") from None
+        return data, mime
+
+
+@cache
+def project_fetcher(root: str) -> Any:
+    """WeasyPrint's URL fetcher for one project: ProjectFiles plus ``data:`` URLs, no network."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    files = ProjectFiles(root)
+
+    class ProjectFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url[:5].lower() == "data:":
+                return super().fetch(url, headers)
+            data, mime = files.read(url)
+            return URLFetcherResponse(url, data, {"Content-Type": mime})
+
+    return ProjectFetcher(allowed_protocols={"data"})
+
+
 def render_job(job: PrintJob) -> RenderedPrint:
     with engine_messages() as messages:
         scale_index, document = lay_out_fitted(job)
@@ -578,7 +712,7 @@ def engine_messages() -> Iterator[list[str]]:
 
 def measure_job(job: PrintJob) -> tuple[int, tuple[str, ...]]:
     """Page count and spilled blocks of the job's last (smallest) variant, without writing a PDF."""
-    document = lay_out(job.html_by_scale[-1], job.base_url)
+    document = lay_out(job.html_by_scale[-1], job)
     return len(document.pages), spilled_labels(document)
 
 
@@ -593,7 +727,7 @@ def lay_out_fitted(job: PrintJob) -> tuple[int, Document]:
     laid_out: dict[int, Document] = {}
 
     def fits(index: int) -> bool:
-        laid_out[index] = lay_out(variants[index], job.base_url)
+        laid_out[index] = lay_out(variants[index], job)
         return len(laid_out[index].pages) == 1
 
     low, high = 0, len(variants) - 1
@@ -608,10 +742,10 @@ def lay_out_fitted(job: PrintJob) -> tuple[int, Document]:
     return low, laid_out[low]
 
 
-def lay_out(html: str, base_url: str) -> Document:
+def lay_out(html: str, job: PrintJob) -> Document:
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=base_url, url_fetcher=offline_url_fetcher()).render(
+    return HTML(string=html, base_url=PROJECT_BASE, url_fetcher=project_fetcher(job.root)).render(
         font_config=font_configuration()
     )
 
@@ -622,14 +756,6 @@ def font_configuration() -> Any:
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
-
-
-@cache
-def offline_url_fetcher() -> Any:
-    """Only project files and inline data: a build never reaches the network."""
-    from weasyprint.urls import URLFetcher
-
-    return URLFetcher(allowed_protocols={"file", "data"})
 
 
 def spilled_labels(document: Document) -> tuple[str, ...]:
