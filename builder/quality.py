@@ -214,11 +214,13 @@ SOURCE_TITLE = re.compile(r"^(参考资料|参考文献|资料来源|信息来�
 SOURCE_LINE = re.compile(
     r"^\s*(?:[-*+]\s+)?(?:\*\*)?(参考资料|参考文献|资料来源|信息来源|内容来源|来源|依据)(?:\*\*)?\s*[:：]"
 )
-MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-HTML_IMAGE = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+# Quantifiers are bounded and stop at a line end: an unbounded "[^\]]*" is quadratic on
+# a line of many "[" (see tests/test_fuzz_parsers.py).
+MD_IMAGE = re.compile(r"!\[([^\]\n]{0,300})\]\([^)\n]{0,1000}\)")
+HTML_IMAGE = re.compile(r"<img\b[^>\n]{0,2000}>", re.IGNORECASE)
 HTML_ALT = re.compile(r"\balt\s*=\s*([\"'])(.*?)\1", re.IGNORECASE)
-LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-INLINE_NOISE = re.compile(r"\*\*|__|~~|==|`|\[\^[^\]]+\]|\{[^}]*\}|<[^>]+>")
+LINK = re.compile(r"\[([^\]\n]{0,300})\]\([^)\n]{0,1000}\)")
+INLINE_NOISE = re.compile(r"\*\*|__|~~|==|`|\[\^[^\]\n]{1,100}\]|\{[^}\n]{0,300}\}|<[^>\n]{1,1000}>")
 SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=……)")
 
 
@@ -499,7 +501,9 @@ def _source(project: Project, path: str) -> SourceFile | None:
 ACTION = re.compile(
     r"要|请|别|不要|不能|应|须|必须|记得|尽快|马上|立即|及时|按时|定期|坚持|拨打|就医|避免|建议"
 )
-CALCULATION = re.compile(r"÷|乘以|除以|[=＝]\s*[^=＝]*[×*/+\-－]|[×*/+\-－][^=＝]*[=＝]|等于.*[×÷*/+]")
+CALCULATION = re.compile(
+    r"÷|乘以|除以|[=＝]\s{0,5}[^=＝\n]{0,80}[×*/+\-－]|[×*/+\-－][^=＝\n]{0,80}[=＝]|等于[^\n]{0,80}[×÷*/+]"
+)
 
 
 def check_lesson(project: Project, lesson: Lesson) -> LessonReport:

@@ -143,7 +143,12 @@ def load_yaml(text: str, path: str, diagnostics: Diagnostics, line_offset: int =
     ``line_offset`` is the number of file lines before ``text`` starts (front
     matter begins after the opening ``---``), so reported lines match the file.
     """
-    loader = _PositionLoader(text)
+    try:
+        loader = _PositionLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character: checked before parsing starts
+        line = text.count("\n", 0, max(exc.position, 0)) + 1 + line_offset
+        diagnostics.error(path, line, f"这一行有不能出现在 YAML 里的控制字符（编码 {exc.character!r}）：请删掉它")
+        return None
     loader.line_offset = line_offset
     loader.duplicate_keys = []
     try:
