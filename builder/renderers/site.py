@@ -3,10 +3,14 @@
 Navigation stays small on purpose: the nav lists only the browse pages (by
 audience, by topic, quizzes, campaigns), never every lesson, so a page of a
 1,000-lesson site is as light as a page of a 10-lesson one.
+
+Content and ``site_config.yml`` come from many people's merge requests, so none
+of it is trusted (see :class:`PageGuard` for how pages are kept script-free).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import hashlib
@@ -17,6 +21,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import shutil
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -46,11 +51,12 @@ from builder.model import Campaign, Lesson, Project, QuestionKind, Quiz, Term
 from builder.parallel import background
 from builder.qr import qr_svg
 from builder.renderers import RenderContext
+from builder.sanitize import GENERIC_ATTRIBUTES, UnsafeSvgError, clean_html, clean_svg
 from builder.search_terms import add_search_subwords, user_dictionary
 from builder.templates import copy_template_tree, make_environment
 from builder.writer import Artifact
 
-SITE_RENDERER_VERSION = 2  # bump when this module's output changes for the same sources
+SITE_RENDERER_VERSION = 3  # bump when this module's output changes for the same sources
 KIND_LABELS = {
     QuestionKind.SINGLE: "（单选）",
     QuestionKind.MULTIPLE: "（多选）",
@@ -59,9 +65,18 @@ KIND_LABELS = {
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}#|!])")
 
 
-def markdown_text(value: object) -> str:
-    """Plain text made safe to place inside generated Markdown."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+def markdown_text(value: object) -> Markup:
+    """Plain text made safe to place inside generated Markdown (shown as typed, tags and all)."""
+    return Markup(MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False)))
+
+
+def markdown_source(value: object) -> Markup:
+    """An editor's Markdown put into a page as Markdown, unescaped.
+
+    Only for the page's content regions: what MkDocs renders from it is cleaned
+    with the content allowlist by :class:`PageGuard`.
+    """
+    return Markup(str(value))
 
 
 # One converter for every call: setting one up costs more than most conversions.
@@ -69,8 +84,12 @@ _MARKDOWN = markdown.Markdown(extensions=["tables", "attr_list", "sane_lists"])
 
 
 def markdown_html(text: str) -> Markup:
-    """Markdown rendered to HTML, for content placed inside generated HTML blocks."""
-    return Markup(_MARKDOWN.reset().convert(text)) if text else Markup("")
+    """Markdown rendered to HTML and cleaned, for content placed inside generated HTML blocks.
+
+    These fragments (quiz question details and explanations) sit inside Kepu's
+    own markup, so they are cleaned here, before they get there.
+    """
+    return Markup(clean_content(_MARKDOWN.reset().convert(text))) if text else Markup("")
 
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
@@ -88,24 +107,25 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     # MkDocs reaches them (see LateContent).
     jobs = ctx.jobs if len(project.lessons) >= BACKGROUND_MIN_LESSONS else 1
     warnings_before = len(ctx.diagnostics.items)
+    nonce = secrets.token_hex(16)  # marks Kepu's own markup in this build's pages; see PageGuard
     with background(jobs) as submit:
         late = LateContent(
-            dashboard=submit(dashboard_page, project),
+            dashboard=submit(dashboard_page, project, nonce),
             qr_codes=submit(
                 share_qr_codes,
                 {lesson.slug: project.config.url + lesson.site_path for lesson in project.lessons},
             ),
         )
-        artifacts = build_site(project, ctx, late)
+        artifacts = build_site(project, ctx, late, nonce)
     ctx.keep(key, artifacts, ctx.diagnostics.items[warnings_before:])
     yield from artifacts
 
 
-def build_site(project: Project, ctx: RenderContext, late: LateContent) -> list[Artifact]:
+def build_site(project: Project, ctx: RenderContext, late: LateContent, nonce: str) -> list[Artifact]:
     """Generate the pages, run MkDocs on them and list what it built."""
     src_dir = ctx.work_dir / "site-src"
     docs_dir, out_dir = src_dir / "docs", ctx.work_dir / "site-out"
-    pages = write_pages(project, docs_dir)
+    pages = write_pages(project, docs_dir, nonce)
     copy_media(project, docs_dir, ctx)
     copy_template_tree(project.root, "site/assets", docs_dir / "assets")
     overrides_dir = src_dir / "overrides"
@@ -122,7 +142,7 @@ def build_site(project: Project, ctx: RenderContext, late: LateContent) -> list[
             site_dir=str(out_dir),
             overrides_dir=str(overrides_dir),
             jieba_userdict=str(userdict),
-            logo=project.config.logo,
+            logo=url_path(project.config.logo) if project.config.logo else None,
             logo_size=logo_size(project),
             has_quizzes=bool(project.quizzes),
             has_campaigns=bool(project.campaigns),
@@ -131,9 +151,9 @@ def build_site(project: Project, ctx: RenderContext, late: LateContent) -> list[
     )
     with ThreadPoolExecutor() as pool:
         sizes = CompressedSizes(pool)  # after LateContent: it sees the pages as written
-        run_mkdocs(
-            mkdocs_yml, source_date(project), ctx, plugins={"kepu-late-content": late, "kepu-sizes": sizes}
-        )
+        # The guard runs first: the other plugins and Material's search index see cleaned pages.
+        plugins = {"kepu-guard": PageGuard(nonce), "kepu-late-content": late, "kepu-sizes": sizes}
+        run_mkdocs(mkdocs_yml, source_date(project), ctx, plugins=plugins)
         late.fill_pending()
         add_search_subwords(out_dir / "search" / "search_index.json")
         write_offline_files(out_dir, sizes.measured())
@@ -173,20 +193,31 @@ def site_key(project: Project) -> str:
     )
 
 
-def page_environment(project: Project) -> Environment:
-    env = make_environment(project)
+def page_environment(project: Project, nonce: str | None = None) -> Environment:
+    """The page templates' environment: autoescaped, so a value a template forgets to filter is text.
+
+    ``{% call chrome() %}`` marks Kepu's own markup (forms, buttons, data
+    attributes) with ``nonce``; everything else on a page is content to MkDocs
+    and :class:`PageGuard`.
+    """
+    env = make_environment(project, autoescape=True)
     env.filters["mdtext"] = markdown_text
     env.filters["md"] = markdown_html
+    env.filters["markdown_source"] = markdown_source
+    mark = nonce or secrets.token_hex(16)
+    env.globals["chrome"] = lambda caller: chrome_region(mark, caller())
     return env
 
 
-def write_pages(project: Project, docs_dir: Path) -> dict[str, Lesson | Quiz | Campaign]:
+def write_pages(
+    project: Project, docs_dir: Path, nonce: str | None = None
+) -> dict[str, Lesson | Quiz | Campaign]:
     """Write every generated Markdown page; return built page path → its lesson.
 
     The dashboard is written with no rows and each share panel with a marker in
     place of its QR code: LateContent fills them in while MkDocs builds.
     """
-    env = page_environment(project)
+    env = page_environment(project, nonce)
     config = project.config
 
     def write(rel: str, template: str, **context: object) -> None:
@@ -226,7 +257,7 @@ def write_pages(project: Project, docs_dir: Path) -> dict[str, Lesson | Quiz | C
             f"lessons/{lesson.slug}.md",
             "lesson.md.j2",
             lesson=lesson,
-            body=site_body(lesson, images),
+            body=markdown_source(site_body(lesson, images)),
             qr=Markup(SHARE_QR_MARK),
         )
         pages[f"{lesson.site_path}index.html"] = lesson
@@ -307,9 +338,9 @@ SHARE_QR_MARK = "<!-- kepu:share-qr -->"
 BACKGROUND_MIN_LESSONS = 100
 
 
-def dashboard_page(project: Project) -> str:
+def dashboard_page(project: Project, nonce: str | None = None) -> str:
     """The editors' dashboard page: the quality analysis of every lesson, as Markdown."""
-    env = page_environment(project)
+    env = page_environment(project, nonce)
     return env.get_template(f"site/pages/{DASHBOARD_PAGE}.j2").render(
         project=project, dashboard=editor_dashboard(project)
     )
@@ -353,7 +384,7 @@ class LateContent(BasePlugin):
             return output
         slug = PurePosixPath(page.file.src_uri).stem
         if self.qr_codes.done():
-            return output.replace(SHARE_QR_MARK, self.qr_codes.result()[slug], 1)
+            return output.replace(SHARE_QR_MARK, self.qr_codes.result().get(slug, ""), 1)
         self.pending.append((Path(page.file.abs_dest_path), slug))
         return output
 
@@ -364,7 +395,139 @@ class LateContent(BasePlugin):
         codes = self.qr_codes.result()
         for path, slug in self.pending:
             text = path.read_text(encoding="utf-8")
-            path.write_text(text.replace(SHARE_QR_MARK, codes[slug], 1), encoding="utf-8")
+            path.write_text(text.replace(SHARE_QR_MARK, codes.get(slug, ""), 1), encoding="utf-8")
+
+
+# -- what content may put on a page ----------------------------------------------
+#
+# Every page's content HTML passes an allowlist (builder/sanitize.py) after MkDocs
+# renders it, whatever template or content made it: a forgotten escape in a
+# template, a Markdown extension (attr_list's `{: onclick=…}`) or a raw tag in a
+# lesson can then add no script, handler, javascript: link, frame or outside
+# request. Kepu's own markup needs more than content may have — the quiz form,
+# buttons, data attributes kepu.js reads (data-src is fetched) — so templates wrap
+# it in chrome regions, marked with a random nonce made for each build. A region
+# gets the content allowlist widened by CHROME_TAGS/CHROME_ATTRIBUTES; the rest of
+# the page, and any page whose marks do not pair up, gets the content allowlist
+# alone. Content cannot smuggle a widened tag in: it cannot know the nonce, so
+# its text never lies inside a region; the content-derived values templates put
+# inside a region are escaped text or fragments already cleaned (markdown_html).
+# Regions and the text between them are cleaned one by one, each made
+# well-formed, so an unclosed tag in a lesson cannot reach into Kepu's markup.
+#
+# Plain-text fields (titles, summaries, config strings) are escaped where they
+# are written: the page templates are autoescaped, and the values MkDocs and
+# Material print unescaped (site_name, page titles, descriptions, copyright) are
+# escaped by PageGuard before any template sees them.
+
+CONTENT_ATTRIBUTES = {"*": set(GENERIC_ATTRIBUTES)}  # class and id: Material's styles and the TOC anchors
+CHROME_TAGS = frozenset({"form", "fieldset", "legend", "input", "label", "button", "section"})
+CHROME_ATTRIBUTES: dict[str, set[str]] = {
+    "*": {*GENERIC_ATTRIBUTES, "hidden", "data-search-exclude", "aria-live", "aria-pressed"},
+    "form": {"data-kepu-quiz", "data-total", "novalidate"},
+    "fieldset": {"data-kind", "data-answer"},
+    "input": {"type", "name", "value"},
+    "button": {"type"},
+    "div": {"data-src"},
+    "a": {"download"},
+    "span": {"data-reviewed"},
+}
+CHROME_OPEN, CHROME_CLOSE = "<!--kepu-chrome:{}-->", "<!--/kepu-chrome:{}-->"
+SAFE_URL = re.compile(r"https?://[^\s\"'<>`\\]+")
+SAFE_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+UNSAFE_URL_CHARACTER = re.compile(r"[\x00-\x20\"'<>`\\&%]")
+
+
+def chrome_region(nonce: str, html_block: str) -> Markup:
+    """Kepu's own markup, marked for PageGuard; blank lines keep the marks raw HTML blocks of their own."""
+    return Markup(f"\n{CHROME_OPEN.format(nonce)}\n\n{html_block.strip()}\n\n{CHROME_CLOSE.format(nonce)}\n")
+
+
+def clean_content(fragment: str) -> str:
+    return clean_html(fragment, attributes=CONTENT_ATTRIBUTES)
+
+
+def clean_chrome(fragment: str, nonce: str) -> str:
+    # The QR code marker is a comment, which the cleaner drops: kept only here, in Kepu's own panel.
+    keep = f"kepu-share-qr-{nonce}"
+    cleaned = clean_html(
+        fragment.replace(SHARE_QR_MARK, keep), tags=CHROME_TAGS, attributes=CHROME_ATTRIBUTES
+    )
+    return cleaned.replace(keep, SHARE_QR_MARK)
+
+
+def clean_page_content(page_html: str, nonce: str) -> str:
+    """A page's content HTML, its chrome regions cleaned with the widened allowlist, the rest strictly."""
+    opening, closing = CHROME_OPEN.format(nonce), CHROME_CLOSE.format(nonce)
+    parts = re.split(f"({re.escape(opening)}|{re.escape(closing)})", page_html)
+    cleaned: list[str] = []
+    inside = paired = False
+    for part in parts:
+        if part in (opening, closing):
+            # Nested or stray marks: an unclosed code block in a lesson swallowed one.
+            paired = (part == opening) != inside
+            if not paired:
+                break
+            inside = part == opening
+        else:
+            cleaned.append(clean_chrome(part, nonce) if inside else clean_content(part))
+    if inside or (len(parts) > 1 and not paired):  # Kepu's markup breaks on this page; nothing unsafe passes
+        return clean_content(page_html)
+    return "".join(cleaned)
+
+
+def escaped(value: object) -> object:
+    """A plain-text value as HTML text; Markup, so Material's own ``| e`` does not escape it twice."""
+    return Markup.escape(value) if isinstance(value, str) else value
+
+
+def url_path(path: str) -> str:
+    """A site path with the characters that could leave an HTML attribute percent-encoded.
+
+    For paths Material writes into attributes unescaped (the logo and favicon).
+    """
+    return UNSAFE_URL_CHARACTER.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), path)
+
+
+class PageGuard(BasePlugin):
+    """Cleans every page's content and escapes the strings MkDocs and Material print raw.
+
+    MkDocs' theme templates are not autoescaped: Material prints ``site_name``,
+    ``site_description``, ``site_author``, ``copyright``, the page title (in
+    ``<title>``, the header, nav, tabs and footer) and the page description as
+    they are. Each is made Markup-escaped text here, so every page (404 included)
+    shows it as typed. ``copyright`` is HTML to Material; Kepu makes it from the
+    organisation and contact, so it is text too.
+    """
+
+    def __init__(self, nonce: str) -> None:
+        self.nonce = nonce
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        for key in ("site_name", "site_description", "site_author", "copyright"):
+            config[key] = escaped(config[key])
+        # builder/config.py refuses other addresses; this keeps a bad one out of every canonical link.
+        if config.site_url and not SAFE_URL.fullmatch(config.site_url):
+            config.site_url = None
+        extra = config.extra
+        if not SAFE_COLOUR.fullmatch(str(extra.get("kepu_brand_color", ""))):
+            extra["kepu_brand_color"] = "#1f7a4d"  # printed inside <style> by overrides/main.html
+        return config
+
+    def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        for key in ("title", "description"):
+            if key in page.meta:
+                page.meta[key] = escaped(page.meta[key])
+        return markdown
+
+    def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        # The TOC titles are heading HTML, printed raw by Material's sidebar.
+        stack = list(page.toc)
+        while stack:
+            item = stack.pop()
+            item.title = Markup(clean_content(item.title))
+            stack.extend(item.children)
+        return clean_page_content(html, self.nonce)
 
 
 # Phone-sized images: 720 px wide is a 360 px phone screen at 2× density.
@@ -480,6 +643,11 @@ def copy_media(project: Project, docs_dir: Path, ctx: RenderContext | None = Non
         plan = plans.get(rel)
         if plan is None:
             (docs_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            if PurePosixPath(rel).suffix.lower() == ".svg":
+                # An SVG opened on its own is a page: its scripts would run on the site's origin.
+                with contextlib.suppress(UnsafeSvgError):  # not a picture: the loader has reported it
+                    (docs_dir / rel).write_bytes(clean_svg((project.root / rel).read_bytes()))
+                continue
             shutil.copy2(project.root / rel, docs_dir / rel)
             continue
         size = (plan.width, plan.height)

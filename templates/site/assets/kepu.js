@@ -107,7 +107,7 @@
   }
 
   function addReadAloud() {
-    var button = $(".kepu-read");
+    var button = $("[data-search-exclude] > .kepu-read");
     if (!button) return;
     var synth = window.speechSynthesis;
     if (!synth || typeof window.SpeechSynthesisUtterance !== "function") {
@@ -129,7 +129,16 @@
       button.textContent = "朗读全文";
       button.setAttribute("aria-pressed", "false");
     }
-    function start() {
+    // The editors' dashboard: review age in days, counted in the reader's browser, so the
+  // page itself never changes with the date (and carries no inline script of its own).
+  function showReviewAge() {
+    $$(".kepu-review-age[data-reviewed]").forEach(function (cell) {
+      var days = Math.floor((Date.now() - Date.parse(cell.dataset.reviewed + "T00:00:00+08:00")) / 86400000);
+      if (!isNaN(days)) cell.textContent = days + " 天";
+    });
+  }
+
+  function start() {
       synth.cancel();
       reading = true;
       button.textContent = "停止朗读";
@@ -352,7 +361,8 @@
   /* ---- Sharing on phones: QR code (in the page), flyer, video, group message ---- */
 
   function addShare() {
-    var panel = $(".kepu-share");
+    // Data attributes are Kepu's own markup: a lesson may borrow the class, never these (PageGuard).
+    var panel = $(".kepu-share[data-search-exclude]");
     if (!panel) return;
     var started = false;
     panel.addEventListener("toggle", function () {
@@ -439,6 +449,7 @@
       });
     }
     listSaved();
+    showReviewAge();
   }
 
   if (document.readyState === "loading") {
