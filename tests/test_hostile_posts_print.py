@@ -587,3 +587,15 @@ def test_print_jobs_name_no_absolute_path(project: Path):
         for html_text in job.html_by_scale:
             assert str(project) not in html_text and "file:" not in html_text, job.path
         assert str(project) not in job.base_url
+
+
+def test_config_text_in_page_margins_is_a_css_string(project: Path):
+    loaded = load(project)
+    organization = '甲&乙"中心\\</style><p>'
+    loaded = dataclasses.replace(loaded, config=dataclasses.replace(loaded.config, organization=organization))
+    job = next(job for job in printing.plan_jobs(loaded) if job.kind == "signin-pdf")
+    assert "</style><p>" not in job.html_by_scale[0].split("</style>", 1)[0]
+    text = "\n".join(
+        page.extract_text() for page in pypdf.PdfReader(io.BytesIO(printing.render_job(job).pdf)).pages
+    )
+    assert organization in text and "&amp;" not in text

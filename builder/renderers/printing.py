@@ -398,7 +398,19 @@ def print_environment(project: Project) -> jinja2.Environment:
     env.filters["title_size"] = title_size
     env.filters["clauses"] = keep_clauses_together
     env.filters["kind_label"] = question_kind_label
+    env.filters["css_string"] = css_string
     return env
+
+
+def css_string(text: object) -> Markup:
+    """``text`` as a quoted CSS string, for ``content:`` in a template's ``<style>``.
+
+    HTML escaping is wrong inside ``<style>`` (it would print "&amp;"), and a quote,
+    backslash, newline or "</style>" from the config must not end the string or
+    the style sheet. Every such character becomes a CSS escape.
+    """
+    escaped = re.sub(r'[\\"\n\r\f<>&\']', lambda m: f"\\{ord(m.group(0)):x} ", str(text))
+    return Markup(f'"{escaped}"')
 
 
 def project_url(rel_path: str) -> str:
@@ -421,10 +433,13 @@ def media_uri(project: Project, rel_path: str | None) -> str | None:
     return project_url(candidate.resolve().relative_to(root).as_posix())
 
 
-# After the sanitiser every attribute is double-quoted and escaped, so these are exact.
-IMG_TAG = re.compile(r"<img\b[^>]*>")
-IMG_SRC = re.compile(r'\bsrc="([^"]*)"')
-LINK = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
+# After the sanitiser every attribute value is double-quoted with '"' escaped (">" is
+# not), so a tag is "<name" then unquoted characters other than ">" or quoted values.
+TAG_BODY = r'(?:[^>"]|"[^"]*")*'
+IMG_TAG = re.compile(rf"<img\b{TAG_BODY}>")
+IMG_SRC = re.compile(r'\ssrc="([^"]*)"')
+LINK = re.compile(rf"<a\b({TAG_BODY})>(.*?)</a>", re.DOTALL)
+HREF = re.compile(r'\shref="([^"]*)"')
 
 
 def markdown_html(text: str, project: Project, source: str) -> Markup:
@@ -461,8 +476,9 @@ def unwrap_local_links(html: str) -> str:
     """
 
     def link(match: re.Match[str]) -> str:
-        href = html_escape.unescape(match.group(1))
-        if href.startswith("#") or (is_allowed_link(href) and urlsplit(href).scheme):
+        found = HREF.search(match.group(1))
+        href = html_escape.unescape(found.group(1)) if found else ""
+        if not found or href.startswith("#") or (is_allowed_link(href) and urlsplit(href).scheme):
             return match.group(0)
         return match.group(2)
 
