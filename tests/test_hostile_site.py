@@ -24,7 +24,9 @@ from builder.renderers.site import CHROME_OPEN, chrome_region, clean_page_conten
 # Every payload calls kepuxss(): a page that runs any of them logs "kepuxss" or shows a dialog.
 SCRIPT = '<script>alert("kepuxss")</script>'
 RAW_BODY = """
-## 正常的小标题
+## 正常的小标题<img src=../../media/bp.png onerror=alert("kepuxss-heading")><script>alert("kepuxss-h2")</script>
+
+### 第二个小标题 <code>x</code><svg onload=alert("kepuxss-h3")>
 
 <script>alert("kepuxss-script")</script>
 <SCRIPT SRC=https://evil.example/x.js></SCRIPT>
