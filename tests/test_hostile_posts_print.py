@@ -599,3 +599,15 @@ def test_config_text_in_page_margins_is_a_css_string(project: Path):
         page.extract_text() for page in pypdf.PdfReader(io.BytesIO(printing.render_job(job).pdf)).pages
     )
     assert organization in text and "&amp;" not in text
+
+
+def test_post_covers_and_images_read_no_outside_file(hostile_outputs):
+    """A cover or body image named by absolute path or symlink leaves no pixel in a post."""
+    outputs, _, _ = hostile_outputs
+    pictures = [(path, data) for path, data in outputs.items() if path.endswith((".jpg", ".png"))]
+    assert any(path.endswith("cover.jpg") for path, _ in pictures)
+    for path, data in pictures:
+        with Image.open(io.BytesIO(data)) as image:
+            colours = image.convert("RGB").getcolors(1 << 20) or []
+        magenta = sum(count for count, (r, g, b) in colours if r > 230 and g < 40 and b > 230)
+        assert magenta == 0, path

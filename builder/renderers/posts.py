@@ -38,6 +38,7 @@ from builder.diagnostics import Diagnostics
 from builder.fonts import cjk_face
 from builder.fonts import load_font as cached_font
 from builder.model import Activity, Campaign, Lesson, Project
+from builder.paths import inside
 from builder.renderers import RenderContext
 from builder.search_terms import user_dictionary
 from builder.templates import make_environment
@@ -122,9 +123,9 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         posts.append(post)
         # The article text is cheap to make and feeds the index; the covers are
         # not, so a lesson's files are reused whenever its inputs are unchanged.
-        media = [project.root / ref.path for ref in lesson.images]
+        media = [project_media(project, ref.path) for ref in lesson.images]
         if lesson.cover:
-            media.append(project.root / lesson.cover)
+            media.append(project_media(project, lesson.cover))
         key = fingerprint("posts", POSTS_RENDERER_VERSION, lesson, project.config, templates, media)
         artifacts = ctx.reuse(key)
         if artifacts is None:
@@ -172,7 +173,7 @@ def post_artifacts(project: Project, post: Post, env: Environment) -> Iterator[A
     )
     for name, data in sorted(post.images.items()):
         yield artifact("post-image", f"images/{name}", data)
-    cover_source = project.root / lesson.cover if lesson.cover else None
+    cover_source = project_media(project, lesson.cover)
     yield artifact("post-cover", "cover.jpg", draw_cover(project, post.title, cover_source, COVER_SIZE))
     yield artifact("post-thumb", "thumb.jpg", draw_cover(project, post.title, cover_source, THUMB_SIZE))
     yield artifact("group-text", "group.txt", post.group_text.encode("utf-8"))
@@ -330,7 +331,8 @@ def body_images(project: Project, lesson: Lesson, diagnostics: Diagnostics) -> d
     for ref in lesson.images:
         if ref.written in prepared:
             continue
-        data = upload_ready_image(project.root / ref.path)
+        source = project_media(project, ref.path)
+        data = upload_ready_image(source) if source else None
         if data is None:
             diagnostics.warning(
                 lesson.source, ref.line, f"图片 '{ref.written}' 无法转成 JPG/PNG，公众号文章里略去了它"
@@ -345,6 +347,18 @@ def body_images(project: Project, lesson: Lesson, diagnostics: Diagnostics) -> d
         names_used.add(name)
         prepared[ref.written] = (name, data)
     return prepared
+
+
+def project_media(project: Project, rel_path: str | None) -> Path | None:
+    """A project file a lesson names, or None: never a file outside the project.
+
+    The loader refuses such paths already; a post must not carry another file's
+    pixels whatever reached the model (an absolute path, a symlink out).
+    """
+    if not rel_path or Path(rel_path).is_absolute() or re.match(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:", rel_path):
+        return None
+    path = project.root / rel_path
+    return path.resolve() if inside(project.root, path) and path.resolve().is_file() else None
 
 
 def upload_ready_image(src: Path) -> bytes | None:
