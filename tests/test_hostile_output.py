@@ -380,7 +380,6 @@ def test_kept_files_are_verified_before_use(tmp_path: Path):
     assert read_kept(tmp_path / "missing.webp") is None
 
 
-@pytest.mark.xfail(reason="builder/renderers/site.py copies <cache>/site-images/ unverified; use cache.read_kept")
 def test_a_corrupted_cached_site_image_is_not_published(project: Path):
     build(project, only=["site"], today=TODAY)
     clean = snapshot(project / "public")

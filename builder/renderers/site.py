@@ -44,7 +44,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data as get_markdown_meta
 from PIL import Image, ImageOps
 
-from builder.cache import fingerprint, templates_digest
+from builder.cache import fingerprint, read_kept, templates_digest, write_kept
 from builder.content import IMAGE_HTML, IMAGE_MARKDOWN
 from builder.dashboard import Dashboard, editor_dashboard
 from builder.model import Campaign, Lesson, Project, QuestionKind, Quiz, Term
@@ -660,16 +660,13 @@ def copy_media(project: Project, docs_dir: Path, ctx: RenderContext | None = Non
             key = fingerprint("site-image", IMAGE_VERSION, project.root / rel, size, fmt)
             kept = cache_dir / f"{key}.{fmt.lower()}" if cache_dir else None
             used.add(f"{key}.{fmt.lower()}")
-            if kept and kept.is_file():
-                shutil.copyfile(kept, dest)
-                continue
-            data = encode_image(project.root / rel, size, fmt)
+            # Kept images carry their sha256: a damaged one is encoded again, never published.
+            data = read_kept(kept) if kept else None
+            if data is None:
+                data = encode_image(project.root / rel, size, fmt)
+                if kept:
+                    write_kept(kept, data)
             dest.write_bytes(data)
-            if kept:
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                staging = kept.with_name(f".{kept.name}.{os.getpid()}")
-                staging.write_bytes(data)
-                os.replace(staging, kept)
     if cache_dir and cache_dir.is_dir():
         for old in cache_dir.iterdir():
             if old.name not in used and not old.name.startswith("."):
@@ -744,7 +741,7 @@ OFFLINE_PAGE = "offline/"
 # "save all", where its size is shown first.
 SEARCH_WARM_LIMIT = 512 * 1024
 MANIFEST_LINE = re.compile(r"^const MANIFEST = .*;$", re.MULTILINE)
-LOCAL_REF = re.compile(r"<(?:link|script|img)\b[^>]*?\s(?:href|src)=\"([^\":#?]+)\"")
+LOCAL_REF = re.compile(r"<(?:link|script|img)\b[^>]{0,2000}?\s(?:href|src)=\"([^\":#?]{1,2000})\"")
 
 
 class CompressedSizes(BasePlugin):
@@ -855,7 +852,7 @@ def write_offline_files(out_dir: Path, measured: Mapping[Path, tuple[int, int]] 
 
 PICTURE = re.compile(r"<picture\b.*?</picture>", re.DOTALL)
 SOURCE_SRCSET = re.compile(r"<source\b[^>]*?\ssrcset=\"([^\"\s,]+)")
-IMG_SRC = re.compile(r"<img\b[^>]*?\ssrc=\"([^\":#?]+)\"")
+IMG_SRC = re.compile(r"<img\b[^>]{0,2000}?\ssrc=\"([^\":#?]{1,2000})\"")
 
 
 def page_images(text: str) -> list[str]:
