@@ -56,7 +56,9 @@ FORBIDDEN_CSS = re.compile(r"var\(|!important|expression\(|url\(", re.IGNORECASE
 # calc(); backslashes (escapes), comments, at-rules and braces never pass.
 CSS_PROPERTY = re.compile(r"-?[a-z][a-z0-9-]*")
 CSS_FUNCTIONS = frozenset({"rgb", "rgba", "hsl", "hsla", "calc"})
-CSS_FUNCTION_CALL = re.compile(r"([a-zA-Z0-9_-]*)\s*\(")
+# Bounded: a longer name is not an allowed function anyway, and an unbounded run is
+# quadratic on a long value (tests/test_fuzz_parsers.py).
+CSS_FUNCTION_CALL = re.compile(r"([a-zA-Z0-9_-]{0,40})\s{0,10}\(")
 CSS_NEVER = re.compile(r"[\\@<>{}]|/\*|\*/")
 # What the article may contain once it is finished: the transform's own output, checked
 # again by an HTML5 parser (nh3) so a browser or the WeChat editor reads what Kepu wrote.
@@ -87,7 +89,9 @@ BLOCK_TAGS = frozenset(
     {"p", "div", "section", "blockquote", "pre", "table", "figure", "h1", "h2", "h3", "h4"}
 )
 
-RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+# A selector starts at the beginning or right after a brace, so a failed match is not
+# retried from every later character (quadratic on text without braces).
+RULE = re.compile(r"(?:^|(?<=[{}]))([^{}]+)\{([^{}]*)\}")
 # A line break in the Markdown source between two Chinese characters is not a space:
 # HTML would show one (“三次， 收缩压”), so it is removed.
 CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"

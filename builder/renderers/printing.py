@@ -435,10 +435,11 @@ def media_uri(project: Project, rel_path: str | None) -> str | None:
 
 # After the sanitiser every attribute value is double-quoted with '"' escaped (">" is
 # not), so a tag is "<name" then unquoted characters other than ">" or quoted values.
-TAG_BODY = r'(?:[^>"]|"[^"]*")*'
+# Bounded, so a page of unclosed "<img" is not scanned to its end from every one.
+TAG_BODY = r'(?:[^>"]|"[^"]{0,2000}"){0,2000}+'
 IMG_TAG = re.compile(rf"<img\b{TAG_BODY}>")
 IMG_SRC = re.compile(r'\ssrc="([^"]*)"')
-LINK = re.compile(rf"<a\b({TAG_BODY})>(.*?)</a>", re.DOTALL)
+LINK = re.compile(rf"<a\b({TAG_BODY})>(.{{0,20000}}?)</a>", re.DOTALL)
 HREF = re.compile(r'\shref="([^"]*)"')
 
 
