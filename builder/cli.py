@@ -19,15 +19,13 @@ import jinja2
 from builder import __version__
 from builder.diagnostics import ContentError, Diagnostics
 from builder.pipeline import CACHE_FOLDER, UnknownRendererError, build, check
-from builder.renderers import RenderError
+from builder.renderers import RenderError, registry
 from builder.writer import (
     DuplicateArtifactError,
     UnsafeArtifactPathError,
     UnsafeOutputError,
     check_output_folder,
 )
-
-KIND_NAMES = {"site": "网站文件"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +55,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     sub = command("build", "校验内容并生成全部输出")
     sub.add_argument("--out", type=Path, metavar="DIR", help="输出目录（默认：项目下的 public/）")
-    sub.add_argument("--only", metavar="LIST", help="只生成这些输出，逗号分隔：site,print,video,posts")
+    outputs = "，".join(f"{name}（{renderer.label}）" for name, renderer in registry().items())
+    sub.add_argument("--only", metavar="LIST", help=f"只生成这些输出，逗号分隔：{outputs}")
     sub.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="并行任务数")
     sub.add_argument("--strict", action="store_true", help="有警告也算失败")
     sub.add_argument("--no-cache", action="store_true", help="不用缓存，全部重新生成")

@@ -16,17 +16,15 @@ from typing import Any, TypeVar
 In = TypeVar("In")
 Out = TypeVar("Out")
 
-# Imported once in the fork server, so each worker starts with them loaded.
-PRELOAD = [
-    "weasyprint",
-    "pypdfium2",
-    "numpy",
-    "PIL.Image",
-    "builder.renderers.printing",
-    "builder.renderers.video",
-    "builder.dashboard",
-    "segno",
-]
+def preload() -> list[str]:
+    """What the fork server imports once, so each worker starts with it loaded: every
+    renderer module and what each declares its workers need."""
+    from builder.renderers.base import registry  # the registry's modules import this one
+
+    modules: list[str] = []
+    for renderer in registry().values():
+        modules += [*renderer.preload, renderer.render.__module__]
+    return list(dict.fromkeys(modules))
 
 
 def parallel_map(function: Callable[[In], Out], items: Sequence[In], jobs: int) -> Iterable[Out]:
@@ -68,7 +66,7 @@ def _run_now(function: Callable[..., Out], *args: Any) -> Future[Out]:
 
 def _context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
+    context.set_forkserver_preload(preload())
     return context
 
 

@@ -12,7 +12,7 @@ from builder.cache import ArtifactCache, relocatable_keys
 from builder.diagnostics import ContentError, Diagnostics
 from builder.progress import stage_progress
 from builder.project import load_project
-from builder.renderers import RenderContext, Renderer, all_renderers
+from builder.renderers import RenderContext, Renderer, registry
 from builder.writer import OutputWriter, check_cache_folder, check_output_folder, recover_output
 
 CACHE_FOLDER = ".kepu-cache"  # inside the project, unless --cache-dir says otherwise
@@ -63,7 +63,7 @@ def build(
     """
     project_dir = project_dir.resolve()
     out_dir = (out_dir or project_dir / "public").resolve()
-    renderers = all_renderers()
+    renderers = registry()
     selected = only or list(renderers)
     unknown = [name for name in selected if name not in renderers]
     if unknown:
@@ -111,7 +111,7 @@ def _build(
                 progress=stage_progress(name, progress),
             )
             try:
-                for artifact in renderers[name](project, ctx):
+                for artifact in renderers[name].render(project, ctx):
                     writer.add(artifact)
                     result.artifacts[artifact.kind] += 1
             finally:
@@ -159,13 +159,12 @@ def _check(
     use_cache: bool,
 ) -> None:
     from builder.quality import check_quality
-    from builder.renderers.posts import post_title_warnings
-    from builder.renderers.printing import check_print_fit
 
     project = load_project(project_dir.resolve(), diagnostics, today)
     if project is not None:
-        post_title_warnings(project, diagnostics)
         folder = (cache_dir or project.root / CACHE_FOLDER).resolve()
         cache = ArtifactCache(folder) if use_cache and folder.is_dir() else None
-        check_print_fit(project, diagnostics, jobs=jobs, cache=cache)
+        for renderer in registry().values():  # what would not fit each output
+            if renderer.check is not None:
+                renderer.check(project, diagnostics, cache, jobs)
         check_quality(project, diagnostics)  # plain language, clarity, trust, compliance

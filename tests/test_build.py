@@ -74,7 +74,10 @@ def test_renderer_failure_also_leaves_previous_output(project: Path, monkeypatch
         yield from ()
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr("builder.pipeline.all_renderers", lambda: {"site": broken})
+    from builder.renderers import Renderer
+
+    crashing = Renderer(name="site", label="网站", kinds=("site",), render=broken)
+    monkeypatch.setattr("builder.pipeline.registry", lambda: {"site": crashing})
     with pytest.raises(RuntimeError):
         build(project, only=["site"], today=TODAY)
     assert tree_digest(project / "public") == before

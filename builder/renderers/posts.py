@@ -32,14 +32,14 @@ from jinja2 import Environment
 from markupsafe import Markup
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from builder.cache import fingerprint, templates_digest
+from builder.cache import ArtifactCache, fingerprint, templates_digest
 from builder.cjk import NO_LINE_END, NO_LINE_START
 from builder.diagnostics import Diagnostics
 from builder.fonts import cjk_face
 from builder.fonts import load_font as cached_font
 from builder.model import Activity, Campaign, Lesson, Project
 from builder.paths import inside
-from builder.renderers import RenderContext
+from builder.renderers.base import RenderContext, Renderer
 from builder.search_terms import user_dictionary
 from builder.templates import make_environment
 from builder.wechat import Reference, Styles, enforce_wechat_rules, parse_styles, wechat_body
@@ -788,3 +788,23 @@ def campaign_schedule(project: Project, campaign: Campaign) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerows([spreadsheet_text(cell) for cell in row] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+POST_KINDS = (
+    "post-html", "post-json", "post-image", "post-cover", "post-thumb", "group-text",
+    "calendar-ics", "schedule-csv", "posts-index",
+)  # fmt: skip
+
+
+def check(project: Project, diagnostics: Diagnostics, cache: ArtifactCache | None, jobs: int) -> None:
+    """For ``kepu check``: titles that would not fit a post."""
+    post_title_warnings(project, diagnostics)
+
+
+RENDERER = Renderer(
+    name="posts",
+    label="公众号文章和群消息",
+    kinds=POST_KINDS,
+    render=render,
+    check=check,
+)

@@ -40,7 +40,7 @@ from builder.model import Activity, Campaign, Project, Question, QuestionKind, Q
 from builder.parallel import parallel_map
 from builder.paths import inside
 from builder.qr import qr_svg_data_uri
-from builder.renderers import RenderContext, RenderError
+from builder.renderers.base import RenderContext, Renderer, RenderError
 from builder.sanitize import UnsafeSvgError, clean_html, clean_svg, is_allowed_link
 from builder.templates import default_templates_dir, make_environment
 from builder.writer import Artifact
@@ -811,3 +811,18 @@ def rasterise(pdf: bytes, width_px: int) -> bytes:
     # optimize=True saves 2 % of the size for 4× the time
     sheet.save(output, format="PNG")
     return output.getvalue()
+
+
+def check(project: Project, diagnostics: Diagnostics, cache: ArtifactCache | None, jobs: int) -> None:
+    """For ``kepu check``: one-page documents that would not fit their page."""
+    check_print_fit(project, diagnostics, jobs=jobs, cache=cache)
+
+
+RENDERER = Renderer(
+    name="print",
+    label="印刷品",
+    kinds=KINDS,
+    render=render,
+    check=check,
+    preload=("weasyprint", "pypdfium2", "PIL.Image", "segno"),
+)

@@ -50,7 +50,7 @@ from builder.dashboard import Dashboard, editor_dashboard
 from builder.model import Campaign, Lesson, Project, QuestionKind, Quiz, Term
 from builder.parallel import background
 from builder.qr import qr_svg
-from builder.renderers import RenderContext
+from builder.renderers.base import RenderContext, Renderer
 from builder.sanitize import GENERIC_ATTRIBUTES, UnsafeSvgError, clean_html, clean_svg
 from builder.search_terms import add_search_subwords, user_dictionary
 from builder.templates import copy_template_tree, make_environment
@@ -898,3 +898,12 @@ def lunr_files(out_dir: Path) -> set[str]:
     if "th" in langs:
         files.add(f"{folder}/wordcut.js")
     return {path for path in files if (out_dir / path).is_file()}
+
+
+RENDERER = Renderer(
+    name="site",
+    label="课程网站",
+    kinds=("site",),
+    render=render,
+    preload=("builder.dashboard", "segno"),
+)

@@ -52,7 +52,7 @@ from builder.diagnostics import ContentError, Diagnostics
 from builder.fonts import FontFile, FontMissing, find_face, load_font
 from builder.model import Lesson, Project
 from builder.parallel import parallel_map
-from builder.renderers import RenderContext, RenderError
+from builder.renderers.base import RenderContext, Renderer, RenderError
 from builder.templates import template_dirs
 from builder.writer import Artifact
 
@@ -1358,3 +1358,12 @@ def make_job(
         fonts=fonts,
         work_dir=work_dir,
     )
+
+
+RENDERER = Renderer(
+    name="video",
+    label="短视频",
+    kinds=tuple(OUTPUTS),
+    render=render,
+    preload=("numpy", "PIL.Image"),
+)
