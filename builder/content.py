@@ -235,7 +235,7 @@ def load_lesson(
     topics = read_terms(r, "topics", config.topics, required=True)
     competencies = read_competencies(r)
     level = read_level(r)
-    key_points = []
+    key_points, key_point_lines = [], []
     for point, line in r.text_items("key_points", min_items=3, max_items=8):
         if len(point) > KEY_POINT_WARN:
             diagnostics.warning(
@@ -244,6 +244,7 @@ def load_lesson(
             )  # fmt: skip
         text_html_warning(r, "key_points", point, line)
         key_points.append(point)
+        key_point_lines.append(line)
     if len(set(key_points)) < len(key_points):
         r.error("key_points", "'key_points' 里有重复的要点")
     reviewed_by = r.text("reviewed_by", required=False)
@@ -289,6 +290,9 @@ def load_lesson(
         reviewed_on=reviewed_on,
         cover=cover,
         images=images,
+        lines=dict(src.front.key_lines),
+        key_point_lines=key_point_lines,
+        checks=src.front.get("checks"),
     )
 
 
@@ -384,6 +388,20 @@ def parse_questions(src: SourceFile, diagnostics: Diagnostics) -> tuple[str, lis
     return "\n".join(intro).strip(), questions
 
 
+def quiz_prose_lines(src: SourceFile) -> list[tuple[int, str]]:
+    """(line, text) of every prose line of a quiz body: not options, comments or fenced code."""
+    found = []
+    in_fence = False
+    for offset, raw in enumerate(src.body.split("\n")):
+        if FENCE.match(raw):
+            in_fence = not in_fence
+        if in_fence or OPTION.match(raw) or not raw.strip() or raw.lstrip().startswith("<!--"):
+            continue
+        heading, quote = QUESTION_HEADING.match(raw), QUOTE.match(raw)
+        found.append((src.body_line + offset, heading.group(1) if heading else quote.group(1) if quote else raw))
+    return found
+
+
 def _question_kind(draft: _QuestionDraft, path: str, diagnostics: Diagnostics) -> QuestionKind | None:
     if len(draft.options) < 2:
         hint = "（选项要写成 - [ ] 选项 或 - [x] 正确选项）" if draft.plain_items else ""
@@ -437,6 +455,9 @@ def load_quiz(
         competencies=competencies,
         level=level,
         images=images,
+        lines=dict(src.front.key_lines),
+        checks=src.front.get("checks"),
+        prose_lines=quiz_prose_lines(src),
     )
 
 

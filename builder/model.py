@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from builder.standard import LEVELS  # noqa: F401  (re-exported for validation)
 
@@ -129,6 +130,11 @@ class Lesson:
     cover: str | None = None
     short_title: str | None = None
     images: list[MediaRef] = field(default_factory=list)
+    # Where things stand in the source, so later stages point warnings at the right
+    # line without reading the file again: key → line, and each key point's line.
+    lines: dict[str, int] = field(default_factory=dict)
+    key_point_lines: list[int] = field(default_factory=list)
+    checks: Any = None  # the ``checks:`` mapping as written (a YamlMap), read by builder.quality
     # Filled in once every file is loaded.
     quizzes: list[Quiz] = field(default_factory=list)
     campaigns: list[Campaign] = field(default_factory=list)
@@ -181,6 +187,11 @@ class Quiz:
     competencies: list[str] = field(default_factory=list)
     level: str | None = None
     images: list[MediaRef] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # front-matter key → line
+    checks: Any = None  # the ``checks:`` mapping as written, read by builder.quality
+    # Every line of prose a reader sees — title excluded — as (line, Markdown text):
+    # the intro, each question's stem, detail and explanation; never the options.
+    prose_lines: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def site_path(self) -> str:

@@ -32,12 +32,13 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from builder.content import FENCE, SourceFile, read_source
+from builder.content import FENCE
 from builder.diagnostics import Diagnostic, Diagnostics, Severity
 from builder.model import Lesson, PlainLimits, Project, Quiz, SiteConfig
 from builder.schema import FieldReader
-from builder.yamlpos import YamlList, YamlMap
+from builder.yamlpos import YamlMap
 
 # -- rules ---------------------------------------------------------------------
 
@@ -492,8 +493,14 @@ def check_quality(project: Project, diagnostics: Diagnostics | None = None) -> Q
     return report
 
 
-def _source(project: Project, path: str) -> SourceFile | None:
-    return read_source(project.root, project.root / path, Diagnostics())
+def _front(lines: dict[str, int], checks: Any) -> YamlMap:
+    """The part of a file's front matter the rules read, rebuilt from the model (never the file)."""
+    front = YamlMap()
+    front.key_lines = dict(lines)
+    front.line = 1
+    if checks is not None:
+        front["checks"] = checks
+    return front
 
 
 # -- lessons -------------------------------------------------------------------
@@ -509,10 +516,7 @@ CALCULATION = re.compile(
 def check_lesson(project: Project, lesson: Lesson) -> LessonReport:
     config = project.config
     report = LessonReport(lesson.source, lesson=lesson)
-    src = _source(project, lesson.source)
-    front = src.front if src else YamlMap()
-    if not hasattr(front, "key_lines"):
-        front.key_lines = {}
+    front = _front(lesson.lines, lesson.checks)
     silencing = read_silencing(front, lesson.source, report)
     report.reason = silencing.reason
     prose = read_prose(lesson.body, lesson.body_line)
@@ -580,12 +584,7 @@ def check_lesson(project: Project, lesson: Lesson) -> LessonReport:
 
     # Compliance
     texts = [(front.line_of("title"), lesson.title), (summary_line, lesson.summary)]
-    points = front.get("key_points")
-    point_lines = points.item_lines if isinstance(points, YamlList) else []
-    texts += [
-        (point_lines[i] if i < len(point_lines) else front.line_of("key_points"), point)
-        for i, point in enumerate(lesson.key_points)
-    ]
+    texts += list(zip(lesson.key_point_lines, lesson.key_points, strict=True))
     compliance_checks(report, texts + prose.text_lines, config)
     report.apply(silencing)
     return report
@@ -691,31 +690,16 @@ def compliance_checks(report: Report, texts: Iterable[tuple[int, str]], config: 
 
 # -- quizzes -------------------------------------------------------------------
 
-OPTION_LINE = re.compile(r"^\s*[-*+]\s+\[[ xX]\]")
-QUOTE_LINE = re.compile(r"^\s*>\s?(.*)$")
-QUESTION_LINE = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 
 
 def check_quiz(project: Project, quiz: Quiz) -> Report:
     """Question stems, explanations and the intro — never the options: wrong options
     are meant to be wrong (「高血压可以根治」 as a 错 answer is good teaching)."""
     report = Report(quiz.source)
-    src = _source(project, quiz.source)
-    if src is None:
-        return report
-    silencing = read_silencing(src.front, quiz.source, report)
-    texts: list[tuple[int, str]] = [(src.front.line_of("title"), quiz.title)]
-    in_fence = False
-    for offset, raw in enumerate(src.body.split("\n")):
-        line = src.body_line + offset
-        if FENCE.match(raw):
-            in_fence = not in_fence
-        if in_fence or OPTION_LINE.match(raw) or not raw.strip() or raw.lstrip().startswith("<!--"):
-            continue
-        question, quote = QUESTION_LINE.match(raw), QUOTE_LINE.match(raw)
-        text = clean(question.group(1) if question else quote.group(1) if quote else raw)
-        if text:
-            texts.append((line, text))
+    front = _front(quiz.lines, quiz.checks)
+    silencing = read_silencing(front, quiz.source, report)
+    texts: list[tuple[int, str]] = [(front.line_of("title"), quiz.title)]
+    texts += [(line, text) for line, raw in quiz.prose_lines if (text := clean(raw))]
     limits = limits_for(project.config, [term.id for term in quiz.audiences])
     sentences = [Sentence(line, piece.strip()) for line, text in texts for piece in SENTENCE_END.split(text)]
     plain_checks(report, [s for s in sentences if HAN.search(s.text)], limits)

@@ -188,41 +188,18 @@ def post_title(lesson: Lesson) -> str:
     return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…"
 
 
-def post_title_warnings(
-    subject: Project | Lesson, diagnostics: Diagnostics, root: Path | None = None
-) -> None:
-    """Warn for each lesson whose title does not fit a post and has no ``short_title``.
-
-    Called by ``kepu check``; ``root`` (the project folder) lets a single lesson's
-    warning point at its ``title:`` line.
-    """
-    if isinstance(subject, Project):
-        lessons, root = subject.lessons, subject.root
-    else:
-        lessons = [subject]
+def post_title_warnings(subject: Project | Lesson, diagnostics: Diagnostics) -> None:
+    """Warn, at its ``title:`` line, for each lesson whose title does not fit a post and has no ``short_title``."""
+    lessons = subject.lessons if isinstance(subject, Project) else [subject]
     for lesson in lessons:
         if lesson.short_title or len(lesson.title) <= TITLE_MAX:
             continue
         diagnostics.warning(
             lesson.source,
-            _front_matter_line(root, lesson.source, "title"),
+            lesson.lines.get("title", 1),
             f"标题有 {len(lesson.title)} 个字，公众号文章标题最多 {TITLE_MAX} 个字："
             f"请加一行 short_title: 写一个短标题（否则推文标题会被截断）",
         )
-
-
-def _front_matter_line(root: Path | None, source: str, key: str) -> int:
-    if root is not None:
-        try:
-            lines = (root / source).read_text(encoding="utf-8").split("\n")
-        except OSError:
-            lines = []
-        for number, line in enumerate(lines[1:], start=2):
-            if line.startswith(f"{key}:"):
-                return number
-            if line.strip() == "---":
-                break
-    return 1
 
 
 # -- the article -----------------------------------------------------------------------
@@ -280,7 +257,7 @@ def build_post(
     config = project.config
     if len(lesson.short_title or lesson.title) > TITLE_MAX:
         diagnostics.warning(
-            lesson.source, _front_matter_line(project.root, lesson.source, "title"),
+            lesson.source, lesson.lines.get("title", 1),
             f"公众号标题最多 {TITLE_MAX} 个字，推文里已截断为“{post_title(lesson)}”：请设置 short_title",
         )  # fmt: skip
     images = body_images(project, lesson, diagnostics)

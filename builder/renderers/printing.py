@@ -343,7 +343,7 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
             "qr": qr_svg_data_uri(config.url + lesson.site_path),
             "cover": media_uri(project, lesson.cover),
         }
-        line = front_matter_line(project.root / lesson.source, "key_points")
+        line = lesson.lines.get("key_points", 0)
         audiences = lesson.audiences
         yield job("flyer-pdf", f"{folder}/flyer.pdf", lesson.source, line, audiences,
                   png_path=f"{folder}/flyer.png", **context)  # fmt: skip
@@ -484,15 +484,6 @@ def unwrap_local_links(html: str) -> str:
         return match.group(2)
 
     return LINK.sub(link, html)
-
-
-def front_matter_line(src_path: Path, key: str) -> int:
-    """Line of ``key:`` in a Markdown file's front matter, so a warning points at it (0 if absent)."""
-    try:
-        lines = src_path.read_text(encoding="utf-8-sig").splitlines()
-    except OSError:
-        return 0
-    return next((n for n, text in enumerate(lines, start=1) if text.startswith(f"{key}:")), 0)
 
 
 def option_letters(quiz: Quiz) -> dict[int, list[str]]:
