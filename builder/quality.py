@@ -26,17 +26,25 @@ disguised as health knowledge).
 from __future__ import annotations
 
 import difflib
-import functools
-import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from builder.content import FENCE
 from builder.diagnostics import Diagnostic, Diagnostics, Severity
 from builder.model import Lesson, PlainLimits, Project, Quiz, SiteConfig
+from builder.prose import (
+    HAN,
+    SENTENCE_END,
+    Prose,
+    Readability,
+    Sentence,
+    clean,
+    han_count,
+    read_prose,
+    readability,
+    words,
+)
 from builder.schema import FieldReader
 from builder.yamlpos import YamlMap
 
@@ -147,238 +155,6 @@ class Finding(Diagnostic):
 
     def __str__(self) -> str:
         return f"{super().__str__()} [{self.rule}]"
-
-
-# -- words ---------------------------------------------------------------------
-
-HAN = re.compile(r"[\u4e00-\u9fff]")
-DIFFICULT_IDF = 10.0  # about the 40,000 most widespread words are below this
-RARE_IDF = 12.0  # words pointed out by name when a lesson has too many difficult words
-
-
-class Words:
-    """jieba's dictionary segmentation and its shipped IDF table, loaded once.
-
-    A private tokenizer: the site build adds user words to ``jieba.dt``, and the
-    scores must not depend on what ran before in the same process.
-    """
-
-    def __init__(self) -> None:
-        import jieba
-        import jieba.analyse
-
-        jieba.setLogLevel(logging.WARNING)
-        self.tokenizer = jieba.Tokenizer()
-        self.tokenizer.initialize()
-        idf_file = Path(jieba.analyse.__file__).parent / "idf.txt"
-        self.idf: dict[str, float] = {}
-        with idf_file.open(encoding="utf-8") as lines:
-            for line in lines:
-                word, _, value = line.rstrip("\n").partition(" ")
-                if value:
-                    self.idf[word] = float(value)
-
-    def cut(self, text: str) -> list[str]:
-        """Dictionary words only (no guessing of new words), so every word can be looked up."""
-        return [word for word in self.tokenizer.cut(text, HMM=False) if HAN.search(word)]
-
-    def rarity(self, word: str) -> float:
-        """The word's IDF; a dictionary word missing from the table is rarer than any in it."""
-        value = self.idf.get(word)
-        if value is None:
-            return 99.0 if len(word) > 1 else 0.0
-        return value
-
-    def is_difficult(self, word: str) -> bool:
-        """Not among everyday words: IDF ≥ 10 in jieba's table, or not in it at all.
-
-        IDF, not jieba's word counts: those come from news text, where 咳嗽, 洗澡
-        and 钥匙 fall outside the 5,000 most frequent words; across web documents
-        they are everyday words, while 收缩压, 随访 and 窨井 are not.
-        """
-        return self.rarity(word) >= DIFFICULT_IDF
-
-
-@functools.cache
-def words() -> Words:
-    return Words()
-
-
-# -- reading Markdown as prose -------------------------------------------------
-
-HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-LIST_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)、])\s+(.*)$")
-TABLE_ROW = re.compile(r"^\s*\|")
-HTML_LINE = re.compile(r"^\s*<")
-FOOTNOTE_DEF = re.compile(r"^\s*\[\^[^\]]+\]:")
-SOURCE_TITLE = re.compile(r"^(参考资料|参考文献|资料来源|信息来源|内容来源|来源|依据|参考)")
-SOURCE_LINE = re.compile(
-    r"^\s*(?:[-*+]\s+)?(?:\*\*)?(参考资料|参考文献|资料来源|信息来源|内容来源|来源|依据)(?:\*\*)?\s*[:：]"
-)
-# Quantifiers are bounded and stop at a line end: an unbounded "[^\]]*" is quadratic on
-# a line of many "[" (see tests/test_fuzz_parsers.py).
-MD_IMAGE = re.compile(r"!\[([^\]\n]{0,300})\]\([^)\n]{0,1000}\)")
-HTML_IMAGE = re.compile(r"<img\b[^>\n]{0,2000}>", re.IGNORECASE)
-HTML_ALT = re.compile(r"\balt\s*=\s*([\"'])(.*?)\1", re.IGNORECASE)
-LINK = re.compile(r"\[([^\]\n]{0,300})\]\([^)\n]{0,1000}\)")
-INLINE_NOISE = re.compile(r"\*\*|__|~~|==|`|\[\^[^\]\n]{1,100}\]|\{[^}\n]{0,300}\}|<[^>\n]{1,1000}>")
-SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=……)")
-
-
-def clean(text: str) -> str:
-    """Markdown inline syntax removed: what a reader reads."""
-    text = MD_IMAGE.sub("", text)
-    text = LINK.sub(r"\1", text)
-    return INLINE_NOISE.sub("", text).strip()
-
-
-def han_count(text: str) -> int:
-    return len(HAN.findall(text))
-
-
-@dataclass(frozen=True)
-class Sentence:
-    line: int
-    text: str
-
-    @property
-    def length(self) -> int:
-        return han_count(self.text)
-
-
-@dataclass
-class Prose:
-    """A Markdown body read the way a reader reads it, every piece with its file line."""
-
-    sentences: list[Sentence] = field(default_factory=list)  # paragraphs and list items
-    text_lines: list[tuple[int, str]] = field(default_factory=list)  # everything readable, headings too
-    headings: list[tuple[int, int, str]] = field(default_factory=list)  # (line, level, text)
-    lists: list[tuple[int, int]] = field(default_factory=list)  # (line of first item, items)
-    images: list[tuple[int, str]] = field(default_factory=list)  # (line, alt text)
-    has_source: bool = False
-
-    @property
-    def han(self) -> int:
-        return sum(sentence.length for sentence in self.sentences)
-
-
-def read_prose(body: str, first_line: int) -> Prose:
-    prose = Prose()
-    in_fence = False
-    source_level: int | None = None  # inside a 参考资料 section: not prose, not checked
-    open_lists: list[list[int]] = []  # [indent, first line, items] of the lists being read
-
-    def close_lists(deeper_than: int = -1) -> None:
-        while open_lists and open_lists[-1][0] > deeper_than:
-            _, line, items = open_lists.pop()
-            prose.lists.append((line, items))
-
-    for offset, raw in enumerate(body.split("\n")):
-        line = first_line + offset
-        if FENCE.match(raw):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
-        for match in MD_IMAGE.finditer(raw):
-            prose.images.append((line, match.group(1).strip()))
-        for match in HTML_IMAGE.finditer(raw):
-            alt = HTML_ALT.search(match.group(0))
-            prose.images.append((line, alt.group(2).strip() if alt else ""))
-        heading = HEADING.match(raw)
-        if heading:
-            close_lists()
-            level, title = len(heading.group(1)), clean(heading.group(2))
-            if source_level is not None and level <= source_level:
-                source_level = None
-            if SOURCE_TITLE.match(title):
-                prose.has_source, source_level = True, level
-                continue
-            if source_level is None:
-                prose.headings.append((line, level, title))
-                prose.text_lines.append((line, title))
-            continue
-        if FOOTNOTE_DEF.match(raw) or SOURCE_LINE.match(raw):
-            prose.has_source = True
-            continue
-        if source_level is not None or not raw.strip():
-            continue
-        if TABLE_ROW.match(raw):
-            cells = clean(
-                " ".join(cell for cell in raw.split("|") if not re.fullmatch(r"\s*:?-+:?\s*", cell))
-            )
-            if cells:
-                prose.text_lines.append((line, cells))
-            continue
-        if HTML_LINE.match(raw):
-            continue
-        item = LIST_ITEM.match(raw)
-        if item:
-            indent = len(item.group(1).expandtabs(4))
-            close_lists(indent)
-            if open_lists and open_lists[-1][0] == indent:
-                open_lists[-1][2] += 1
-            else:
-                open_lists.append([indent, line, 1])
-            text = clean(item.group(2))
-        else:
-            indent = len(raw) - len(raw.lstrip(" "))
-            close_lists(indent - 1 if indent else -1)
-            text = clean(raw)
-        if not text:
-            continue
-        prose.text_lines.append((line, text))
-        for piece in SENTENCE_END.split(text):
-            if HAN.search(piece):
-                prose.sentences.append(Sentence(line, piece.strip()))
-    close_lists()
-    return prose
-
-
-# -- readability ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Readability:
-    sentences: int
-    han: int  # Han characters in those sentences
-    words: int
-    difficult: int
-    rare: tuple[tuple[str, int], ...]  # (word, line of first use), rarest first
-
-    @property
-    def average_sentence(self) -> float:
-        return self.han / self.sentences if self.sentences else 0.0
-
-    @property
-    def difficult_per_100(self) -> float:
-        return 100 * self.difficult / self.words if self.words else 0.0
-
-    @property
-    def score(self) -> float:
-        return self.average_sentence + self.difficult_per_100
-
-
-def readability(sentences: Iterable[Sentence], skip: Iterable[str] = ()) -> Readability:
-    """Score sentences; ``skip`` words (terms checked elsewhere) are never named as rare."""
-    vocabulary = words()
-    count = han = total = difficult = 0
-    first_use: dict[str, int] = {}
-    for sentence in sentences:
-        count += 1
-        han += sentence.length
-        for word in vocabulary.cut(sentence.text):
-            total += 1
-            if vocabulary.is_difficult(word):
-                difficult += 1
-                if len(word) > 1 and vocabulary.rarity(word) >= RARE_IDF:
-                    first_use.setdefault(word, sentence.line)
-    skipped = set(skip)
-    rare = sorted(
-        ((word, line) for word, line in first_use.items() if word not in skipped),
-        key=lambda item: (-vocabulary.rarity(item[0]), item[1], item[0]),
-    )
-    return Readability(count, han, total, difficult, tuple(rare))
 
 
 def limits_for(config: SiteConfig, audience_ids: Iterable[str]) -> dict[str, tuple[float, str]]:
