@@ -39,7 +39,7 @@ from typing import Any
 
 from builder.diagnostics import Diagnostic, Severity
 from builder.templates import default_templates_dir, template_dirs
-from builder.writer import Artifact, is_safe_artifact_path
+from builder.writer import Artifact, is_safe_artifact_path, sha256_file
 
 CACHE_FORMAT = 1
 BLOB_NAME = re.compile(r"^\d{4}$")
@@ -127,16 +127,13 @@ def fingerprint(*parts: Any) -> str:
 
 
 def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
+    """The sha256 of a file, or a word for what stands there instead (for cache keys)."""
     try:
-        with path.open("rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
+        return sha256_file(path)
     except FileNotFoundError:
         return "missing"
     except IsADirectoryError:
         return "folder"
-    return digest.hexdigest()
 
 
 def templates_digest(project_root: Path, folder: str) -> str:

@@ -249,6 +249,7 @@ def _move_file(src: Path, dest: Path) -> None:
 
 
 def sha256_file(path: Path) -> str:
+    """The one file digest: the writer's manifest and the cache's keys and checks use it."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
