@@ -56,6 +56,8 @@ def bare_mkdocs_sources(project: Path) -> Path:
     from builder.project import load_project
     from builder.renderers import RenderContext
     from builder.renderers import site as site_renderer
+    from builder.site.guard import SHARE_QR_MARK
+    from builder.site.pages import DASHBOARD_PAGE, dashboard_page, share_qr_codes
 
     work = Path(tempfile.mkdtemp(prefix="kepu-bare-"))
     loaded = load_project(project, Diagnostics())
@@ -67,12 +69,12 @@ def bare_mkdocs_sources(project: Path) -> Path:
     # Kepu fills in the dashboard and the share panels' QR codes while MkDocs runs;
     # the bare build gets them in its Markdown, so both build the same pages.
     docs = work / "site-src" / "docs"
-    (docs / site_renderer.DASHBOARD_PAGE).write_text(site_renderer.dashboard_page(loaded), encoding="utf-8")
+    (docs / DASHBOARD_PAGE).write_text(dashboard_page(loaded), encoding="utf-8")
     urls = {lesson.slug: loaded.config.url + lesson.site_path for lesson in loaded.lessons}
-    for slug, svg in site_renderer.share_qr_codes(urls).items():
+    for slug, svg in share_qr_codes(urls).items():
         page = docs / "lessons" / f"{slug}.md"
         page.write_text(
-            page.read_text(encoding="utf-8").replace(site_renderer.SHARE_QR_MARK, svg), encoding="utf-8"
+            page.read_text(encoding="utf-8").replace(SHARE_QR_MARK, svg), encoding="utf-8"
         )
     return work / "site-src" / "mkdocs.yml"
 

@@ -202,6 +202,7 @@ def test_search_index_segments_chinese_and_keeps_subwords(built_site: Path):
 def test_dashboard_and_qr_codes_made_in_a_second_process_give_the_same_site(project: Path, monkeypatch):
     """Large projects analyse lessons and draw QR codes in a worker while MkDocs runs: same bytes."""
     from builder.renderers import site
+    from builder.site.guard import SHARE_QR_MARK
 
     build(project, only=["site"], today=TODAY, jobs=1, use_cache=False)
     in_process = tree_digest(project / "public")
@@ -221,14 +222,15 @@ def test_dashboard_and_qr_codes_made_in_a_second_process_give_the_same_site(proj
     assert 'href="../lessons/hypertension-basics/"' in dashboard
     lesson = (project / "public/site/lessons/hypertension-basics/index.html").read_text(encoding="utf-8")
     assert '<svg role="img" aria-label="本课网址的二维码"' in lesson
-    assert site.SHARE_QR_MARK not in lesson
+    assert SHARE_QR_MARK not in lesson
 
 
 def test_share_qr_codes_not_ready_in_time_are_filled_in_after_mkdocs(tmp_path: Path):
     from concurrent.futures import Future
     from types import SimpleNamespace
 
-    from builder.renderers.site import SHARE_QR_MARK, LateContent
+    from builder.site.guard import SHARE_QR_MARK
+    from builder.site.pages import LateContent
 
     qr_codes: Future[dict[str, str]] = Future()
     late = LateContent(dashboard=Future(), qr_codes=qr_codes)

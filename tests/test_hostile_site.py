@@ -19,7 +19,7 @@ from conftest import FIXTURE, TODAY, needs_chromium, serve_folder
 from lxml import html as lxml_html
 
 from builder.pipeline import ContentError, build
-from builder.renderers.site import CHROME_OPEN, chrome_region, clean_page_content
+from builder.site.guard import CHROME_OPEN, chrome_region, clean_page_content
 
 # Every payload calls kepuxss(): a page that runs any of them logs "kepuxss" or shows a dialog.
 SCRIPT = '<script>alert("kepuxss")</script>'

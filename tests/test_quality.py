@@ -442,7 +442,8 @@ def test_bundled_lessons_pass_every_check_or_say_why():
 def test_dashboard_lists_every_lesson_with_score_and_review_date(tmp_path: Path):
     from mkdocs.utils.meta import get_data
 
-    from builder.renderers.site import dashboard_page, write_pages
+    from builder.renderers.site import write_pages
+    from builder.site.pages import dashboard_page
 
     diagnostics = Diagnostics()
     loaded = load_project(REPO, diagnostics, today=TODAY)

@@ -23,7 +23,7 @@ import pytest
 from conftest import REPO, TEXT_CONTRAST, needs_chromium, search, serve_folder
 from PIL import Image
 
-from builder.renderers.site import write_offline_files
+from builder.site.offline import write_offline_files
 
 pytest.importorskip("playwright.sync_api")
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -121,7 +121,7 @@ def test_lesson_images_are_phone_sized_webp_with_a_png_fallback_and_their_size(b
 
 
 def test_large_photos_are_resized_to_phone_width(tmp_path: Path):
-    from builder.renderers.site import encode_image, phone_image
+    from builder.site.images import encode_image, phone_image
 
     photo = tmp_path / "media" / "photo.jpg"
     photo.parent.mkdir()

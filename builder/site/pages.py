@@ -1,0 +1,190 @@
+"""One page of the site: the page templates' environment and filters, lesson bodies, late parts.
+
+The editors' dashboard and the share panels' QR codes are the slow parts of
+the pages Kepu writes; they may be made in a second process while MkDocs builds
+the rest, and :class:`LateContent` fills them in as MkDocs reaches them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+from concurrent.futures import Future
+from pathlib import Path, PurePosixPath
+
+import markdown
+from jinja2 import Environment
+from markupsafe import Markup
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+from mkdocs.utils.meta import get_data as get_markdown_meta
+
+from builder.content import IMAGE_HTML, IMAGE_MARKDOWN
+from builder.dashboard import editor_dashboard
+from builder.model import Lesson, Project
+from builder.qr import qr_svg
+from builder.site.guard import SHARE_QR_MARK, chrome_region, clean_content
+from builder.site.images import PhoneImage
+from builder.templates import make_environment
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}#|!])")
+DASHBOARD_PAGE = "dashboard.md"
+
+
+def markdown_text(value: object) -> Markup:
+    """Plain text made safe to place inside generated Markdown (shown as typed, tags and all)."""
+    return Markup(MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False)))
+
+
+def markdown_source(value: object) -> Markup:
+    """An editor's Markdown put into a page as Markdown, unescaped.
+
+    Only for the page's content regions: what MkDocs renders from it is cleaned
+    with the content allowlist by :class:`~builder.site.guard.PageGuard`.
+    """
+    return Markup(str(value))
+
+
+# One converter for every call: setting one up costs more than most conversions.
+_MARKDOWN = markdown.Markdown(extensions=["tables", "attr_list", "sane_lists"])
+
+
+def markdown_html(text: str) -> Markup:
+    """Markdown rendered to HTML and cleaned, for content placed inside generated HTML blocks.
+
+    These fragments (quiz question details and explanations) sit inside Kepu's
+    own markup, so they are cleaned here, before they get there.
+    """
+    return Markup(clean_content(_MARKDOWN.reset().convert(text))) if text else Markup("")
+
+
+def page_environment(project: Project, nonce: str | None = None) -> Environment:
+    """The page templates' environment: autoescaped, so a value a template forgets to filter is text.
+
+    ``{% call chrome() %}`` marks Kepu's own markup (forms, buttons, data
+    attributes) with ``nonce``; everything else on a page is content to MkDocs
+    and :class:`~builder.site.guard.PageGuard`.
+    """
+    env = make_environment(project, autoescape=True)
+    env.filters["mdtext"] = markdown_text
+    env.filters["md"] = markdown_html
+    env.filters["markdown_source"] = markdown_source
+    mark = nonce or secrets.token_hex(16)
+    env.globals["chrome"] = lambda caller: chrome_region(mark, caller())
+    return env
+
+
+def site_body(lesson: Lesson, images: dict[str, PhoneImage]) -> str:
+    """The lesson body with image paths pointing at the copies under the site root.
+
+    Phone-sized copies also get their width and height (no layout shift while
+    they load) and load lazily; a PNG becomes a ``<picture>`` whose WebP is what
+    browsers load, with the PNG kept for the few that lack WebP.
+    """
+    refs = {ref.written: ref.path for ref in lesson.images}
+
+    def swap(match: re.Match[str]) -> str:
+        written = match.group(1)
+        whole = match.group(0)
+        rest = match.string[match.end() :]
+        image = images.get(refs.get(written, ""))
+        if whole.startswith("!["):  # Markdown: MkDocs makes the path relative to the built page
+            path = f"../{image.path if image else refs.get(written)}" if written in refs else written
+        else:  # raw HTML is not rewritten by MkDocs: relative to lessons/<slug>/ as built
+            path = f"../../{image.path if image else refs.get(written)}" if written in refs else written
+        start, end = match.start(1) - match.start(), match.end(1) - match.start()
+        replaced = whole[:start] + path + whole[end:]
+        if image is None:
+            return replaced
+        attributes = f'width="{image.width}" height="{image.height}" loading="lazy" decoding="async"'
+        if not whole.startswith("!["):
+            tag = whole + rest[: max(rest.find(">"), 0)]
+            if re.search(r"\swidth\s*=", tag, re.IGNORECASE):
+                return replaced
+            return f"<img {attributes}{replaced[len('<img') :]}"
+        if rest.startswith("{"):  # the editor's own attribute list
+            return replaced
+        if image.webp is None:
+            return f"{replaced}{{ {attributes} }}"
+        alt = re.match(r"!\[([^\]]*)\]", whole)
+        title = re.search(r'\s"([^"]*)"\s*\)$', whole)
+        alt_text = re.sub(r"\\(.)", r"\1", alt.group(1)) if alt else ""
+        title_attr = f' title="{html.escape(title.group(1))}"' if title else ""
+        return (
+            f'<picture><source srcset="../../{image.webp}" type="image/webp">'
+            f'<img src="../../{image.path}" alt="{html.escape(alt_text)}"{title_attr} {attributes}></picture>'
+        )
+
+    return IMAGE_HTML.sub(swap, IMAGE_MARKDOWN.sub(swap, lesson.body))
+
+
+# -- pages finished in a second process -----------------------------------------
+
+
+def lesson_qr(url: str) -> str:
+    """An inline SVG QR code of a lesson's own address, named for screen readers."""
+    svg = qr_svg(url, quiet_zone=2)
+    return svg.replace("<svg ", '<svg role="img" aria-label="本课网址的二维码" ', 1)
+
+
+def dashboard_page(project: Project, nonce: str | None = None) -> str:
+    """The editors' dashboard page: the quality analysis of every lesson, as Markdown."""
+    env = page_environment(project, nonce)
+    return env.get_template(f"site/pages/{DASHBOARD_PAGE}.j2").render(
+        project=project, dashboard=editor_dashboard(project)
+    )
+
+
+def share_qr_codes(urls: dict[str, str]) -> dict[str, str]:
+    """Lesson slug → the QR code of its address for the share panel."""
+    return {slug: lesson_qr(url) for slug, url in urls.items()}
+
+
+class LateContent(BasePlugin):
+    """A MkDocs plugin that fills in what the background process made, as MkDocs reaches it.
+
+    MkDocs reads every page first, then builds each. The dashboard is moved to
+    the end of the file list, so it is read last and the analysis has as long
+    as possible to finish. A share panel's QR code goes into the built page; a
+    page built before the codes were ready is finished in ``fill_pending``.
+    Either way every page gets the same bytes.
+    """
+
+    def __init__(self, dashboard: Future[str], qr_codes: Future[dict[str, str]]) -> None:
+        self.dashboard = dashboard
+        self.qr_codes = qr_codes
+        self.pending: list[tuple[Path, str]] = []
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        dashboard = files.get_file_from_path(DASHBOARD_PAGE)
+        if dashboard is not None:
+            files.remove(dashboard)
+            files.append(dashboard)
+        return files
+
+    def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if page.file.src_uri != DASHBOARD_PAGE:
+            return markdown
+        body, _ = get_markdown_meta(self.dashboard.result())
+        return body
+
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        if SHARE_QR_MARK not in output:
+            return output
+        slug = PurePosixPath(page.file.src_uri).stem
+        if self.qr_codes.done():
+            return output.replace(SHARE_QR_MARK, self.qr_codes.result().get(slug, ""), 1)
+        self.pending.append((Path(page.file.abs_dest_path), slug))
+        return output
+
+    def fill_pending(self) -> None:
+        """Put the QR codes into the pages MkDocs built before they were ready."""
+        if not self.pending:
+            return
+        codes = self.qr_codes.result()
+        for path, slug in self.pending:
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace(SHARE_QR_MARK, codes.get(slug, ""), 1), encoding="utf-8")
