@@ -26,6 +26,17 @@ from builder.diagnostics import ContentError, Diagnostics
 from builder.pipeline import build
 from builder.project import load_project
 from builder.renderers import RenderContext, RenderError, video
+from builder.renderers.video.audio import synthesize_speech
+from builder.renderers.video.encode import (
+    Timeline,
+    frame_schedule,
+    plan_timeline,
+    retime_filter,
+    slide_seconds,
+    srt_time,
+)
+from builder.renderers.video.job import Slide
+from builder.renderers.video.style import load_style, resolve_fonts
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 
@@ -79,16 +90,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return Built(project, out, read_manifest(out))
 
 
-def planned_timeline(project_dir: Path, slug: str) -> tuple[list[video.Slide], video.Timeline]:
+def planned_timeline(project_dir: Path, slug: str) -> tuple[list[Slide], Timeline]:
     project = load_project(project_dir, Diagnostics(), today=TODAY)
     assert project is not None
-    style = video.load_style(project_dir)
+    style = load_style(project_dir)
     lesson = project.lesson(slug)
     assert lesson is not None
-    job = video.make_job(project, lesson, style, video.resolve_fonts(style), False, project_dir / "unused")
+    job = video.make_job(project, lesson, style, resolve_fonts(style), False, project_dir / "unused")
     slides = job.slides()
-    seconds = [video.slide_seconds(slide, style.timing, None) for slide in slides]
-    return slides, video.plan_timeline(seconds, style.timing)
+    seconds = [slide_seconds(slide, style.timing, None) for slide in slides]
+    return slides, plan_timeline(seconds, style.timing)
 
 
 def probe(path: Path) -> dict:
@@ -225,7 +236,7 @@ def test_a_key_point_frame_shows_its_slide_and_a_caption(built: Built):
     title = grab(path, sum(timeline.cue(0)) / 2, (1080, 1920))
     point = grab(path, sum(timeline.cue(1)) / 2, (1080, 1920))
     assert np.abs(point - title).mean() > 20  # light key-point slide vs. the brand-coloured title card
-    style = video.load_style(built.project)
+    style = load_style(built.project)
     bottom = int(style.layouts["portrait"]["caption_bottom"])
     band = point[bottom - 150 : bottom - 20, 100:980]
     # White caption type on the dark caption box: both must be there.
@@ -317,11 +328,11 @@ def test_narration_sets_the_slide_times_and_music_plays_under_it(tmp_path: Path)
     folder = out / "video" / "lessons" / "hypertension-basics"
     assert not (folder / "landscape.mp4").exists()
 
-    style = video.load_style(project)
+    style = load_style(project)
     cues = parse_srt((folder / "captions.srt").read_text(encoding="utf-8"))
     for index, (start, end, text) in enumerate(cues):
         spoken = tmp_path / f"speech-{index}.wav"
-        length = video.synthesize_speech(text, style.audio, spoken)
+        length = synthesize_speech(text, style.audio, spoken)
         assert end - start >= length + style.timing.narration_pause_seconds - 0.04, text
     info = probe(folder / "video.mp4")
     assert float(info["format"]["duration"]) == pytest.approx(cues[-1][1], abs=0.05)
@@ -354,9 +365,9 @@ def test_missing_espeak_is_a_warning_not_a_failure(monkeypatch: pytest.MonkeyPat
 
 
 def test_a_project_style_is_merged_over_the_default(built: Built):
-    style = video.load_style(built.project)
+    style = load_style(built.project)
     assert style.encoder.preset == "ultrafast" and style.timing.title_seconds == 1.0
-    default = video.load_style(REPO)
+    default = load_style(REPO)
     assert style.encoder.crf == default.encoder.crf and style.colors == default.colors
 
 
@@ -373,14 +384,14 @@ def test_a_broken_style_file_is_reported_at_its_path(tmp_path: Path, text: str, 
     style.parent.mkdir(parents=True)
     style.write_text(text, encoding="utf-8")
     with pytest.raises(ContentError) as failure:
-        video.load_style(tmp_path)
+        load_style(tmp_path)
     [diagnostic] = failure.value.diagnostics.errors
     assert (diagnostic.path, diagnostic.line) == ("templates/video/style.yml", line)
     assert message in diagnostic.message
 
 
 def test_cjk_fonts_are_the_simplified_chinese_faces():
-    fonts = video.resolve_fonts(video.load_style(REPO))
+    fonts = resolve_fonts(load_style(REPO))
     for path, index in fonts.values():
         assert ImageFont.truetype(path, 20, index=index).getname()[0] == "Noto Sans CJK SC"
 
@@ -389,33 +400,31 @@ def test_cjk_fonts_are_the_simplified_chinese_faces():
 
 
 def test_key_points_stay_three_to_six_seconds_by_default():
-    timing = video.load_style(REPO).timing
+    timing = load_style(REPO).timing
     for text in ["戴口罩", "每人每天吃盐不超过5克，少吃咸菜、酱料和加工肉", "很长的要点" * 20]:
-        seconds = video.slide_seconds(video.Slide("point", text, 1), timing, None)
+        seconds = slide_seconds(Slide("point", text, 1), timing, None)
         assert 3.0 <= seconds <= 6.0
-    short = video.slide_seconds(video.Slide("point", "戴口罩", 1), timing, None)
-    longer = video.slide_seconds(video.Slide("point", "每人每天吃盐不超过5克，少吃咸菜", 1), timing, None)
+    short = slide_seconds(Slide("point", "戴口罩", 1), timing, None)
+    longer = slide_seconds(Slide("point", "每人每天吃盐不超过5克，少吃咸菜", 1), timing, None)
     assert short < longer
 
 
 def test_every_bundled_lesson_plans_a_video_of_10_to_90_seconds():
     project = load_project(REPO, Diagnostics(), today=TODAY)
     assert project is not None
-    style = video.load_style(REPO)
-    fonts = video.resolve_fonts(style)
+    style = load_style(REPO)
+    fonts = resolve_fonts(style)
     for lesson in project.lessons:
         slides = video.make_job(project, lesson, style, fonts, False, REPO / "unused").slides()
-        timeline = video.plan_timeline(
-            [video.slide_seconds(s, style.timing, None) for s in slides], style.timing
-        )
+        timeline = plan_timeline([slide_seconds(s, style.timing, None) for s in slides], style.timing)
         assert 10 <= timeline.seconds <= 90, lesson.slug
 
 
 def test_schedule_holds_each_slide_and_blends_only_around_boundaries():
-    timing = video.load_style(REPO).timing
-    timeline = video.plan_timeline([3.5, 4.0, 5.0], timing)
+    timing = load_style(REPO).timing
+    timeline = plan_timeline([3.5, 4.0, 5.0], timing)
     assert timeline.lengths == (105, 120, 150) and timeline.crossfade == 12
-    schedule = video.frame_schedule(timeline)
+    schedule = frame_schedule(timeline)
     # Expand the schedule the way ffmpeg's fps filter does: each frame holds until the next.
     shown: list[tuple[int, int]] = []
     for item, following in zip(schedule, [*schedule[1:], None], strict=True):
@@ -432,23 +441,23 @@ def test_schedule_holds_each_slide_and_blends_only_around_boundaries():
 
 
 def test_retime_filter_puts_each_frame_at_its_place():
-    schedule = video.frame_schedule(video.plan_timeline([2.0, 2.0, 3.0], video.load_style(REPO).timing))
-    expression = re.search(r"setpts='(.+?)'", video.retime_filter(schedule, 30)).group(1)
+    schedule = frame_schedule(plan_timeline([2.0, 2.0, 3.0], load_style(REPO).timing))
+    expression = re.search(r"setpts='(.+?)'", retime_filter(schedule, 30)).group(1)
     terms = [(int(gap), int(index)) for gap, index in re.findall(r"(\d+)\*gt\(N,(\d+)\)", expression)]
     for number, item in enumerate(schedule):
         assert number + sum(gap for gap, index in terms if number > index) == item.at
 
 
 def test_srt_times_are_milliseconds():
-    assert video.srt_time(0) == "00:00:00,000"
-    assert video.srt_time(3723.4567) == "01:02:03,457"
+    assert srt_time(0) == "00:00:00,000"
+    assert srt_time(3723.4567) == "01:02:03,457"
 
 
 def test_speech_length_is_read_from_the_wav(tmp_path: Path):
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed")
-    style = video.load_style(REPO)
-    seconds = video.synthesize_speech("高血压要长期管理", style.audio, tmp_path / "s.wav")
+    style = load_style(REPO)
+    seconds = synthesize_speech("高血压要长期管理", style.audio, tmp_path / "s.wav")
     with wave.open(str(tmp_path / "s.wav")) as speech:
         assert seconds == speech.getnframes() / speech.getframerate() and 0.8 < seconds < 6
 

@@ -1,0 +1,56 @@
+"""What one lesson's video shows (its slides) and the job a worker process renders it from."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from builder.fonts import FontFile
+from builder.renderers.video.style import VideoStyle
+
+SlideKind = Literal["title", "point", "closing"]
+
+
+@dataclass(frozen=True)
+class Slide:
+    kind: SlideKind
+    caption: str  # the words read on this slide: burned in, in the SRT, and spoken
+    number: int = 0  # key points: 1-based
+
+
+@dataclass(frozen=True)
+class LessonVideoJob:
+    """Everything a worker process needs to render one lesson's video (picklable)."""
+
+    slug: str
+    title: str
+    summary: str
+    header_title: str
+    audiences: tuple[str, ...]
+    key_points: tuple[str, ...]
+    page_url: str
+    site_name: str
+    organization: str
+    contact: str
+    brand_color: str
+    logo: Path | None
+    music: Path | None
+    narration: bool
+    landscape: bool
+    style: VideoStyle
+    fonts: dict[str, FontFile]
+    work_dir: Path
+
+    def inputs(self) -> dict[str, Any]:
+        """What the video is made from, for the cache key (the scratch folder is not)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "work_dir"}
+
+    def slides(self) -> list[Slide]:
+        closing = self.style.text["closing_caption"].format(title=self.title, organization=self.organization)
+        return [
+            Slide("title", self.title),
+            *(Slide("point", point, number) for number, point in enumerate(self.key_points, start=1)),
+            Slide("closing", closing),
+        ]
