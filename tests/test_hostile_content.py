@@ -21,23 +21,9 @@ import pytest
 from builder.cli import main
 from builder.pipeline import build
 from tests.conftest import FIXTURE, TODAY
+from tests.test_validation import GOOD_LESSON
 
 LESSON = "content/lessons/hypertension-basics.md"
-GOOD_LESSON = """\
----
-title: 新课程
-summary: 一句话摘要。
-audiences: [老年人]
-topics: [慢性病防治]
-key_points:
-  - 第一条
-  - 第二条
-  - 第三条
-reviewed_by: 示例社区卫生服务中心 全科医师
-reviewed_on: 2026-10-01
----
-正文。
-"""
 NEW = "content/lessons/new-lesson.md"
 
 
