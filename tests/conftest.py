@@ -66,6 +66,14 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "public"
 
 
+@pytest.fixture(scope="session")
+def bundled_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled content (content/ of this repository) built once, outside the checkout; the site folder."""
+    out = tmp_path_factory.mktemp("bundled")
+    build(REPO, out_dir=out / "public", only=["site"], today=TODAY, cache_dir=out / "cache")
+    return out / "public" / "site"
+
+
 # -- browser tests ------------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
