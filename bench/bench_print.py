@@ -20,13 +20,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from builder.diagnostics import Diagnostics
+from builder.pdf import rasterise
 from builder.project import load_project
 from builder.renderers.printing import (
     FLYER_PNG_KIND,
     FLYER_PNG_WIDTH,
     FORMATS,
     plan_jobs,
-    rasterise,
     render_job,
 )
 

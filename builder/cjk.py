@@ -11,6 +11,9 @@ renderer that draws text into a picture needs this. The rules (a small part of
 * Latin words and numbers (``140/90``, ``mmHg``, ``KN95``, ``0~6``) are never split,
   unless one alone is wider than the line.
 
+For HTML, which the browser or WeasyPrint breaks itself, :func:`keep_clauses_together`
+only marks the short clauses of a big title that should not be broken inside.
+
 Measuring is left to the caller — ``font.getlength`` with Pillow, or ``len`` in
 tests — so this module needs no imaging library::
 
@@ -23,6 +26,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+
+from markupsafe import Markup
 
 Measure = Callable[[str], float]
 
@@ -165,3 +170,22 @@ def reading_units(text: str) -> int:
     take no reading time.
     """
     return len(_CJK.findall(text)) + len(_WORD.findall(text))
+
+
+CLAUSE_END = re.compile(r"(?<=[：，、；！？。:])")
+
+
+def keep_clauses_together(text: str, line_chars: float = 10) -> Markup:
+    """Big-type titles break between clauses, not inside them.
+
+    "认识高血压：量得准，管得住" then breaks as "认识高血压：量得准，/ 管得住"
+    rather than leaving "住" alone on the last line. Only clauses that surely fit
+    on a line (``line_chars``: how many full-width characters a line holds at
+    the title's size) are kept together, so a title never overflows the page.
+    The clauses are ``<span class="clause">``; the style sheet keeps them whole.
+    """
+    pieces = [piece for piece in CLAUSE_END.split(text) if piece]
+    return Markup("").join(
+        Markup('<span class="clause">{}</span>').format(piece) if len(piece) <= int(line_chars) else piece
+        for piece in pieces
+    )

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from builder import pdf
 from builder.model import Project, Question, Quiz
-from builder.renderers.printing import PROJECT_BASE, font_configuration, project_fetcher, unwrap_local_links
 from builder.renderers.site import markdown_html
 from builder.sanitize import clean_html
 from builder.standard import AREAS, THEORY_WEIGHTS, area_of, level_rank
@@ -28,7 +28,7 @@ def safe_markdown(text: str) -> Markup:
 
     Links to pages or files become their text: the exam is read away from the site.
     """
-    return Markup(unwrap_local_links(clean_html(str(markdown_html(text)))))
+    return Markup(pdf.unwrap_local_links(clean_html(str(markdown_html(text)))))
 
 
 @dataclass(frozen=True)
@@ -142,19 +142,19 @@ def write_exam(project: Project, exam: Exam, out_dir: Path) -> list[Path]:
         env.get_template("exam/online.html.j2").render(**context), encoding="utf-8"
     )
     written.append(out_dir / "exam.html")
-    import weasyprint  # imported here: only exams and print need the PDF engine
-
+    root = str(project.root.resolve())
     for name, answers in (("exam.pdf", False), ("answers.pdf", True)):
         html = env.get_template("exam/paper.html.j2").render(answers=answers, **context)
-        # The print renderer's fetcher: project files only (project-relative URLs, so the
-        # PDF does not depend on the folder), no network, no file elsewhere on the disk.
-        document = weasyprint.HTML(
-            string=html, base_url=PROJECT_BASE, url_fetcher=project_fetcher(str(project.root.resolve()))
-        ).render(font_config=font_configuration())
-        document.metadata.title = f"{project.config.name} {exam.level}理论练习{'答案' if answers else '试卷'}"
-        document.metadata.authors = [project.config.organization]
-        document.metadata.lang = "zh-CN"
-        document.write_pdf(out_dir / name)
+        # The shared PDF engine reads project files only (by project-relative URLs, so the
+        # PDF does not depend on the folder): no network, no file elsewhere on the disk.
+        document = pdf.lay_out(html, root)
+        data = pdf.write_pdf(
+            document,
+            title=f"{project.config.name} {exam.level}理论练习{'答案' if answers else '试卷'}",
+            authors=[project.config.organization],
+            lang="zh-CN",
+        )
+        (out_dir / name).write_bytes(data)
         written.append(out_dir / name)
     return written
 

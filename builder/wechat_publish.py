@@ -30,8 +30,10 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlencode, urlsplit
 
+from builder.calendar import is_wechat_channel
 from builder.diagnostics import ContentError, Diagnostics
 from builder.model import Project
+from builder.outputs import LESSON_POSTS, lesson_post_path, lesson_posts_folder
 from builder.pipeline import build
 from builder.project import load_project
 from builder.renderers.posts import (
@@ -41,7 +43,6 @@ from builder.renderers.posts import (
     COVER_SIZE,
     DIGEST_MAX,
     TITLE_MAX,
-    is_wechat_channel,
 )
 
 API_BASE = "https://api.weixin.qq.com"
@@ -311,6 +312,10 @@ class DraftPlan:
     folder: Path  # the rendered posts/lessons/<slug>/ folder
 
     @property
+    def cover(self) -> Path:
+        return self.folder / LESSON_POSTS["post-cover"]
+
+    @property
     def title(self) -> str:
         return str(self.fields["title"])
 
@@ -411,8 +416,8 @@ def publish_wechat(
 
 
 def _read_plan(out: Path, slug: str) -> DraftPlan:
-    folder = out / "posts" / "lessons" / slug
-    return DraftPlan(slug, json.loads((folder / "post.json").read_text(encoding="utf-8")), folder)
+    fields = json.loads((out / lesson_post_path(slug, "post-json")).read_text(encoding="utf-8"))
+    return DraftPlan(slug, fields, out / lesson_posts_folder(slug))
 
 
 def _article(plan: DraftPlan, content: str, thumb_media_id: str) -> dict[str, object]:
@@ -432,9 +437,9 @@ def _describe(plan: DraftPlan, base_url: str, appid: str, log: Callable[[str], N
     log(f"  POST {base_url}/cgi-bin/stable_token  appid={appid or '（未设置 ' + ENV_APPID + '）'} secret=***")
     for src, path in plan.images():
         log(f"  POST {base_url}/cgi-bin/media/uploadimg?access_token=***  media={src}（{size(path)}）")
-    cover = plan.folder / "cover.jpg"
+    cover = plan.cover
     log(
-        f"  POST {base_url}/cgi-bin/material/add_material?access_token=***&type=image  media=cover.jpg（{size(cover)}）"
+        f"  POST {base_url}/cgi-bin/material/add_material?access_token=***&type=image  media={cover.name}（{size(cover)}）"
     )
     article = _article(
         plan, f"<{len(str(plan.fields['content']))} 个字符的正文>", "<上传封面得到的 media_id>"
@@ -454,8 +459,8 @@ def _publish(api: WechatApi, plan: DraftPlan, log: Callable[[str], None]) -> Pub
         uploaded[src] = url
         content = content.replace(f'src="{src}"', f'src="{html.escape(url)}"')
         log(f"已上传正文图片 {src} → {url}")
-    cover_id = api.add_image_material("cover.jpg", (plan.folder / "cover.jpg").read_bytes())
-    log(f"已上传封面 cover.jpg（media_id={cover_id}）")
+    cover_id = api.add_image_material(plan.cover.name, plan.cover.read_bytes())
+    log(f"已上传封面 {plan.cover.name}（media_id={cover_id}）")
     media_id = api.add_draft(_article(plan, content, cover_id))
     log(
         f"已在草稿箱新建《{plan.title}》（media_id={media_id}）：请到公众平台 → 内容与互动 → 草稿箱检查后再发表"

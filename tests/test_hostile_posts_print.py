@@ -25,9 +25,11 @@ from conftest import FIXTURE, TODAY
 from lxml import html as lxml_html
 from PIL import Image
 
+from builder import calendar
 from builder.diagnostics import ContentError, Diagnostics
 from builder.exam import assemble, write_exam
 from builder.model import Project
+from builder.pdf import ProjectFiles, project_url
 from builder.pipeline import build
 from builder.project import load_project
 from builder.renderers import RenderContext, posts, printing
@@ -438,7 +440,7 @@ def test_schedule_cells_cannot_start_a_formula(hostile_outputs):
 
 def test_schedule_keeps_ordinary_text(project: Path, tmp_path: Path):
     loaded = load(project)
-    data = posts.campaign_schedule(loaded, loaded.campaigns[0]).decode("utf-8-sig")
+    data = calendar.campaign_schedule(loaded, loaded.campaigns[0]).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(data)))
     assert rows[1][0] == "2026-05-08" and not rows[1][4].startswith("'")
 
@@ -490,7 +492,7 @@ def test_media_svg_is_cleaned_before_weasyprint_reads_it(tmp_path: Path, project
     job = next(job for job in printing.plan_jobs(loaded) if job.kind == "flyer-pdf" and "flu" in job.path)
     rendered = printing.render_job(job)
     assert pdf_leaks(rendered.pdf, job.path, tmp_path / "outside") == []
-    served, mime = printing.ProjectFiles(str(project)).read(printing.project_url("media/evil.svg"))
+    served, mime = ProjectFiles(str(project)).read(project_url("media/evil.svg"))
     assert mime == "image/svg+xml"
     assert b"script" not in served and b"onload" not in served and png.name.encode() not in served
 

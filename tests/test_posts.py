@@ -19,6 +19,7 @@ from icalendar import Calendar
 from lxml import html as lxml_html
 from PIL import Image
 
+from builder import cjk, titles
 from builder.diagnostics import Diagnostics
 from builder.pipeline import build
 from builder.project import load_project
@@ -472,23 +473,25 @@ def test_enforce_wechat_rules_keeps_wechat_links():
     ],
 )
 def test_title_layout_follows_chinese_line_breaking(title: str):
-    tokens = posts.title_tokens(title)
+    tokens = titles.title_tokens(title)
     for width, lines in ((410, 4), (300, 5), (200, 8)):
-        layout = posts.fit_title(tokens, width, 1000, range(65, 26, -2), lines)
+        layout = titles.fit_title(tokens, width, 1000, range(65, 26, -2), lines)
         assert "".join(layout.lines) == title.replace(" ", "")
         for number, line in enumerate(layout.lines):
             assert layout.font.getlength(line) <= width
             if number:
-                assert line[0] not in posts.NO_LINE_START, layout.lines
+                assert line[0] not in cjk.NO_LINE_START, layout.lines
             if number < len(layout.lines) - 1:
-                assert line[-1] not in posts.NO_LINE_END, layout.lines
+                assert line[-1] not in cjk.NO_LINE_END, layout.lines
         assert len(layout.lines) == 1 or len(layout.lines[-1]) > 1  # no one-character last line
 
 
 def test_colon_titles_break_after_the_colon():
-    layout = posts.fit_title(posts.title_tokens("认识高血压：量得准，管得住"), 808, 221, range(57, 20, -2), 3)
+    layout = titles.fit_title(
+        titles.title_tokens("认识高血压：量得准，管得住"), 808, 221, range(57, 20, -2), 3
+    )
     assert layout.lines == ["认识高血压：量得准，管得住"]
-    layout = posts.fit_title(
-        posts.title_tokens("粉尘与尘肺病：别让灰尘住进肺里"), 410, 340, range(65, 26, -2), 4
+    layout = titles.fit_title(
+        titles.title_tokens("粉尘与尘肺病：别让灰尘住进肺里"), 410, 340, range(65, 26, -2), 4
     )
     assert layout.lines == ["粉尘与尘肺病：", "别让灰尘住进肺里"]

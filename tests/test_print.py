@@ -13,6 +13,7 @@ import pytest
 from conftest import TODAY
 from PIL import Image
 
+from builder.cjk import keep_clauses_together
 from builder.diagnostics import Diagnostics
 from builder.model import Project
 from builder.pipeline import build
@@ -23,7 +24,6 @@ from builder.renderers.printing import (
     FORMATS,
     PrintJob,
     check_print_fit,
-    keep_clauses_together,
     plan_jobs,
     render,
     render_job,

@@ -11,37 +11,36 @@ Everything here is byte-for-byte reproducible: no clock, no random ids.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import hashlib
 import io
 import json
-import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit
-from zoneinfo import ZoneInfo
+from urllib.parse import unquote
 
-import jieba
 import markdown
-from icalendar import Calendar, Event, Timezone, TimezoneStandard
 from jinja2 import Environment
 from markupsafe import Markup
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
+from builder.brand import brand_rgb, text_colour_on
 from builder.cache import ArtifactCache, fingerprint, templates_digest
-from builder.cjk import NO_LINE_END, NO_LINE_START
+from builder.calendar import campaign_calendar, campaign_schedule, recommended_material
 from builder.diagnostics import Diagnostics
-from builder.fonts import cjk_face
-from builder.fonts import load_font as cached_font
-from builder.model import Activity, Campaign, Lesson, Project
+from builder.model import Lesson, Project
+from builder.outputs import (
+    POSTS_INDEX,
+    campaign_post_path,
+    lesson_post_path,
+    post_image_path,
+    post_image_src,
+)
 from builder.paths import inside
 from builder.renderers.base import RenderContext, Renderer
 from builder.search_terms import user_dictionary
 from builder.templates import make_environment
+from builder.titles import fit_title, load_font, title_tokens
 from builder.wechat import Reference, Styles, enforce_wechat_rules, parse_styles, wechat_body
 from builder.writer import Artifact
 
@@ -59,8 +58,6 @@ BODY_IMAGE_BYTES_MAX = 1_000_000
 BODY_IMAGE_WIDTH_MAX = 1080
 COVER_SIZE = (900, 383)  # 2.35:1, the cover of a post in chats and timelines
 THUMB_SIZE = (500, 500)  # 1:1, the cover when a post is shared or listed second
-TIMEZONE = "Asia/Shanghai"
-WECHAT_CHANNEL = ("wechat", "公众号")  # id or label of the channel that gets posts
 MARKDOWN_EXTENSIONS = [
     "abbr", "admonition", "attr_list", "def_list", "footnotes", "md_in_html", "tables",
     "fenced_code", "pymdownx.mark", "pymdownx.tilde", "pymdownx.tasklist",
@@ -81,10 +78,6 @@ class Post:
     images: dict[str, bytes] = field(default_factory=dict)  # output name → bytes
     group_text: str = ""  # the message for WeChat groups
 
-    @property
-    def folder(self) -> str:
-        return f"posts/lessons/{self.lesson.slug}"
-
     def draft_fields(self, open_comment: bool) -> dict[str, object]:
         """The article fields of draft/add, plus where the images to upload are."""
         return {
@@ -100,10 +93,10 @@ class Post:
             "kepu": {
                 "lesson": self.lesson.slug,
                 "source": self.lesson.source,
-                "cover": f"{self.folder}/cover.jpg",
-                "thumb": f"{self.folder}/thumb.jpg",
+                "cover": lesson_post_path(self.lesson.slug, "post-cover"),
+                "thumb": lesson_post_path(self.lesson.slug, "post-thumb"),
                 "images": [
-                    {"src": f"images/{name}", "path": f"{self.folder}/images/{name}"}
+                    {"src": post_image_src(name), "path": post_image_path(self.lesson.slug, name)}
                     for name in sorted(self.images)
                 ],
             },
@@ -135,48 +128,36 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         yield from artifacts
     for campaign in project.campaigns:
         audiences = tuple(term.label for term in campaign.audiences)
-        folder = f"posts/campaigns/{campaign.slug}"
-        yield Artifact(
-            "calendar-ics",
-            f"{folder}/calendar.ics",
-            campaign.source,
-            audiences,
-            campaign_calendar(project, campaign),
-        )
-        yield Artifact(
-            "schedule-csv",
-            f"{folder}/schedule.csv",
-            campaign.source,
-            audiences,
-            campaign_schedule(project, campaign),
-        )
+        for kind, data in (
+            ("calendar-ics", campaign_calendar(project, campaign)),
+            ("schedule-csv", campaign_schedule(project, campaign)),
+        ):
+            yield Artifact(kind, campaign_post_path(campaign.slug, kind), campaign.source, audiences, data)
     index = env.get_template("posts/index.html.j2").render(
         posts=posts,
         campaigns=project.campaigns,
         recommended_material=recommended_material,
     )
-    yield Artifact("posts-index", "posts/index.html", "site_config.yml", (), index.encode("utf-8"))
+    yield Artifact("posts-index", POSTS_INDEX, "site_config.yml", (), index.encode("utf-8"))
 
 
 def post_artifacts(project: Project, post: Post, env: Environment) -> Iterator[Artifact]:
-    lesson, folder = post.lesson, post.folder
+    lesson = post.lesson
     audiences = tuple(term.label for term in lesson.audiences)
 
-    def artifact(kind: str, name: str, data: bytes) -> Artifact:
-        return Artifact(kind, f"{folder}/{name}", lesson.source, audiences, data)
+    def artifact(kind: str, data: bytes, path: str | None = None) -> Artifact:
+        return Artifact(kind, path or lesson_post_path(lesson.slug, kind), lesson.source, audiences, data)
 
     page = env.get_template("posts/post.html.j2").render(post=post, content=Markup(post.content))
-    yield artifact("post-html", "post.html", page.encode("utf-8"))
+    yield artifact("post-html", page.encode("utf-8"))
     fields = post.draft_fields(project.config.posts.open_comment)
-    yield artifact(
-        "post-json", "post.json", (json.dumps(fields, ensure_ascii=False, indent=2) + "\n").encode()
-    )
+    yield artifact("post-json", (json.dumps(fields, ensure_ascii=False, indent=2) + "\n").encode())
     for name, data in sorted(post.images.items()):
-        yield artifact("post-image", f"images/{name}", data)
+        yield artifact("post-image", data, post_image_path(lesson.slug, name))
     cover_source = project_media(project, lesson.cover)
-    yield artifact("post-cover", "cover.jpg", draw_cover(project, post.title, cover_source, COVER_SIZE))
-    yield artifact("post-thumb", "thumb.jpg", draw_cover(project, post.title, cover_source, THUMB_SIZE))
-    yield artifact("group-text", "group.txt", post.group_text.encode("utf-8"))
+    yield artifact("post-cover", draw_cover(project, post.title, cover_source, COVER_SIZE))
+    yield artifact("post-thumb", draw_cover(project, post.title, cover_source, THUMB_SIZE))
+    yield artifact("group-text", post.group_text.encode("utf-8"))
 
 
 # -- titles and the check warning ------------------------------------------------------
@@ -203,23 +184,6 @@ def post_title_warnings(subject: Project | Lesson, diagnostics: Diagnostics) -> 
 
 
 # -- the article -----------------------------------------------------------------------
-
-
-def brand_rgb(colour: str) -> tuple[int, int, int]:
-    value = colour.lstrip("#")
-    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
-
-
-def text_colour_on(colour: tuple[int, int, int]) -> tuple[int, int, int]:
-    """White on dark brand colours, near-black on light ones (WCAG relative luminance)."""
-
-    def channel(value: int) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    red, green, blue = (channel(value) for value in colour)
-    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
-    return (255, 255, 255) if luminance < 0.4 else (26, 26, 26)
 
 
 class _PartStyles(dict[str, str]):
@@ -261,7 +225,7 @@ def build_post(
             f"公众号标题最多 {TITLE_MAX} 个字，推文里已截断为“{post_title(lesson)}”：请设置 short_title",
         )  # fmt: skip
     images = body_images(project, lesson, diagnostics)
-    by_written = {written: f"images/{name}" for written, (name, _) in images.items()}
+    by_written = {written: post_image_src(name) for written, (name, _) in images.items()}
 
     def image_src(written: str) -> str | None:
         return by_written.get(written) or by_written.get(unquote(written))
@@ -396,135 +360,6 @@ def group_text(post: Post, env: Environment, diagnostics: Diagnostics) -> str:
 # -- cover and thumbnail ---------------------------------------------------------------
 
 
-def load_font(weight: str, size: int) -> ImageFont.FreeTypeFont:
-    """Noto Sans CJK SC, the Simplified Chinese face."""
-    return cached_font(*cjk_face(weight), size)
-
-
-# A title breaks between Chinese words, never inside one, nor inside a Latin word or number.
-TITLE_RUNS = re.compile(r"([A-Za-z0-9][A-Za-z0-9.,/%:+\-]*)|(\s+)|([^A-Za-z0-9\s]+)")
-
-
-@cache
-def _word_splitter(words: tuple[str, ...]) -> jieba.Tokenizer:
-    """A private jieba tokenizer (the site's search index keeps its own) that knows the project's terms."""
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    for word in words:
-        tokenizer.add_word(word)
-    return tokenizer
-
-
-def title_tokens(text: str, words: tuple[str, ...] = ()) -> list[str]:
-    """The pieces a title may be broken between: Chinese words, Latin words, numbers, punctuation."""
-    tokens: list[str] = []
-    for latin, space, other in TITLE_RUNS.findall(text):
-        if latin or space:
-            tokens.append(latin or space)
-        else:
-            tokens.extend(_word_splitter(words).lcut(other))
-    return tokens
-
-
-# Costs of a title layout (lower is better), tuned by eye on the bundled titles.
-BREAK_BETWEEN_WORDS = 0.6  # a break that is not after punctuation
-BREAK_AFTER_COLON = -0.5  # "认识高血压：" / "量得准，管得住" reads as title and subtitle
-PARTICLE_FIRST = 0.6  # a line that starts with 的/了/着…, which belong to the line before
-ORPHAN = 2.0  # a last line of one character
-SMALLER_TEXT = 4.0  # cost of going from the largest size down to zero
-PARTICLES = frozenset("的地得了着过吗呢吧")
-SOFT_BREAK_AFTER = set("，、；：。！？ ")
-
-
-@dataclass(frozen=True)
-class TitleLayout:
-    font: ImageFont.FreeTypeFont
-    lines: list[str]
-    line_height: int
-    cost: float
-
-
-def layout_title(
-    tokens: list[str], font: ImageFont.FreeTypeFont, max_width: float, max_lines: int
-) -> tuple[float, list[str]] | None:
-    """The best way to break ``tokens`` into at most ``max_lines`` lines, by dynamic programming.
-
-    Lines must fit and obey the Chinese line-breaking rules: none starts with closing
-    punctuation (。，、…) and none ends with an opening one (（《“…). Among those, even
-    line lengths, breaks after punctuation and no one-character last line win.
-    """
-    count = len(tokens)
-    widths: dict[tuple[int, int], float] = {}  # the same spans are measured for every line count
-    # best[k][j]: cheapest layout of tokens[:j] in k lines, as (cost, previous break).
-    best: list[dict[int, tuple[float, int]]] = [{0: (0.0, -1)}] + [{} for _ in range(max_lines)]
-    for lines in range(1, max_lines + 1):
-        for start, (cost_so_far, _) in best[lines - 1].items():
-            if start == count or (start > 0 and tokens[start][0] in NO_LINE_START):
-                continue
-            for end in range(start + 1, count + 1):
-                text = "".join(tokens[start:end]).strip()
-                if (start, end) not in widths:
-                    widths[start, end] = font.getlength(text)
-                width = widths[start, end]
-                if width > max_width:
-                    break
-                if end < count and tokens[end - 1][-1] in NO_LINE_END:
-                    continue
-                cost = cost_so_far + ((max_width - width) / max_width) ** 2
-                if start > 0 and tokens[start] in PARTICLES:
-                    cost += PARTICLE_FIRST
-                if end < count:
-                    last = tokens[end - 1][-1]
-                    cost += (
-                        BREAK_AFTER_COLON
-                        if last == "："
-                        else 0
-                        if last in SOFT_BREAK_AFTER
-                        else BREAK_BETWEEN_WORDS
-                    )
-                elif start > 0 and len(text) == 1:
-                    cost += ORPHAN
-                if end not in best[lines] or cost < best[lines][end][0]:
-                    best[lines][end] = (cost, start)
-    layouts = [
-        (best[lines][count][0] if lines > 1 else 0.0, lines)
-        for lines in range(1, max_lines + 1)
-        if count in best[lines]
-    ]
-    if not layouts:
-        return None
-    cost, lines = min(layouts)
-    breaks, end = [], count
-    for row in range(lines, 0, -1):
-        start = best[row][end][1]
-        breaks.append("".join(tokens[start:end]).strip())
-        end = start
-    return cost, list(reversed(breaks))
-
-
-def fit_title(
-    tokens: list[str], max_width: float, max_height: float, sizes: range, max_lines: int
-) -> TitleLayout:
-    """The best layout over all sizes: large text, but not at the price of awkward breaks."""
-    candidates = []
-    for size in sizes:
-        font = load_font("bold", size)
-        line_height = round(size * 1.32)
-        layout = layout_title(tokens, font, max_width, min(max_lines, int(max_height // line_height)))
-        if layout is not None:
-            cost, lines = layout
-            smaller = SMALLER_TEXT * (sizes[0] - size) / sizes[0]
-            candidates.append(TitleLayout(font, lines, line_height, cost + smaller))
-    if candidates:
-        return min(candidates, key=lambda layout: layout.cost)
-    if any(len(token) > 1 for token in tokens):  # a word too long for any size: break inside words
-        return fit_title(
-            [char for token in tokens for char in token], max_width, max_height, sizes, max_lines
-        )
-    font = load_font("bold", sizes[-1])
-    return TitleLayout(font, ["".join(tokens)], round(sizes[-1] * 1.32), 0.0)
-
-
 def _cover_crop(src: Path, size: tuple[int, int]) -> Image.Image | None:
     try:
         with Image.open(src) as opened:
@@ -608,163 +443,6 @@ def draw_cover(project: Project, title: str, cover_image: Path | None, size: tup
     # No EXIF, no timestamps: the same title gives the same bytes.
     canvas.save(buffer, "JPEG", quality=90, optimize=True, subsampling=0)
     return buffer.getvalue()
-
-
-# -- campaigns ---------------------------------------------------------------------------
-
-
-def is_wechat_channel(activity: Activity) -> bool:
-    return activity.channel.id in WECHAT_CHANNEL or activity.channel.label in WECHAT_CHANNEL
-
-
-def activity_times(activity: Activity) -> tuple[dt.datetime, dt.datetime | None] | None:
-    """Start and end (or None) in Asia/Shanghai, or None for an all-day activity."""
-    if not activity.time:
-        return None
-    zone = ZoneInfo(TIMEZONE)
-    start_text, _, end_text = activity.time.partition("-")
-
-    def at(text: str) -> dt.datetime:
-        hours, minutes = (int(part) for part in text.split(":"))
-        return dt.datetime.combine(activity.date, dt.time(hours, minutes), tzinfo=zone)
-
-    return at(start_text), (at(end_text) if end_text else None)
-
-
-def _shanghai_timezone() -> Timezone:
-    """VTIMEZONE for Asia/Shanghai: UTC+8 all year (no daylight saving since 1991)."""
-    zone = Timezone()
-    zone.add("tzid", TIMEZONE)
-    standard = TimezoneStandard()
-    standard.add("dtstart", dt.datetime(1970, 1, 1))
-    standard.add("tzoffsetfrom", dt.timedelta(hours=8))
-    standard.add("tzoffsetto", dt.timedelta(hours=8))
-    standard.add("tzname", "CST")
-    zone.add_component(standard)
-    return zone
-
-
-def campaign_calendar(project: Project, campaign: Campaign) -> bytes:
-    """RFC 5545 calendar: one event per activity, timed in Asia/Shanghai or all-day."""
-    config = project.config
-    host = urlsplit(config.url).hostname or "kepu"
-    calendar = Calendar()
-    calendar.add("prodid", "-//Kepu//posts renderer//ZH-CN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", campaign.title)
-    calendar.add("x-wr-timezone", TIMEZONE)
-    calendar.add_component(_shanghai_timezone())
-    # DTSTAMP must be a UTC time; the campaign's first day keeps the file reproducible.
-    stamp = dt.datetime.combine(campaign.start, dt.time(0, 0), tzinfo=dt.UTC)
-    for activity in campaign.activities:
-        event = Event()
-        digest = hashlib.sha256(f"{activity.date}|{activity.title}".encode()).hexdigest()[:16]
-        event.add("uid", f"{campaign.slug}-{activity.date:%Y%m%d}-{digest}@{host}")
-        event.add("dtstamp", stamp)
-        event.add("summary", activity.title)
-        times = activity_times(activity)
-        if times is None:
-            event.add("dtstart", activity.date)
-            event.add("dtend", activity.date + dt.timedelta(days=1))
-        else:
-            start, end = times
-            event.add("dtstart", start)
-            if end is not None:
-                event.add("dtend", end)
-        if activity.place:
-            event.add("location", activity.place)
-        event.add("categories", [activity.channel.label])
-        event.add("description", _activity_description(project, campaign, activity))
-        if activity.lessons:
-            event.add("url", config.url + activity.lessons[0].site_path)
-        calendar.add_component(event)
-    return calendar.to_ical()
-
-
-def _activity_description(project: Project, campaign: Campaign, activity: Activity) -> str:
-    lines = []
-    if activity.description:
-        lines.append(activity.description)
-    lines.append(f"渠道：{activity.channel.label}")
-    if activity.audiences:
-        lines.append("对象：" + "、".join(term.label for term in activity.audiences))
-    for lesson in activity.lessons:
-        lines.append(f"课程：《{lesson.title}》 {project.config.url}{lesson.site_path}")
-    lines.append(f"活动：{campaign.title}（{campaign.organizer}）")
-    return "\n".join(lines)
-
-
-SCHEDULE_COLUMNS = (
-    "日期", "星期", "时间", "渠道", "活动", "地点", "课程", "课程标题", "推荐素材",
-    "公众号文章", "草稿数据", "封面", "群消息", "群消息配图",
-    "传单PDF（print 输出，按约定路径）", "短视频（video 输出，按约定路径）",
-)  # fmt: skip
-WEEKDAYS = "一二三四五六日"
-# A cell Excel or WPS would read as a formula (=HYPERLINK(…) from a campaign file runs
-# when the schedule is opened). OWASP's advice: prefix such a cell with a quote.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_text(cell: str) -> str:
-    """``cell`` as text a spreadsheet shows, never evaluates."""
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
-
-
-def recommended_material(activity: Activity, lesson_slug: str) -> str:
-    """Which artifact an activity of this channel uses, by channel id or label."""
-    channel = {activity.channel.id, activity.channel.label}
-    posts = f"posts/lessons/{lesson_slug}"
-    if channel & {"wechat", "公众号"}:
-        return f"{posts}/post.html"
-    if channel & {"group", "微信群"}:
-        return f"{posts}/group.txt"
-    if channel & {"video", "短视频"}:
-        return f"video/lessons/{lesson_slug}/video.mp4"
-    return f"print/lessons/{lesson_slug}/flyer.pdf"
-
-
-def campaign_schedule(project: Project, campaign: Campaign) -> bytes:
-    """The posting calendar as CSV (UTF-8 with BOM, so Excel and WPS show the Chinese).
-
-    One row per activity and lesson. Post paths are produced by this renderer; the
-    flyer and video paths follow the print and video renderers' conventions, which
-    exist only when those outputs are built too (the headers say so).
-    """
-    rows: list[list[str]] = [list(SCHEDULE_COLUMNS)]
-    for activity in campaign.activities:
-        common = [
-            activity.date.isoformat(),
-            "周" + WEEKDAYS[activity.date.weekday()],
-            activity.time or "全天",
-            activity.channel.label,
-            activity.title,
-            activity.place or "",
-        ]
-        if not activity.lessons:
-            rows.append([*common, "", "", "", *[""] * 7])
-        for lesson in activity.lessons:
-            posts = f"posts/lessons/{lesson.slug}"
-            rows.append(
-                [
-                    *common,
-                    lesson.slug,
-                    lesson.title,
-                    recommended_material(activity, lesson.slug),
-                    f"{posts}/post.html",
-                    f"{posts}/post.json",
-                    f"{posts}/cover.jpg",
-                    f"{posts}/group.txt",
-                    f"{posts}/thumb.jpg",
-                    f"print/lessons/{lesson.slug}/flyer.pdf",
-                    f"video/lessons/{lesson.slug}/video.mp4",
-                ]
-            )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows([spreadsheet_text(cell) for cell in row] for row in rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 POST_KINDS = (

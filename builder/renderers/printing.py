@@ -13,36 +13,33 @@ another page — nothing is ever clipped — and a warning names what spilled ov
 
 from __future__ import annotations
 
-import colorsys
 import dataclasses
-import datetime as dt
 import html as html_escape
-import importlib.metadata
-import io
-import logging
-import mimetypes
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote, urlsplit
 
 import markdown
 from markupsafe import Markup
 
+from builder import pdf
+from builder.brand import brand_palette
 from builder.cache import ArtifactCache, fingerprint, templates_digest
-from builder.content import resolve_media
+from builder.calendar import campaign_timeline
+from builder.cjk import keep_clauses_together
 from builder.diagnostics import Diagnostic, Diagnostics, Severity
-from builder.model import Activity, Campaign, Project, Question, QuestionKind, Quiz, Term
+from builder.labels import chinese_weekday, question_kind_label
+from builder.model import MediaRef, Project, QuestionKind, Quiz, Term
+from builder.outputs import campaign_print_path, event_print_path, lesson_print_path, quiz_print_path
 from builder.parallel import parallel_map
 from builder.paths import inside
+from builder.pdf import PROJECT_BASE, TAG_BODY, project_url
 from builder.qr import qr_svg_data_uri
-from builder.renderers.base import RenderContext, Renderer, RenderError
-from builder.sanitize import UnsafeSvgError, clean_html, clean_svg, is_allowed_link
-from builder.templates import default_templates_dir, make_environment
+from builder.renderers.base import RenderContext, Renderer, Unit
+from builder.sanitize import clean_html
+from builder.templates import make_environment
 from builder.writer import Artifact
 
 if TYPE_CHECKING:
@@ -54,14 +51,6 @@ PAGE_SIZES_MM = {"A3": (297.0, 420.0), "A4": (210.0, 297.0), "A5": (148.0, 210.0
 FLYER_PNG_WIDTH = 1080  # px: WeChat shows images up to this width without downscaling
 PDF_LANG = "zh-CN"
 PRINT_RENDERER_VERSION = 2  # bump when this module's output changes for the same HTML
-# Documents name files by a fixed origin that never resolves (RFC 2606 .invalid), not
-# by file:// URLs: WeasyPrint names embedded images by their URL, so the same project
-# gives the same PDF bytes wherever it is checked out, and no absolute path reaches a
-# PDF or a cache key. Only ProjectFiles turns these URLs into bytes.
-VIRTUAL_ORIGIN = "https://kepu.invalid"
-PROJECT_BASE = f"{VIRTUAL_ORIGIN}/project/"  # the content project's own files
-KEPU_BASE = f"{VIRTUAL_ORIGIN}/kepu/"  # Kepu's bundled templates folder
-PROJECT_URL = re.compile(re.escape(PROJECT_BASE) + r"([^\"')\s<>]+)")
 
 
 @dataclass(frozen=True)
@@ -200,43 +189,27 @@ class FitProblem:
 
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
-    planned = list(plan(project))
-    jobs = [item.job for item in planned]
-    keys = [item.key for item in planned]
-    reused = [ctx.reuse(key) for key in keys]
-    ctx.progress.start(len(jobs))
-    to_render = [
-        item.full_job() for item, artifacts in zip(planned, reused, strict=True) if artifacts is None
-    ]
-    results = iter(parallel_map(render_job, to_render, ctx.jobs))
+    units = [Unit(item.key, item, item.job.source, item.job.path) for item in plan(project)]
     reported: set[str] = set()  # a bad rule in a shared template would otherwise repeat per document
-    for job, key, cached in zip(jobs, keys, reused, strict=True):
-        ctx.progress.advance()
-        if cached is not None:
-            yield from cached
-            continue
-        try:
-            rendered = next(results)
-        except Exception as error:  # the pool has finished or cancelled the rest; the build stops cleanly
-            raise RenderError(job.source, job.path, error) from error
-        warnings = []
+
+    def finish(unit: Unit[PlannedPrint], rendered: RenderedPrint, diagnostics: Diagnostics) -> list[Artifact]:
+        job = unit.plan.job
         if job.format.one_page and rendered.page_count > 1:
-            warnings.append(
-                FitProblem(job.kind, job.source, job.line, rendered.page_count, rendered.spilled).warning()
-            )
+            problem = FitProblem(job.kind, job.source, job.line, rendered.page_count, rendered.spilled)
+            diagnostics.items.append(problem.warning())
         for message in rendered.engine_messages:
             if message not in reported:
                 reported.add(message)
-                text = f"{job.path}：排版引擎提示：{message}"
-                warnings.append(Diagnostic(job.source, 0, text, Severity.WARNING))
-        ctx.diagnostics.items.extend(warnings)
+                diagnostics.warning(job.source, 0, f"{job.path}：排版引擎提示：{message}")
         artifacts = [Artifact(job.kind, job.path, job.source, job.audiences, data=rendered.pdf)]
         if job.png_path and rendered.png is not None:
             artifacts.append(
                 Artifact(FLYER_PNG_KIND, job.png_path, job.source, job.audiences, data=rendered.png)
             )
-        ctx.keep(key, artifacts, warnings)
-        yield from artifacts
+        return artifacts
+
+    # render_job is looked up here, not bound at import, so a test can stand in for it.
+    yield from ctx.render_units(units, PlannedPrint.full_job, render_job, finish)
 
 
 def print_job_key(job: PrintJob, templates: str) -> str:
@@ -245,11 +218,8 @@ def print_job_key(job: PrintJob, templates: str) -> str:
 
     The project folder is left out (documents name files by project-relative URLs),
     so a checkout anywhere has the same keys."""
-    root = Path(job.root)
-    linked = sorted({unquote(rel) for html in job.html_by_scale for rel in PROJECT_URL.findall(html)})
-    # Each file by its bytes (a Path is keyed by its digest), only when it is one ProjectFiles serves.
-    files = [(rel, root / rel if ProjectFiles.allows(root, rel) else None) for rel in linked]
-    weasyprint = importlib.metadata.version("weasyprint")
+    files = pdf.linked_files(job.html_by_scale, job.root)
+    weasyprint = pdf.engine_version()
     relocatable = dataclasses.replace(job, root="")
     return fingerprint("print", PRINT_RENDERER_VERSION, relocatable, files, templates, weasyprint)
 
@@ -336,7 +306,7 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
         )
 
     for lesson in project.lessons:
-        folder = f"print/lessons/{lesson.slug}"
+        slug = lesson.slug
         context = {
             "lesson": lesson,
             "url": config.url + lesson.site_path,
@@ -345,24 +315,22 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
         }
         line = lesson.lines.get("key_points", 0)
         audiences = lesson.audiences
-        yield job("flyer-pdf", f"{folder}/flyer.pdf", lesson.source, line, audiences,
-                  png_path=f"{folder}/flyer.png", **context)  # fmt: skip
-        yield job("prescription-pdf", f"{folder}/prescription.pdf", lesson.source, line, audiences, **context)
-        yield job("poster-pdf", f"{folder}/poster.pdf", lesson.source, line, audiences, **context)
+        png_path = lesson_print_path(slug, FLYER_PNG_KIND)
+        for kind in ("flyer-pdf", "prescription-pdf", "poster-pdf"):
+            yield job(kind, lesson_print_path(slug, kind), lesson.source, line, audiences,
+                      png_path=png_path if kind == "flyer-pdf" else None, **context)  # fmt: skip
 
     for quiz in project.quizzes:
-        folder = f"print/quizzes/{quiz.slug}"
         context = {"quiz": quiz, "letters": option_letters(quiz), "url": config.url + quiz.site_path}
-        yield job("quiz-pdf", f"{folder}/quiz.pdf", quiz.source, 1, quiz.audiences, **context)
-        yield job("answer-key-pdf", f"{folder}/answer-key.pdf", quiz.source, 1, quiz.audiences, **context)
+        for kind in ("quiz-pdf", "answer-key-pdf"):
+            yield job(kind, quiz_print_path(quiz.slug, kind), quiz.source, 1, quiz.audiences, **context)
 
     for campaign in project.campaigns:
-        folder = f"print/campaigns/{campaign.slug}"
         campaign_url = config.url + campaign.site_path
         yield job(
-            "plan-pdf", f"{folder}/plan.pdf", campaign.source, 1, campaign.audiences,
+            "plan-pdf", campaign_print_path(campaign.slug, "plan-pdf"), campaign.source, 1, campaign.audiences,
             campaign=campaign, timeline=campaign_timeline(campaign),
-            body=markdown_html(campaign.body, project, campaign.source),
+            body=markdown_html(campaign.body, project, campaign.images),
         )  # fmt: skip
         for number, activity in enumerate(campaign.activities, start=1):
             if not (activity.time and activity.place):
@@ -375,11 +343,9 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
                 "url": campaign_url,
                 "qr": qr_svg_data_uri(campaign_url),
             }
-            events = f"{folder}/events/{number}"
-            yield job("event-flyer-pdf", f"{events}-flyer.pdf", campaign.source, activity.line, audiences,
-                      **context)  # fmt: skip
-            yield job("signin-pdf", f"{events}-signin.pdf", campaign.source, activity.line, audiences,
-                      **context)  # fmt: skip
+            for kind in ("event-flyer-pdf", "signin-pdf"):
+                path = event_print_path(campaign.slug, number, kind)
+                yield job(kind, path, campaign.source, activity.line, audiences, **context)
 
 
 def print_environment(project: Project) -> jinja2.Environment:
@@ -394,7 +360,12 @@ def print_environment(project: Project) -> jinja2.Environment:
         QuestionKind=QuestionKind,
     )
     env.filters["weekday"] = chinese_weekday
-    env.filters["markdown"] = lambda text, source="": markdown_html(text, project, source)
+    # Templates name the file a text comes from (``markdown(quiz.source)``); its images
+    # are the ones the loader resolved for that file.
+    images: dict[str, list[MediaRef]] = {
+        item.source: item.images for item in (*project.lessons, *project.quizzes, *project.campaigns)
+    }
+    env.filters["markdown"] = lambda text, source="": markdown_html(text, project, images.get(source, []))
     env.filters["title_size"] = title_size
     env.filters["clauses"] = keep_clauses_together
     env.filters["kind_label"] = question_kind_label
@@ -413,11 +384,6 @@ def css_string(text: object) -> Markup:
     return Markup(f'"{escaped}"')
 
 
-def project_url(rel_path: str) -> str:
-    """The URL a document uses for a project file (project-relative, forward slashes)."""
-    return PROJECT_BASE + quote(rel_path, safe="/")
-
-
 def media_uri(project: Project, rel_path: str | None) -> str | None:
     """A project file's URL for a document, or None when it is not a file inside the project.
 
@@ -433,57 +399,33 @@ def media_uri(project: Project, rel_path: str | None) -> str | None:
     return project_url(candidate.resolve().relative_to(root).as_posix())
 
 
-# After the sanitiser every attribute value is double-quoted with '"' escaped (">" is
-# not), so a tag is "<name" then unquoted characters other than ">" or quoted values.
-# Bounded, so a page of unclosed "<img" is not scanned to its end from every one.
-TAG_BODY = r'(?:[^>"]|"[^"]{0,2000}"){0,2000}+'
+# Bounded like pdf.TAG_BODY, so a page of unclosed "<img" is not scanned to its end from every one.
 IMG_TAG = re.compile(rf"<img\b{TAG_BODY}>")
 IMG_SRC = re.compile(r'\ssrc="([^"]*)"')
-LINK = re.compile(rf"<a\b({TAG_BODY})>(.{{0,20000}}?)</a>", re.DOTALL)
-HREF = re.compile(r'\shref="([^"]*)"')
 
 
-def markdown_html(text: str, project: Project, source: str) -> Markup:
-    """Markdown body → HTML through the raw-HTML policy, image paths resolved as the loader does.
+def markdown_html(text: str, project: Project, images: Sequence[MediaRef]) -> Markup:
+    """Markdown body → HTML through the raw-HTML policy, images as the loader resolved them.
 
-    An image that does not resolve to a project file is left out; a link to
-    another page of the site is kept as its text (a printed sheet cannot follow it).
+    ``images`` are the resolved images of the file the text comes from: an image not
+    among them (the loader reported it) is left out, and so is one that is no
+    longer a file inside the project. A link to another page of the site is kept
+    as its text (a printed sheet cannot follow it).
     """
     html = clean_html(markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html"))
+    resolved = {ref.written: ref.path for ref in images}
 
     def image(match: re.Match[str]) -> str:
         tag = match.group(0)
         found = IMG_SRC.search(tag)
         written = html_escape.unescape(found.group(1)) if found else ""
-        # Validation already reported bad paths; here an unresolvable image is simply left out.
-        ref = (
-            resolve_media(project.root, source or ".", written, 0, Diagnostics())
-            if source and written
-            else None
-        )
-        uri = media_uri(project, ref.path) if ref else None
+        rel = resolved.get(written.strip())  # the loader keeps a path as written, stripped
+        uri = media_uri(project, rel) if found and rel else None
         if found is None or uri is None:
             return ""
         return tag[: found.start(1)] + html_escape.escape(uri) + tag[found.end(1) :]
 
-    return Markup(unwrap_local_links(IMG_TAG.sub(image, html)))
-
-
-def unwrap_local_links(html: str) -> str:
-    """Sanitised HTML with links to pages or files replaced by their text.
-
-    A printed sheet cannot follow them, and in a PDF they would point at the
-    documents' virtual origin. Web links (http, https, mailto, tel) and anchors stay.
-    """
-
-    def link(match: re.Match[str]) -> str:
-        found = HREF.search(match.group(1))
-        href = html_escape.unescape(found.group(1)) if found else ""
-        if not found or href.startswith("#") or (is_allowed_link(href) and urlsplit(href).scheme):
-            return match.group(0)
-        return match.group(2)
-
-    return LINK.sub(link, html)
+    return Markup(pdf.unwrap_local_links(IMG_TAG.sub(image, html)))
 
 
 def option_letters(quiz: Quiz) -> dict[int, list[str]]:
@@ -497,231 +439,30 @@ def option_letters(quiz: Quiz) -> dict[int, list[str]]:
     }
 
 
-@dataclass(frozen=True)
-class TimelineBar:
-    name: str
-    start: dt.date
-    end: dt.date
-    days: int
-    left_pct: float
-    width_pct: float
-
-
-@dataclass(frozen=True)
-class TimelineMark:
-    activity: Activity
-    left_pct: float
-
-
-@dataclass(frozen=True)
-class Timeline:
-    bars: list[TimelineBar]
-    marks: list[TimelineMark]
-    months: list[tuple[str, float]]  # label and left %
-
-
-def campaign_timeline(campaign: Campaign) -> Timeline:
-    """Phase bars and activity marks positioned in percent of the campaign's span."""
-    span = (campaign.end - campaign.start).days + 1
-
-    def pct(day: dt.date) -> float:
-        return round(100 * (day - campaign.start).days / span, 2)
-
-    bars = [
-        TimelineBar(
-            phase.name,
-            phase.start,
-            phase.end,
-            (phase.end - phase.start).days + 1,
-            pct(phase.start),
-            round(100 * ((phase.end - phase.start).days + 1) / span, 2),
-        )
-        for phase in campaign.phases
-    ]
-    marks = [
-        TimelineMark(activity, pct(activity.date) + round(50 / span, 2)) for activity in campaign.activities
-    ]
-    starts = [campaign.start]
-    while (next_month := (starts[-1].replace(day=1) + dt.timedelta(days=32)).replace(day=1)) <= campaign.end:
-        starts.append(next_month)
-    every = -(-len(starts) // 12)  # more than 12 labels would run into each other
-    months = [(f"{day.month}月{day.day}日", pct(day)) for day in starts[::every]]
-    return Timeline(bars, marks, months)
-
-
-QUESTION_KIND_LABELS = {
-    QuestionKind.SINGLE: "单选",
-    QuestionKind.MULTIPLE: "多选",
-    QuestionKind.TRUE_FALSE: "判断",
-}
-
-
-def question_kind_label(question: Question) -> str:
-    """单选 / 多选 / 判断, or "" when the editor already wrote it into the question."""
-    label = QUESTION_KIND_LABELS[question.kind]
-    return "" if label in question.text else label
-
-
-def chinese_weekday(day: dt.date) -> str:
-    return "星期" + "一二三四五六日"[day.weekday()]
-
-
 def title_size(title: str) -> str:
     """A CSS class by title length, so long titles take smaller type instead of more lines."""
     length = len(title)
     return "title-xl" if length > 40 else "title-l" if length > 24 else "title-m" if length > 14 else ""
 
 
-CLAUSE_END = re.compile(r"(?<=[：，、；！？。:])")
-
-
-def keep_clauses_together(text: str, line_chars: float = 10) -> Markup:
-    """Big-type titles break between clauses, not inside them.
-
-    "认识高血压：量得准，管得住" then breaks as "认识高血压：量得准，/ 管得住"
-    rather than leaving "住" alone on the last line. Only clauses that surely fit
-    on a line (``line_chars``: how many full-width characters a line holds at
-    the title's size) are kept together, so a title never overflows the page.
-    """
-    pieces = [piece for piece in CLAUSE_END.split(text) if piece]
-    return Markup("").join(
-        Markup('<span class="clause">{}</span>').format(piece) if len(piece) <= int(line_chars) else piece
-        for piece in pieces
-    )
-
-
-@dataclass(frozen=True)
-class BrandPalette:
-    color: str  # as configured
-    dark: str  # headings and rules on white
-    tint: str  # light background panels
-    soft: str  # borders and timeline tracks
-
-
-def brand_palette(color: str) -> BrandPalette:
-    red, green, blue = (int(color.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4))
-    hue, lightness, saturation = colorsys.rgb_to_hls(red, green, blue)
-
-    def shade(new_lightness: float, new_saturation: float | None = None) -> str:
-        rgb = colorsys.hls_to_rgb(
-            hue, new_lightness, saturation if new_saturation is None else new_saturation
-        )
-        return "#" + "".join(f"{round(channel * 255):02x}" for channel in rgb)
-
-    return BrandPalette(
-        color=color,
-        dark=shade(min(lightness, 0.28)),
-        tint=shade(0.95, min(saturation, 0.45)),
-        soft=shade(0.85, min(saturation, 0.4)),
-    )
-
-
 # -- rendering: HTML → PDF (runs in worker processes) ---------------------------
 
 
-# -- reading files: the only way WeasyPrint gets bytes -----------------------------
-
-
-class RefusedFile(ValueError):
-    """A URL a document may not read: outside the project, hidden, or not a file."""
-
-
-class ProjectFiles:
-    """Serves a document's URLs: project files, Kepu's bundled templates, inline data.
-
-    A project file is served only when its path, with every symlink followed, stays
-    inside the project and no part of it is hidden (``.git``, ``.env``, the cache).
-    SVG pictures pass :func:`clean_svg` first, so an ``<image href>`` inside one
-    cannot name another file. Everything else — ``file://``, any host, a path
-    outside — is refused; WeasyPrint then leaves the resource out and warns.
-    """
-
-    def __init__(self, root: str):
-        self.folders = {PROJECT_BASE: Path(root).resolve(), KEPU_BASE: default_templates_dir().resolve()}
-
-    def read(self, url: str) -> tuple[bytes, str]:
-        """The bytes and media type behind ``url``; raises RefusedFile."""
-        for base, folder in self.folders.items():
-            if url.startswith(base):
-                return self._read_file(folder, unquote(urlsplit(url).path[len(urlsplit(base).path) :]), url)
-        raise RefusedFile(f"不允许读取项目以外的文件：{url[:120]}")
-
-    @staticmethod
-    def allows(folder: Path, rel: str) -> bool:
-        """Whether ``rel`` names a file inside ``folder``, not hidden, not through a symlink out."""
-        parts = rel.split("/")
-        if not rel or "\x00" in rel or any(not part or part.startswith(".") for part in parts):
-            return False
-        path = folder.joinpath(*parts)
-        return inside(folder, path) and path.resolve().is_file()
-
-    def _read_file(self, folder: Path, rel: str, url: str) -> tuple[bytes, str]:
-        if not self.allows(folder, rel):
-            raise RefusedFile(f"不允许读取这个文件（在项目以外、是隐藏文件或不存在）：{url[:120]}")
-        path = folder.joinpath(*rel.split("/")).resolve()
-        data = path.read_bytes()
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        # Sniffed, not trusted by name: a picture that is markup is treated as an SVG.
-        if mime == "image/svg+xml" or (mime != "text/css" and data.lstrip()[:1] == b"<"):
-            try:
-                return clean_svg(data), "image/svg+xml"
-            except UnsafeSvgError as error:
-                raise RefusedFile(f"{rel}：{error}") from None
-        return data, mime
-
-
-@cache
-def project_fetcher(root: str) -> Any:
-    """WeasyPrint's URL fetcher for one project: ProjectFiles plus ``data:`` URLs, no network."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    files = ProjectFiles(root)
-
-    class ProjectFetcher(URLFetcher):
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            if url[:5].lower() == "data:":
-                return super().fetch(url, headers)
-            data, mime = files.read(url)
-            return URLFetcherResponse(url, data, {"Content-Type": mime})
-
-    return ProjectFetcher(allowed_protocols={"data"})
-
-
 def render_job(job: PrintJob) -> RenderedPrint:
-    with engine_messages() as messages:
+    with pdf.engine_messages() as messages:
         scale_index, document = lay_out_fitted(job)
-        pdf = document.write_pdf()
+        data = pdf.write_pdf(document)
     spilled = spilled_labels(document) if job.format.one_page else ()
-    png = rasterise(pdf, FLYER_PNG_WIDTH) if job.png_path else None
+    png = pdf.rasterise(data, FLYER_PNG_WIDTH) if job.png_path else None
     scale = job.format.type_scales[scale_index]
-    return RenderedPrint(pdf, len(document.pages), scale, spilled, png, tuple(dict.fromkeys(messages)))
-
-
-@contextmanager
-def engine_messages() -> Iterator[list[str]]:
-    """Collect WeasyPrint's warnings (an unknown CSS property, an image that failed to load).
-
-    They become build warnings instead of stray lines on a worker's stderr.
-    """
-    messages: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
-
-    logger = logging.getLogger("weasyprint")
-    handler = Collect(logging.WARNING)
-    logger.addHandler(handler)
-    try:
-        yield messages
-    finally:
-        logger.removeHandler(handler)
+    pages = pdf.page_count(document)
+    return RenderedPrint(data, pages, scale, spilled, png, tuple(dict.fromkeys(messages)))
 
 
 def measure_job(job: PrintJob) -> tuple[int, tuple[str, ...]]:
     """Page count and spilled blocks of the job's last (smallest) variant, without writing a PDF."""
     document = lay_out(job.html_by_scale[-1], job)
-    return len(document.pages), spilled_labels(document)
+    return pdf.page_count(document), spilled_labels(document)
 
 
 def lay_out_fitted(job: PrintJob) -> tuple[int, Document]:
@@ -736,7 +477,7 @@ def lay_out_fitted(job: PrintJob) -> tuple[int, Document]:
 
     def fits(index: int) -> bool:
         laid_out[index] = lay_out(variants[index], job)
-        return len(laid_out[index].pages) == 1
+        return pdf.page_count(laid_out[index]) == 1
 
     low, high = 0, len(variants) - 1
     while low < high:
@@ -751,57 +492,12 @@ def lay_out_fitted(job: PrintJob) -> tuple[int, Document]:
 
 
 def lay_out(html: str, job: PrintJob) -> Document:
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=PROJECT_BASE, url_fetcher=project_fetcher(job.root)).render(
-        font_config=font_configuration()
-    )
-
-
-@cache
-def font_configuration() -> Any:
-    """One per process: reusing it keeps the fontconfig lookups of the CJK fonts warm."""
-    from weasyprint.text.fonts import FontConfiguration
-
-    return FontConfiguration()
+    return pdf.lay_out(html, job.root)
 
 
 def spilled_labels(document: Document) -> tuple[str, ...]:
     """Fit labels of the blocks that start after page 1 (from the ids the templates give them)."""
-    labels: list[str] = []
-    for page in document.pages[1:]:
-        labels += [
-            name.removeprefix(FIT_ID_PREFIX) for name in page.anchors if name.startswith(FIT_ID_PREFIX)
-        ]
-    return tuple(dict.fromkeys(labels))
-
-
-def rasterise(pdf: bytes, width_px: int) -> bytes:
-    """Every page of ``pdf``, trimmed of its bleed and stacked, as a PNG ``width_px`` wide."""
-    import pypdfium2
-    from PIL import Image
-
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        images = []
-        for page in document:
-            left, bottom, right, top = page.get_trimbox()
-            page.set_cropbox(left, bottom, right, top)
-            image = page.render(scale=width_px / (right - left)).to_pil().convert("RGB")
-            if image.width != width_px:  # rounding of the scale can leave it a pixel off
-                image = image.resize((width_px, round(image.height * width_px / image.width)))
-            images.append(image)
-    finally:
-        document.close()
-    sheet = Image.new("RGB", (width_px, sum(image.height for image in images)), "white")
-    offset = 0
-    for image in images:
-        sheet.paste(image, (0, offset))
-        offset += image.height
-    output = io.BytesIO()
-    # optimize=True saves 2 % of the size for 4× the time
-    sheet.save(output, format="PNG")
-    return output.getvalue()
+    return pdf.anchors_after_first_page(document, FIT_ID_PREFIX)
 
 
 def check(project: Project, diagnostics: Diagnostics, cache: ArtifactCache | None, jobs: int) -> None:

@@ -1,0 +1,89 @@
+"""Where each artifact lives in the output folder: one table of kind → path.
+
+The renderers that write an artifact and everything that points at one — the
+posting schedule's columns, ``kepu publish wechat`` reading the rendered posts, a
+campaign's recommended material — take its path from here, so a file cannot move
+without the pointers to it moving too. Paths are output-relative, forward slashes.
+"""
+
+from __future__ import annotations
+
+# A lesson's printed materials, under print/lessons/<slug>/.
+LESSON_PRINT = {
+    "flyer-pdf": "flyer.pdf",
+    "flyer-png": "flyer.png",  # the flyer rasterised for WeChat groups
+    "prescription-pdf": "prescription.pdf",
+    "poster-pdf": "poster.pdf",
+}
+# A quiz's sheets, under print/quizzes/<slug>/.
+QUIZ_PRINT = {"quiz-pdf": "quiz.pdf", "answer-key-pdf": "answer-key.pdf"}
+# A campaign's plan, under print/campaigns/<slug>/.
+CAMPAIGN_PRINT = {"plan-pdf": "plan.pdf"}
+# An on-site activity's sheets, print/campaigns/<slug>/events/<number>-<name>.
+EVENT_PRINT = {"event-flyer-pdf": "flyer.pdf", "signin-pdf": "signin.pdf"}
+# A lesson's post, under posts/lessons/<slug>/ (body images under images/).
+LESSON_POSTS = {
+    "post-html": "post.html",
+    "post-json": "post.json",
+    "post-cover": "cover.jpg",
+    "post-thumb": "thumb.jpg",
+    "group-text": "group.txt",
+}
+# A campaign's calendars, under posts/campaigns/<slug>/.
+CAMPAIGN_POSTS = {"calendar-ics": "calendar.ics", "schedule-csv": "schedule.csv"}
+POSTS_INDEX = "posts/index.html"
+# A lesson's videos, under video/lessons/<slug>/.
+LESSON_VIDEO = {
+    "video": "video.mp4",
+    "video-landscape": "landscape.mp4",
+    "video-captions": "captions.srt",
+    "video-cover": "cover.jpg",
+}
+
+
+def lesson_print_folder(slug: str) -> str:
+    return f"print/lessons/{slug}"
+
+
+def lesson_print_path(slug: str, kind: str) -> str:
+    """``lesson_print_path("flu", "flyer-pdf")`` → ``print/lessons/flu/flyer.pdf``."""
+    return f"{lesson_print_folder(slug)}/{LESSON_PRINT[kind]}"
+
+
+def quiz_print_path(slug: str, kind: str) -> str:
+    return f"print/quizzes/{slug}/{QUIZ_PRINT[kind]}"
+
+
+def campaign_print_path(slug: str, kind: str) -> str:
+    return f"print/campaigns/{slug}/{CAMPAIGN_PRINT[kind]}"
+
+
+def event_print_path(campaign_slug: str, number: int, kind: str) -> str:
+    """An activity's sheet, numbered by the activity's place in the campaign (from 1)."""
+    return f"print/campaigns/{campaign_slug}/events/{number}-{EVENT_PRINT[kind]}"
+
+
+def lesson_posts_folder(slug: str) -> str:
+    return f"posts/lessons/{slug}"
+
+
+def lesson_post_path(slug: str, kind: str) -> str:
+    """``lesson_post_path("flu", "post-json")`` → ``posts/lessons/flu/post.json``."""
+    return f"{lesson_posts_folder(slug)}/{LESSON_POSTS[kind]}"
+
+
+def post_image_src(name: str) -> str:
+    """A body image as the article names it, relative to the post (replaced on upload)."""
+    return f"images/{name}"
+
+
+def post_image_path(slug: str, name: str) -> str:
+    return f"{lesson_posts_folder(slug)}/{post_image_src(name)}"
+
+
+def campaign_post_path(slug: str, kind: str) -> str:
+    return f"posts/campaigns/{slug}/{CAMPAIGN_POSTS[kind]}"
+
+
+def lesson_video_path(slug: str, kind: str = "video") -> str:
+    return f"video/lessons/{slug}/{LESSON_VIDEO[kind]}"

@@ -1,0 +1,270 @@
+"""The PDF engine every printed output shares: HTML → PDF with WeasyPrint, PDF → PNG.
+
+The print renderer, ``kepu exam`` and any later paper output (handbooks, reports)
+lay out their documents here and never call WeasyPrint themselves, so all of them
+read files the same safe way and give the same bytes for the same HTML:
+
+* documents name files by a fixed virtual origin (:data:`PROJECT_BASE`), never by
+  ``file://`` URLs, and :class:`ProjectFiles` is the only thing that turns those
+  URLs into bytes — project files (no hidden ones, no symlink out), Kepu's bundled
+  templates and inline ``data:`` URLs; no network, no other file on the disk;
+* one font configuration per process keeps the CJK font lookups warm;
+* WeasyPrint's own warnings can be collected (:func:`engine_messages`) so they
+  become build warnings instead of stray lines on a worker's stderr.
+
+WeasyPrint, pypdfium2 and Pillow are imported inside the functions: a process that
+never makes a PDF (``kepu check`` of the site alone) does not pay for them.
+"""
+
+from __future__ import annotations
+
+import html as html_escape
+import importlib.metadata
+import io
+import logging
+import mimetypes
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlsplit
+
+from builder.paths import inside
+from builder.sanitize import UnsafeSvgError, clean_svg, is_allowed_link
+from builder.templates import default_templates_dir
+
+if TYPE_CHECKING:
+    from weasyprint import Document
+
+# Documents name files by a fixed origin that never resolves (RFC 2606 .invalid), not
+# by file:// URLs: WeasyPrint names embedded images by their URL, so the same project
+# gives the same PDF bytes wherever it is checked out, and no absolute path reaches a
+# PDF or a cache key. Only ProjectFiles turns these URLs into bytes.
+VIRTUAL_ORIGIN = "https://kepu.invalid"
+PROJECT_BASE = f"{VIRTUAL_ORIGIN}/project/"  # the content project's own files
+KEPU_BASE = f"{VIRTUAL_ORIGIN}/kepu/"  # Kepu's bundled templates folder
+PROJECT_URL = re.compile(re.escape(PROJECT_BASE) + r"([^\"')\s<>]+)")
+
+
+def project_url(rel_path: str) -> str:
+    """The URL a document uses for a project file (project-relative, forward slashes)."""
+    return PROJECT_BASE + quote(rel_path, safe="/")
+
+
+# -- reading files: the only way WeasyPrint gets bytes -----------------------------
+
+
+class RefusedFile(ValueError):
+    """A URL a document may not read: outside the project, hidden, or not a file."""
+
+
+class ProjectFiles:
+    """Serves a document's URLs: project files, Kepu's bundled templates, inline data.
+
+    A project file is served only when its path, with every symlink followed, stays
+    inside the project and no part of it is hidden (``.git``, ``.env``, the cache).
+    SVG pictures pass :func:`clean_svg` first, so an ``<image href>`` inside one
+    cannot name another file. Everything else — ``file://``, any host, a path
+    outside — is refused; WeasyPrint then leaves the resource out and warns.
+    """
+
+    def __init__(self, root: str):
+        self.folders = {PROJECT_BASE: Path(root).resolve(), KEPU_BASE: default_templates_dir().resolve()}
+
+    def read(self, url: str) -> tuple[bytes, str]:
+        """The bytes and media type behind ``url``; raises RefusedFile."""
+        for base, folder in self.folders.items():
+            if url.startswith(base):
+                return self._read_file(folder, unquote(urlsplit(url).path[len(urlsplit(base).path) :]), url)
+        raise RefusedFile(f"不允许读取项目以外的文件：{url[:120]}")
+
+    @staticmethod
+    def allows(folder: Path, rel: str) -> bool:
+        """Whether ``rel`` names a file inside ``folder``, not hidden, not through a symlink out."""
+        parts = rel.split("/")
+        if not rel or "\x00" in rel or any(not part or part.startswith(".") for part in parts):
+            return False
+        path = folder.joinpath(*parts)
+        return inside(folder, path) and path.resolve().is_file()
+
+    def _read_file(self, folder: Path, rel: str, url: str) -> tuple[bytes, str]:
+        if not self.allows(folder, rel):
+            raise RefusedFile(f"不允许读取这个文件（在项目以外、是隐藏文件或不存在）：{url[:120]}")
+        path = folder.joinpath(*rel.split("/")).resolve()
+        data = path.read_bytes()
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        # Sniffed, not trusted by name: a picture that is markup is treated as an SVG.
+        if mime == "image/svg+xml" or (mime != "text/css" and data.lstrip()[:1] == b"<"):
+            try:
+                return clean_svg(data), "image/svg+xml"
+            except UnsafeSvgError as error:
+                raise RefusedFile(f"{rel}：{error}") from None
+        return data, mime
+
+
+@cache
+def project_fetcher(root: str) -> Any:
+    """WeasyPrint's URL fetcher for one project: ProjectFiles plus ``data:`` URLs, no network."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    files = ProjectFiles(root)
+
+    class ProjectFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url[:5].lower() == "data:":
+                return super().fetch(url, headers)
+            data, mime = files.read(url)
+            return URLFetcherResponse(url, data, {"Content-Type": mime})
+
+    return ProjectFetcher(allowed_protocols={"data"})
+
+
+def linked_files(documents: Iterable[str], root: str) -> list[tuple[str, Path | None]]:
+    """Every project file the documents link, for a cache key: (relative path, file or None).
+
+    A file is given only when ProjectFiles would serve it (a cache keys a Path by its
+    bytes); a refused one stays None, so the key never reads a file the PDF cannot.
+    The project folder itself is left out, so a checkout anywhere has the same keys.
+    """
+    folder = Path(root)
+    linked = sorted({unquote(rel) for html in documents for rel in PROJECT_URL.findall(html)})
+    return [(rel, folder / rel if ProjectFiles.allows(folder, rel) else None) for rel in linked]
+
+
+def engine_version() -> str:
+    """WeasyPrint's version: a new one may lay out the same HTML differently (part of cache keys)."""
+    return importlib.metadata.version("weasyprint")
+
+
+# -- what a sheet of paper cannot do ---------------------------------------------
+
+# After the sanitiser every attribute value is double-quoted with '"' escaped (">" is
+# not), so a tag is "<name" then unquoted characters other than ">" or quoted values.
+# Bounded, so a page of unclosed "<a" is not scanned to its end from every one.
+TAG_BODY = r'(?:[^>"]|"[^"]{0,2000}"){0,2000}+'
+LINK = re.compile(rf"<a\b({TAG_BODY})>(.{{0,20000}}?)</a>", re.DOTALL)
+HREF = re.compile(r'\shref="([^"]*)"')
+
+
+def unwrap_local_links(html: str) -> str:
+    """Sanitised HTML with links to pages or files replaced by their text.
+
+    A printed sheet cannot follow them, and in a PDF they would point at the
+    documents' virtual origin. Web links (http, https, mailto, tel) and anchors stay.
+    """
+
+    def link(match: re.Match[str]) -> str:
+        found = HREF.search(match.group(1))
+        href = html_escape.unescape(found.group(1)) if found else ""
+        if not found or href.startswith("#") or (is_allowed_link(href) and urlsplit(href).scheme):
+            return match.group(0)
+        return match.group(2)
+
+    return LINK.sub(link, html)
+
+
+# -- laying out and writing --------------------------------------------------------
+
+
+@cache
+def font_configuration() -> Any:
+    """One per process: reusing it keeps the fontconfig lookups of the CJK fonts warm."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def lay_out(html: str, root: str) -> Document:
+    """``html`` laid out into pages; its relative URLs name files of the project at ``root``."""
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=PROJECT_BASE, url_fetcher=project_fetcher(root)).render(
+        font_config=font_configuration()
+    )
+
+
+def write_pdf(
+    document: Document,
+    *,
+    title: str | None = None,
+    authors: list[str] | None = None,
+    lang: str | None = None,
+) -> bytes:
+    """The laid-out document as PDF bytes; ``title``, ``authors`` and ``lang`` override the HTML's."""
+    if title is not None:
+        document.metadata.title = title
+    if authors is not None:
+        document.metadata.authors = authors
+    if lang is not None:
+        document.metadata.lang = lang
+    return bytes(document.write_pdf())
+
+
+def page_count(document: Document) -> int:
+    return len(document.pages)
+
+
+def anchors_after_first_page(document: Document, prefix: str) -> tuple[str, ...]:
+    """Ids starting with ``prefix`` (without it) of the blocks that start after page 1, once each.
+
+    How a one-page format names what spilled over: its templates give the blocks
+    worth naming such ids.
+    """
+    names: list[str] = []
+    for page in document.pages[1:]:
+        names += [name.removeprefix(prefix) for name in page.anchors if name.startswith(prefix)]
+    return tuple(dict.fromkeys(names))
+
+
+@contextmanager
+def engine_messages() -> Iterator[list[str]]:
+    """Collect WeasyPrint's warnings (an unknown CSS property, an image that failed to load).
+
+    They become build warnings instead of stray lines on a worker's stderr.
+    """
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger("weasyprint")
+    handler = Collect(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+
+
+# -- PDF → pixels ------------------------------------------------------------------
+
+
+def rasterise(pdf: bytes, width_px: int) -> bytes:
+    """Every page of ``pdf``, trimmed of its bleed and stacked, as a PNG ``width_px`` wide."""
+    import pypdfium2
+    from PIL import Image
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        images = []
+        for page in document:
+            left, bottom, right, top = page.get_trimbox()
+            page.set_cropbox(left, bottom, right, top)
+            image = page.render(scale=width_px / (right - left)).to_pil().convert("RGB")
+            if image.width != width_px:  # rounding of the scale can leave it a pixel off
+                image = image.resize((width_px, round(image.height * width_px / image.width)))
+            images.append(image)
+    finally:
+        document.close()
+    sheet = Image.new("RGB", (width_px, sum(image.height for image in images)), "white")
+    offset = 0
+    for image in images:
+        sheet.paste(image, (0, offset))
+        offset += image.height
+    output = io.BytesIO()
+    # optimize=True saves 2 % of the size for 4× the time
+    sheet.save(output, format="PNG")
+    return output.getvalue()

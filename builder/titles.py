@@ -1,0 +1,152 @@
+"""Breaking a title into lines for a picture: the post covers and thumbnails.
+
+Pillow draws what it is given, one line at a time, so a title drawn into an image
+is broken here, beside :mod:`builder.cjk`'s line-breaking rules: between Chinese
+words (jieba, with the project's own terms), never inside one nor inside a Latin
+word or number, and — among the layouts that fit — the one with even lines, a
+break after a colon and no one-character last line, at the largest size that
+does not force awkward breaks.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import jieba
+from PIL import ImageFont
+
+from builder.cjk import NO_LINE_END, NO_LINE_START
+from builder.fonts import cjk_face
+from builder.fonts import load_font as cached_font
+
+
+def load_font(weight: str, size: int) -> ImageFont.FreeTypeFont:
+    """Noto Sans CJK SC, the Simplified Chinese face."""
+    return cached_font(*cjk_face(weight), size)
+
+
+# A title breaks between Chinese words, never inside one, nor inside a Latin word or number.
+TITLE_RUNS = re.compile(r"([A-Za-z0-9][A-Za-z0-9.,/%:+\-]*)|(\s+)|([^A-Za-z0-9\s]+)")
+
+
+@cache
+def _word_splitter(words: tuple[str, ...]) -> jieba.Tokenizer:
+    """A private jieba tokenizer (the site's search index keeps its own) that knows the project's terms."""
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    for word in words:
+        tokenizer.add_word(word)
+    return tokenizer
+
+
+def title_tokens(text: str, words: tuple[str, ...] = ()) -> list[str]:
+    """The pieces a title may be broken between: Chinese words, Latin words, numbers, punctuation."""
+    tokens: list[str] = []
+    for latin, space, other in TITLE_RUNS.findall(text):
+        if latin or space:
+            tokens.append(latin or space)
+        else:
+            tokens.extend(_word_splitter(words).lcut(other))
+    return tokens
+
+
+# Costs of a title layout (lower is better), tuned by eye on the bundled titles.
+BREAK_BETWEEN_WORDS = 0.6  # a break that is not after punctuation
+BREAK_AFTER_COLON = -0.5  # "认识高血压：" / "量得准，管得住" reads as title and subtitle
+PARTICLE_FIRST = 0.6  # a line that starts with 的/了/着…, which belong to the line before
+ORPHAN = 2.0  # a last line of one character
+SMALLER_TEXT = 4.0  # cost of going from the largest size down to zero
+PARTICLES = frozenset("的地得了着过吗呢吧")
+SOFT_BREAK_AFTER = set("，、；：。！？ ")
+
+
+@dataclass(frozen=True)
+class TitleLayout:
+    font: ImageFont.FreeTypeFont
+    lines: list[str]
+    line_height: int
+    cost: float
+
+
+def layout_title(
+    tokens: list[str], font: ImageFont.FreeTypeFont, max_width: float, max_lines: int
+) -> tuple[float, list[str]] | None:
+    """The best way to break ``tokens`` into at most ``max_lines`` lines, by dynamic programming.
+
+    Lines must fit and obey the Chinese line-breaking rules: none starts with closing
+    punctuation (。，、…) and none ends with an opening one (（《“…). Among those, even
+    line lengths, breaks after punctuation and no one-character last line win.
+    """
+    count = len(tokens)
+    widths: dict[tuple[int, int], float] = {}  # the same spans are measured for every line count
+    # best[k][j]: cheapest layout of tokens[:j] in k lines, as (cost, previous break).
+    best: list[dict[int, tuple[float, int]]] = [{0: (0.0, -1)}] + [{} for _ in range(max_lines)]
+    for lines in range(1, max_lines + 1):
+        for start, (cost_so_far, _) in best[lines - 1].items():
+            if start == count or (start > 0 and tokens[start][0] in NO_LINE_START):
+                continue
+            for end in range(start + 1, count + 1):
+                text = "".join(tokens[start:end]).strip()
+                if (start, end) not in widths:
+                    widths[start, end] = font.getlength(text)
+                width = widths[start, end]
+                if width > max_width:
+                    break
+                if end < count and tokens[end - 1][-1] in NO_LINE_END:
+                    continue
+                cost = cost_so_far + ((max_width - width) / max_width) ** 2
+                if start > 0 and tokens[start] in PARTICLES:
+                    cost += PARTICLE_FIRST
+                if end < count:
+                    last = tokens[end - 1][-1]
+                    cost += (
+                        BREAK_AFTER_COLON
+                        if last == "："
+                        else 0
+                        if last in SOFT_BREAK_AFTER
+                        else BREAK_BETWEEN_WORDS
+                    )
+                elif start > 0 and len(text) == 1:
+                    cost += ORPHAN
+                if end not in best[lines] or cost < best[lines][end][0]:
+                    best[lines][end] = (cost, start)
+    layouts = [
+        (best[lines][count][0] if lines > 1 else 0.0, lines)
+        for lines in range(1, max_lines + 1)
+        if count in best[lines]
+    ]
+    if not layouts:
+        return None
+    cost, lines = min(layouts)
+    breaks, end = [], count
+    for row in range(lines, 0, -1):
+        start = best[row][end][1]
+        breaks.append("".join(tokens[start:end]).strip())
+        end = start
+    return cost, list(reversed(breaks))
+
+
+def fit_title(
+    tokens: list[str], max_width: float, max_height: float, sizes: range, max_lines: int
+) -> TitleLayout:
+    """The best layout over all sizes: large text, but not at the price of awkward breaks."""
+    candidates = []
+    for size in sizes:
+        font = load_font("bold", size)
+        line_height = round(size * 1.32)
+        layout = layout_title(tokens, font, max_width, min(max_lines, int(max_height // line_height)))
+        if layout is not None:
+            cost, lines = layout
+            smaller = SMALLER_TEXT * (sizes[0] - size) / sizes[0]
+            candidates.append(TitleLayout(font, lines, line_height, cost + smaller))
+    if candidates:
+        return min(candidates, key=lambda layout: layout.cost)
+    if any(len(token) > 1 for token in tokens):  # a word too long for any size: break inside words
+        return fit_title(
+            [char for token in tokens for char in token], max_width, max_height, sizes, max_lines
+        )
+    font = load_font("bold", sizes[-1])
+    return TitleLayout(font, ["".join(tokens)], round(sizes[-1] * 1.32), 0.0)
