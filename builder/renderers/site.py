@@ -33,7 +33,8 @@ from mkdocs.plugins import BasePlugin
 
 from builder.cache import fingerprint, templates_digest
 from builder.dashboard import Dashboard
-from builder.model import Campaign, Lesson, Project, QuestionKind, Quiz, Term
+from builder.labels import QUESTION_KIND_TAGS as KIND_LABELS
+from builder.model import Campaign, Lesson, Project, Quiz, Term
 from builder.parallel import background
 from builder.renderers.base import RenderContext, Renderer
 from builder.search_terms import add_search_subwords, user_dictionary
@@ -54,11 +55,6 @@ from builder.templates import copy_template_tree, make_environment
 from builder.writer import Artifact
 
 SITE_RENDERER_VERSION = 3  # bump when this module's or builder/site/'s output changes for the same sources
-KIND_LABELS = {
-    QuestionKind.SINGLE: "（单选）",
-    QuestionKind.MULTIPLE: "（多选）",
-    QuestionKind.TRUE_FALSE: "（判断）",
-}
 # Below this many lessons the dashboard and QR codes take less time than
 # starting a worker process: they are made in this one.
 BACKGROUND_MIN_LESSONS = 100
