@@ -17,8 +17,8 @@ from markupsafe import Markup
 
 from builder import pdf
 from builder.model import Project, Question, Quiz
-from builder.renderers.site import markdown_html
 from builder.sanitize import clean_html
+from builder.site.pages import markdown_html
 from builder.standard import AREAS, THEORY_WEIGHTS, area_of, level_rank
 from builder.templates import make_environment
 

@@ -1,8 +1,9 @@
 """Printable materials: flyers, prescriptions, posters, quiz sheets and campaign print packs.
 
 Every document is a Jinja2 HTML template under ``templates/print/`` laid out by
-WeasyPrint into a vector PDF with embedded CJK font subsets, so text stays
-selectable and searchable.
+the shared PDF engine (:mod:`builder.pdf`, WeasyPrint) into a vector PDF with
+embedded CJK font subsets, so text stays selectable and searchable. Where each
+file goes is :mod:`builder.outputs`; this module plans, fits and keeps them.
 
 One-page formats (flyer, prescription, poster, event flyer) are *fitted*: laid out
 at full type size and, when they spill onto a second page, at smaller type steps
