@@ -334,3 +334,51 @@ def test_check_reuses_the_fit_verdicts_of_the_last_build(project: Path, add_less
     assert laid_out and all("/overfull/" in path for path in laid_out)  # only the edited lesson's documents
     assert any("overfull.md" in w and "仍排不下一页" in w for w in after_edit)
     assert [str(w) for w in check(project, today=TODAY, use_cache=False).warnings] == after_edit
+
+
+def test_printed_markdown_shows_the_images_the_loader_resolved(project: Path):
+    """Images come from the model (MediaRef), not from resolving the written path again."""
+    from builder.model import MediaRef
+    from builder.pdf import project_url
+    from builder.renderers.printing import markdown_html
+
+    loaded = load(project)
+    text = "![血压](pic.png)\n\n![未解析](missing.png)"
+    html = str(markdown_html(text, loaded, [MediaRef("pic.png", "media/bp.png", 1)]))
+    assert f'src="{project_url("media/bp.png")}"' in html
+    assert "missing.png" not in html  # the loader did not resolve it: left out
+    # A resolved path that is no longer a file inside the project is left out too.
+    gone = str(markdown_html(text, loaded, [MediaRef("pic.png", "../outside.png", 1)]))
+    assert "<img" not in gone
+
+
+def test_only_the_pdf_engine_imports_weasyprint():
+    """Every paper output goes through builder/pdf.py (typing-only imports aside)."""
+    import ast
+
+    from conftest import REPO
+
+    offenders = []
+    for path in sorted((REPO / "builder").rglob("*.py")):
+        if path.name == "pdf.py" and path.parent.name == "builder":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {
+            id(node)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+            for node in ast.walk(block)
+        }
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(name.split(".")[0] == "weasyprint" for name in names):
+                offenders.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert offenders == []
