@@ -205,13 +205,13 @@ class TimelineMark:
 
 
 @dataclass(frozen=True)
-class Timeline:
+class CampaignTimeline:
     bars: list[TimelineBar]
     marks: list[TimelineMark]
     months: list[tuple[str, float]]  # label and left %
 
 
-def campaign_timeline(campaign: Campaign) -> Timeline:
+def campaign_timeline(campaign: Campaign) -> CampaignTimeline:
     """Phase bars and activity marks positioned in percent of the campaign's span."""
     span = (campaign.end - campaign.start).days + 1
 
@@ -237,4 +237,4 @@ def campaign_timeline(campaign: Campaign) -> Timeline:
         starts.append(next_month)
     every = -(-len(starts) // 12)  # more than 12 labels would run into each other
     months = [(f"{day.month}月{day.day}日", pct(day)) for day in starts[::every]]
-    return Timeline(bars, marks, months)
+    return CampaignTimeline(bars, marks, months)

@@ -24,6 +24,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from builder.sanitize import clean_html, is_local_reference
+from builder.wechat_css import Styles, clean_style, join_styles
 
 WECHAT_HOST = "mp.weixin.qq.com"
 # Elements the draft API strips or that do nothing in an article; removed with their content.
@@ -47,19 +48,6 @@ ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "th": frozenset({"colspan", "rowspan", "style"}),
 }
 DEFAULT_ALLOWED = frozenset({"style"})
-# CSS values the editor drops or that break in WeChat's dark mode; any property whose
-# name mentions "position" is dropped too (the article page ignores positioning).
-FORBIDDEN_CSS = re.compile(r"var\(|!important|expression\(|url\(", re.IGNORECASE)
-# A style is an allowlist, not a filter of known-bad words: the attacker run got past
-# a url( filter with CSS escapes (u\72l) and image-set(). So a declaration is kept only
-# when its property is a plain name and every function in its value is a colour or
-# calc(); backslashes (escapes), comments, at-rules and braces never pass.
-CSS_PROPERTY = re.compile(r"-?[a-z][a-z0-9-]*")
-CSS_FUNCTIONS = frozenset({"rgb", "rgba", "hsl", "hsla", "calc"})
-# Bounded: a longer name is not an allowed function anyway, and an unbounded run is
-# quadratic on a long value (tests/test_fuzz_parsers.py).
-CSS_FUNCTION_CALL = re.compile(r"([a-zA-Z0-9_-]{0,40})\s{0,10}\(")
-CSS_NEVER = re.compile(r"[\\@<>{}]|/\*|\*/")
 # What the article may contain once it is finished: the transform's own output, checked
 # again by an HTML5 parser (nh3) so a browser or the WeChat editor reads what Kepu wrote.
 WECHAT_TAGS = frozenset(
@@ -89,14 +77,10 @@ BLOCK_TAGS = frozenset(
     {"p", "div", "section", "blockquote", "pre", "table", "figure", "h1", "h2", "h3", "h4"}
 )
 
-# A selector starts at the beginning or right after a brace, so a failed match is not
-# retried from every later character (quadratic on text without braces).
-RULE = re.compile(r"(?:^|(?<=[{}]))([^{}]+)\{([^{}]*)\}")
 # A line break in the Markdown source between two Chinese characters is not a space:
 # HTML would show one (“三次， 收缩压”), so it is removed.
 CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
 CJK_LINE_BREAK = re.compile(f"(?<=[{CJK}])[ \t]*\n[ \t]*(?=[{CJK}])")
-COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -114,56 +98,6 @@ class WechatBody:
     references: list[Reference] = field(default_factory=list)
     image_sources: list[str] = field(default_factory=list)  # ``src`` values as written in the output
     dropped_images: list[str] = field(default_factory=list)  # images WeChat would filter out
-
-
-Styles = dict[str, str]
-
-
-def parse_styles(css: str) -> Styles:
-    """Read ``role { declarations }`` rules; a role is a tag name or a named part."""
-    styles: Styles = {}
-    for selectors, declarations in RULE.findall(COMMENT.sub("", css)):
-        cleaned = clean_style(declarations)
-        for selector in selectors.split(","):
-            role = selector.strip()
-            if role:
-                styles[role] = join_styles(styles.get(role, ""), cleaned)
-    return styles
-
-
-def safe_declaration(name: str, value: str) -> bool:
-    """Whether ``name: value`` can neither fetch anything nor hide what it does."""
-    if not CSS_PROPERTY.fullmatch(name) or "position" in name:
-        return False
-    if CSS_NEVER.search(value) or FORBIDDEN_CSS.search(value):
-        return False
-    return all(match.group(1).lower() in CSS_FUNCTIONS for match in CSS_FUNCTION_CALL.finditer(value))
-
-
-def clean_style(declarations: str) -> str:
-    """Normalise a declaration list and drop what WeChat cannot keep (or should not fetch)."""
-    kept = []
-    for declaration in declarations.split(";"):
-        name, colon, value = declaration.partition(":")
-        if not colon or not name.strip() or not value.strip():
-            continue
-        if not safe_declaration(name.strip().lower(), value.strip()):
-            continue
-        value = re.sub(r"\s*,\s*", ",", " ".join(value.split()))  # every character counts toward the 20,000
-        kept.append(f"{name.strip().lower()}:{value}")
-    return ";".join(kept)
-
-
-def join_styles(*parts: str) -> str:
-    """Merge declaration lists; a later declaration of the same property wins."""
-    merged: dict[str, str] = {}
-    for part in parts:
-        for declaration in clean_style(part).split(";"):
-            if declaration:
-                name, _, value = declaration.partition(":")
-                merged.pop(name, None)
-                merged[name] = value
-    return ";".join(f"{name}:{value}" for name, value in merged.items())
 
 
 def is_wechat_link(href: str) -> bool:

@@ -384,7 +384,7 @@ def test_group_message_stays_plain_text(hostile_outputs):
 
 
 def test_wechat_css_filter_resists_escapes_and_image_functions():
-    from builder.wechat import clean_style, join_styles
+    from builder.wechat_css import clean_style, join_styles
 
     for hostile in (
         f"background:url(https://{EVIL}/a.png)",

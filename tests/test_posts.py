@@ -24,7 +24,8 @@ from builder.diagnostics import Diagnostics
 from builder.pipeline import build
 from builder.project import load_project
 from builder.renderers import posts
-from builder.wechat import clean_style, enforce_wechat_rules, parse_styles, wechat_body
+from builder.wechat import enforce_wechat_rules, wechat_body
+from builder.wechat_css import clean_style, parse_styles
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 

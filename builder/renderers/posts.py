@@ -41,7 +41,8 @@ from builder.renderers.base import RenderContext, Renderer
 from builder.search_terms import user_dictionary
 from builder.templates import make_environment
 from builder.titles import fit_title, load_font, title_tokens
-from builder.wechat import Reference, Styles, enforce_wechat_rules, parse_styles, wechat_body
+from builder.wechat import Reference, enforce_wechat_rules, wechat_body
+from builder.wechat_css import Styles, parse_styles
 from builder.writer import Artifact
 
 POSTS_RENDERER_VERSION = 2  # bump when this module's output changes for the same inputs
