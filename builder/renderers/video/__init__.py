@@ -21,16 +21,16 @@ and ffmpeg's ``setpts`` + ``fps`` filters put each at its frame on the 30 fps
 timeline and repeat it while it holds — x264 still gets a constant 30 fps, without
 1,200 copies of 3 MB going through a pipe.
 
-moviepy composes the soundtrack when there is one (background music looped and
-faded, espeak narration placed on its slide); a silent track comes straight from
-ffmpeg. Frames never go through moviepy.
+Every video has sound: the project's music or a music bed synthesised from the
+style's mood, ducked under espeak narration when it is on, mixed in numpy and
+normalised to −16 LUFS (see ``audio``).
 
 The package, by concern (its modules never import this one, so imports run one way):
 
 - ``style``  — ``style.yml`` merged over the default, the palette, the font files
 - ``job``    — the slides of a lesson and the picklable job a worker renders
 - ``paint``  — Pillow drawing of the cards, the key points and the captions
-- ``audio``  — espeak-ng narration and the moviepy soundtrack
+- ``audio``  — the music bed, espeak-ng narration, ducking and loudness
 - ``encode`` — the frame timeline, yuv420p frames, ffmpeg and the SRT captions
 - here       — one lesson start to finish (the worker) and the renderer: planning, ``render``
 """
@@ -69,10 +69,11 @@ from builder.renderers.video.style import (
     load_style,
     resolve_fonts,
 )
+from builder.search_terms import user_dictionary
 from builder.writer import Artifact
 
 # Bump when a change to this package changes the videos, so cached ones are rendered again.
-VIDEO_RENDERER_VERSION = 1
+VIDEO_RENDERER_VERSION = 2
 # Output file name and artifact kind of everything a lesson's video produces.
 OUTPUTS = {
     "video": "video.mp4",
@@ -106,7 +107,7 @@ def render_lesson_video(job: LessonVideoJob) -> dict[str, Path]:
     # The soundtrack is mixed on a second thread while the first slides are drawn:
     # both wait mostly on C code and subprocesses, and the encoder needs both.
     with ThreadPoolExecutor(max_workers=1) as background:
-        soundtrack: Future[Path | None] = background.submit(
+        soundtrack: Future[Path] = background.submit(
             _soundtrack_for, job, timeline, speech_files, job.work_dir / "soundtrack.wav"
         )
         for orientation in orientations:
@@ -128,10 +129,8 @@ def render_lesson_video(job: LessonVideoJob) -> dict[str, Path]:
 
 def _soundtrack_for(
     job: LessonVideoJob, timeline: Timeline, speech_files: Sequence[Path | None], dest: Path
-) -> Path | None:
-    """The lesson's music and narration mixed into ``dest``; None for a silent video."""
-    if job.music is None and not job.narration:
-        return None
+) -> Path:
+    """The lesson's music (its own file or the style's mood) and narration mixed into ``dest``."""
     pause = job.style.timing.narration_pause_seconds
     speech = [(timeline.cue(index)[0] + pause / 2, wav) for index, wav in enumerate(speech_files) if wav]
     return compose_soundtrack(timeline.seconds, job.music, speech, job.style.audio, dest)
@@ -221,6 +220,7 @@ def make_job(
         style=style,
         fonts=fonts,
         work_dir=work_dir,
+        title_words=tuple(user_dictionary(project)),
     )
 
 

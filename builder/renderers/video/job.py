@@ -42,6 +42,7 @@ class LessonVideoJob:
     style: VideoStyle
     fonts: dict[str, FontFile]
     work_dir: Path
+    title_words: tuple[str, ...] = ()  # the project's own terms, kept whole when a title is broken
 
     def inputs(self) -> dict[str, Any]:
         """What the video is made from, for the cache key (the scratch folder is not)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -10,15 +11,27 @@ from typing import Literal
 import segno
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from builder.cjk import wrap, wrap_at_clauses, wrap_balanced
+from builder.cjk import break_units, wrap
 from builder.fonts import load_font
 from builder.renderers.video.job import LessonVideoJob, Slide
 from builder.renderers.video.style import RGBA, Palette, mix
+from builder.titles import SMALLER_TEXT, layout_title, title_tokens
 
+_HAN = re.compile(r"[\u3400-\u9fff]")
 QR_ERROR_CORRECTION = "m"  # as on the printed flyers: survives a glare on a screen
 QR_QUIET_ZONE = 4  # modules, as the QR standard asks
 
 SUPERSAMPLE = 4  # Pillow draws shapes without anti-aliasing: draw large, then reduce
+Box = tuple[float, float, float, float]
+# What a drawn element is, for the safe-area checks: "decor" (backgrounds, glows,
+# shadows) may run under the platform's UI; everything else is content.
+Role = Literal["text", "shape", "logo", "qr", "caption", "caption-text", "decor"]
+
+
+@dataclass(frozen=True)
+class Drawn:
+    role: Role
+    box: Box
 
 
 @dataclass
@@ -49,6 +62,21 @@ class Painter:
         self.margin = int(self.layout["margin"])
         self.image = Image.new("RGB", (self.width, self.height), palette["background"][:3])
         self.draw = ImageDraw.Draw(self.image)
+        self.drawn: list[Drawn] = []  # every element's box, so tests can hold it against the profile
+        self.cover: Image.Image | None = None  # the title card before its caption
+        # The platform's UI zones (style.yml profiles:) bound where content may go:
+        # below the top strip, above the bottom strip, left of the button column.
+        safe = job.style.safe_area(orientation)
+        gap = 24
+        self.safe_top = math.ceil(safe.top * self.height)
+        self.safe_bottom = math.floor((1 - safe.bottom) * self.height)
+        self.right_from = safe.right_from * self.height
+        self.content_left = max(self.margin, math.ceil(safe.left * self.width) + gap)
+        self.content_right = min(self.width - self.margin, math.floor((1 - safe.right) * self.width) - gap)
+        self.centre = (self.content_left + self.content_right) / 2
+        self.content_width = self.content_right - self.content_left
+        band_top, band_bottom = safe.caption_band
+        self.caption_band = (math.ceil(band_top * self.height), math.floor(band_bottom * self.height))
 
     # Primitives -------------------------------------------------------------------
 
@@ -65,33 +93,38 @@ class Painter:
         width: float,
         max_lines: int,
         leading: float = 1.4,
-        clause_shrink: float = 0.84,
+        max_height: float | None = None,
     ) -> TextBlock:
-        """Wrap ``text`` at the largest size from ``size`` down to ``min_size`` that fits ``max_lines``.
+        """``text`` broken between words at the best size from ``size`` down to ``min_size``.
 
-        Lines that end where a clause ends read best, so a slightly smaller size
-        (down to ``clause_shrink`` × ``size``) that allows them, with no more lines
-        than the full size needs, wins over the full size breaking mid-phrase.
+        Breaks fall only between jieba words (with the project's terms, as on the post
+        covers) that are also break points of builder.cjk — "传播健康知识" never becomes
+        "传播健" / "康知识", nor "140/90 mmHg" "mmH" / "g". Among the layouts that fit
+        ``max_lines`` (and ``max_height``), builder.titles' costs pick even lines, breaks
+        after a clause or colon and no lonely last character, paying for a smaller size.
         """
+        tokens = word_tokens(text, self.job.title_words)
         sizes = [*range(size, min_size, -4), min_size]
-
-        def block(lines: list[str], font: ImageFont.FreeTypeFont) -> TextBlock:
-            return TextBlock(lines, font, round(font.size * leading))
-
-        full_size_lines = len(wrap_balanced(text, width, self.font(weight, size).getlength))
-        for candidate in sizes:
-            if candidate < size * clause_shrink:
-                break
-            font = self.font(weight, candidate)
-            clauses = wrap_at_clauses(text, width, font.getlength)
-            if clauses is not None and len(clauses) <= min(max_lines, full_size_lines):
-                return block(clauses, font)
+        best: tuple[float, TextBlock] | None = None
         for candidate in sizes:
             font = self.font(weight, candidate)
-            lines = wrap_balanced(text, width, font.getlength)
-            if len(lines) <= max_lines or candidate == min_size:
-                return block(lines, font)
-        raise AssertionError("unreachable: the last size always returns")
+            line_height = round(candidate * leading)
+            lines = max_lines if max_height is None else min(max_lines, int(max_height // line_height))
+            layout = layout_title(tokens, font, width, lines) if lines > 0 else None
+            if layout is None:
+                continue
+            cost = layout[0] + SMALLER_TEXT * (size - candidate) / size
+            if best is None or cost < best[0]:
+                best = (cost, TextBlock(layout[1], font, line_height))
+        if best is not None:
+            return best[1]
+        # Even the smallest size has a word wider than the line: the greedy breaker,
+        # which cuts only that word.
+        font = self.font(weight, min_size)
+        return TextBlock(wrap(text, width, font.getlength), font, round(min_size * leading))
+
+    def fit_title(self, text: str, size: int, min_size: int, width: float, max_lines: int) -> TextBlock:
+        return self.fit_text(text, "bold", size, min_size, width, max_lines, leading=1.28)
 
     def write(
         self,
@@ -100,6 +133,7 @@ class Painter:
         top: float,
         fill: RGBA,
         align: Literal["left", "center"] = "left",
+        role: Role = "text",
     ) -> None:
         """Draw ``block`` with its first line box at ``top``; ``x`` is the left edge or the centre."""
         size = block.font.size
@@ -108,7 +142,21 @@ class Painter:
             # baseline: putting that centre in the middle of the line box centres the type.
             baseline = top + number * block.line_height + block.line_height / 2 + 0.38 * size
             anchor = "ms" if align == "center" else "ls"
-            self.draw.text((x, baseline), line, font=block.font, fill=fill[:3], anchor=anchor)
+            self.text((x, baseline), line, block.font, fill, anchor, role)
+
+    def text(
+        self,
+        at: tuple[float, float],
+        line: str,
+        font: ImageFont.FreeTypeFont,
+        fill: RGBA,
+        anchor: str,
+        role: Role = "text",
+    ) -> None:
+        """One line of type, its ink box recorded."""
+        if line.strip():
+            self.drawn.append(Drawn(role, self.draw.textbbox(at, line, font=font, anchor=anchor)))
+        self.draw.text(at, line, font=font, fill=fill[:3], anchor=anchor)
 
     def shape(
         self,
@@ -117,12 +165,14 @@ class Painter:
         radius: float = 0,
         ellipse: bool = False,
         supersample: int = SUPERSAMPLE,
+        role: Role = "shape",
     ) -> None:
         """An anti-aliased (rounded) rectangle or ellipse, translucent when ``colour`` has alpha."""
         left, top, right, bottom = (round(v) for v in box)
         width, height = right - left, bottom - top
         if width <= 0 or height <= 0:
             return
+        self.drawn.append(Drawn(role, (left, top, right, bottom)))
         mask = Image.new("L", (width * supersample, height * supersample), 0)
         outline = (0, 0, width * supersample - 1, height * supersample - 1)
         pen = ImageDraw.Draw(mask)
@@ -138,6 +188,7 @@ class Painter:
         """A soft shadow under a card, so it lifts off the background."""
         left, top, right, bottom = (round(v) for v in box)
         pad = blur * 2
+        self.drawn.append(Drawn("decor", (left - pad, top - pad + drop, right + pad, bottom + pad + drop)))
         mask = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 0)
         ImageDraw.Draw(mask).rounded_rectangle(
             (pad, pad, pad + right - left, pad + bottom - top), radius=radius, fill=self.palette["shadow"][3]
@@ -161,6 +212,7 @@ class Painter:
             glow,
             ellipse=True,
             supersample=2,
+            role="decor",
         )
         small = self.width * 0.6
         self.shape(
@@ -168,6 +220,7 @@ class Painter:
             glow,
             ellipse=True,
             supersample=2,
+            role="decor",
         )
 
     def logo_tile(self, x: float, y: float, size: int) -> None:
@@ -182,6 +235,7 @@ class Painter:
         )
         scaled = self.logo.resize((size, size), Image.Resampling.LANCZOS)
         self.image.paste(scaled, (round(x), round(y)), scaled)
+        self.drawn.append(Drawn("logo", (round(x), round(y), round(x) + size, round(y) + size)))
 
     # Parts shared by several slides -------------------------------------------------
 
@@ -192,7 +246,7 @@ class Painter:
             "bold",
             int(layout["caption_size"]),
             int(layout["caption_min_size"]),
-            int(layout["caption_width"]) - 2 * self.caption_padding(),
+            min(int(layout["caption_width"]), self.content_width) - 2 * self.caption_padding() * 1.4,
             int(layout["caption_max_lines"]),
             leading=1.42,
         )
@@ -200,35 +254,44 @@ class Painter:
     def caption_padding(self) -> int:
         return round(int(self.layout["caption_size"]) * 0.55)
 
+    def caption_bottom(self) -> int:
+        """Bottom edge of the caption box: just inside the bottom of the profile's caption band."""
+        return self.caption_band[1] - 12
+
     def caption_top(self) -> int:
         """Top of the area kept for captions, the same on every slide so nothing jumps."""
         lines = int(self.layout["caption_max_lines"])
         line_height = round(int(self.layout["caption_size"]) * 1.42)
-        return int(self.layout["caption_bottom"]) - lines * line_height - 2 * self.caption_padding()
+        return self.caption_bottom() - lines * line_height - 2 * self.caption_padding()
 
     def caption(self, text: str) -> None:
         """The burned-in caption: white bold type on a translucent dark box, centred."""
         block = self.caption_block(text)
         pad = self.caption_padding()
-        bottom = int(self.layout["caption_bottom"])
+        bottom = self.caption_bottom()
         top = bottom - block.height - 2 * pad
         half = block.width / 2 + pad * 1.4
-        centre = self.width / 2
-        self.shape((centre - half, top, centre + half, bottom), self.palette["caption_box"], radius=pad)
-        self.write(block, centre, top + pad, self.palette["caption_text"], align="center")
+        centre = self.centre
+        self.shape(
+            (centre - half, top, centre + half, bottom),
+            self.palette["caption_box"],
+            radius=pad,
+            role="caption",
+        )
+        self.write(
+            block, centre, top + pad, self.palette["caption_text"], align="center", role="caption-text"
+        )
 
     def footer(self, on_brand: bool) -> None:
-        """Site and organisation under the captions, where phones show their own buttons."""
-        room = self.height - int(self.layout["caption_bottom"])
-        if room < 120:
+        """Site and organisation between the captions and the platform's bottom strip, if there is room."""
+        room = self.safe_bottom - self.caption_bottom()
+        if room < 100:
             return
         colour = mix(self.palette["on_brand"], self.palette.brand, 0.3) if on_brand else self.palette["muted"]
         font = self.font("regular", int(self.layout["footer_size"]))
         text = f"{self.job.site_name} · {self.job.organization}"
-        block = TextBlock(
-            wrap(text, self.width - 2 * self.margin, font.getlength)[:1], font, round(font.size * 1.4)
-        )
-        self.write(block, self.width / 2, self.height - room / 2 - block.height / 2, colour, align="center")
+        block = TextBlock(wrap(text, self.content_width, font.getlength)[:1], font, round(font.size * 1.4))
+        self.write(block, self.centre, self.safe_bottom - room / 2 - block.height / 2, colour, align="center")
 
     # Slides -----------------------------------------------------------------------
 
@@ -237,14 +300,15 @@ class Painter:
         self.gradient_background()
         layout, palette = self.layout, self.palette
         on_brand = palette["on_brand"]
-        region_top, region_bottom = self.margin * 1.5, self.caption_top() - self.margin * 0.5
+        region_top = max(self.margin * 1.5, self.safe_top + self.margin * 0.5)
+        region_bottom = self.caption_top() - self.margin * 0.5
         logo_size = int(layout["title_logo_size"]) if self.logo is not None else 0
 
         if self.landscape:
             # Logo and organisation on the left, the words on the right.
             left_width = logo_size + self.margin
-            text_left = self.margin + left_width + self.margin
-            text_width = self.width - text_left - self.margin
+            text_left = self.content_left + left_width + self.margin
+            text_width = self.content_right - text_left
             parts = self._title_parts(text_width, align="left")
             total = sum(height for height, _ in parts)
             top = region_top + (region_bottom - region_top - total) / 2
@@ -258,7 +322,7 @@ class Painter:
             )
             column = logo_size + 30 + org.height
             column_top = region_top + (region_bottom - region_top - column) / 2
-            centre = self.margin + left_width / 2
+            centre = self.content_left + left_width / 2
             self.logo_tile(centre - logo_size / 2, column_top, logo_size)
             self.write(org, centre, column_top + logo_size + 30, on_brand, align="center")
             for height, draw_part in parts:
@@ -270,7 +334,7 @@ class Painter:
                 "regular",
                 int(layout["title_org_size"]),
                 28,
-                self.width - 2 * self.margin,
+                self.content_width,
                 2,
             )
             parts = [
@@ -279,12 +343,12 @@ class Painter:
                     lambda x, y: self.logo_tile(x - logo_size / 2, y, logo_size),
                 ),
                 (org.height + 60, lambda x, y: self.write(org, x, y, on_brand, align="center")),
-                *self._title_parts(self.width - 2 * self.margin, align="center"),
+                *self._title_parts(self.content_width, align="center"),
             ]
             total = sum(height for height, _ in parts)
             top = region_top + (region_bottom - region_top - total) / 2
             for height, draw_part in parts:
-                draw_part(self.width / 2, top)
+                draw_part(self.centre, top)
                 top += height
         self.footer(on_brand=True)
 
@@ -307,14 +371,12 @@ class Painter:
             block = TextBlock([kicker_text], kicker_font, kicker_height)
             self.write(block, left + kicker_width / 2, y, palette["accent_ink"], align="center")
 
-        title = self.fit_text(
+        title = self.fit_title(
             self.job.title,
-            "bold",
             int(layout["title_size"]),
             int(layout["title_min_size"]),
             width,
             int(layout["title_max_lines"]),
-            leading=1.28,
         )
         parts: list[tuple[float, Callable[[float, float], None]]] = [
             (kicker_height + 44, draw_kicker),
@@ -383,10 +445,13 @@ class Painter:
         self._header(header)
         self._progress(header, slide.number, count)
 
-        widest_card = min(
-            int(layout.get("card_width", self.width - 2 * self.margin)), self.width - 2 * self.margin
-        )
+        widest_card = min(int(layout.get("card_width", self.content_width)), self.content_width)
         padding, bar, gap = int(layout["card_padding"]), 12, 24
+        number_font = self.font("bold", int(layout["number_size"]))
+        label_font = self.font("bold", int(layout["number_label_size"]))
+        number_height = round(number_font.size * 1.05)
+        region_top = header + int(layout["progress_height"]) + 40
+        region_bottom = self.caption_top() - 40
         text = self.fit_text(
             slide.caption,
             "bold",
@@ -395,6 +460,8 @@ class Painter:
             widest_card - 2 * padding - bar - gap,
             int(layout["point_max_lines"]),
             leading=1.42,
+            # The card stays above the captions: a long point gets smaller type.
+            max_height=region_bottom - region_top - number_height - 36 - 2 * padding,
         )
         card_width = widest_card
         if layout.get("card_hug", False):
@@ -402,22 +469,17 @@ class Painter:
             # field beside it; its left edge (and the number above) stays put, so
             # a crossfade between two points does not show two cards.
             card_width = max(widest_card * 0.6, min(widest_card, text.width + 2 * padding + bar + gap))
-        number_font = self.font("bold", int(layout["number_size"]))
-        label_font = self.font("bold", int(layout["number_label_size"]))
-        number_height = round(number_font.size * 1.05)
         card_height = text.height + 2 * padding
-        region_top = header + int(layout["progress_height"]) + 40
-        region_bottom = self.caption_top() - 40
         top = region_top + (region_bottom - region_top - number_height - 36 - card_height) / 2
-        left = (self.width - widest_card) / 2
+        left = self.content_left
 
         # "01 / 06  要点": the big number tells at a glance how far along the video is.
         number = f"{slide.number:02d}"
         baseline = top + number_height * 0.86
-        self.draw.text((left, baseline), number, font=number_font, fill=palette.brand[:3], anchor="ls")
+        self.text((left, baseline), number, number_font, palette.brand, "ls")
         after = left + number_font.getlength(number) + 18
         label = f"/ {count:02d}  {self.job.style.text['point_label']}"
-        self.draw.text((after, baseline), label, font=label_font, fill=palette["muted"][:3], anchor="ls")
+        self.text((after, baseline), label, label_font, palette["muted"], "ls")
 
         card_top = top + number_height + 36
         box = (left, card_top, left + card_width, card_top + card_height)
@@ -435,12 +497,14 @@ class Painter:
     def _header(self, height: int) -> None:
         layout, on_brand = self.layout, self.palette["on_brand"]
         logo_size = int(layout["logo_size"]) if self.logo is not None else 0
-        # On phones the top of the frame sits under the status bar: the header's
-        # content is centred below ``header_safe_top``.
-        safe_top = int(layout.get("header_safe_top", 0))
+        # On phones the top of the frame sits under the status bar and the tabs: the
+        # header's content is centred below the profile's top zone.
+        safe_top = self.safe_top
         top = safe_top + (height - safe_top - logo_size) / 2
-        text_left = self.margin + (logo_size + 28 if logo_size else 0)
-        text_width = self.width - text_left - self.margin
+        text_left = self.content_left + (logo_size + 28 if logo_size else 0)
+        # Above the button column the header may use the full width.
+        right = self.width - self.margin if height <= self.right_from else self.content_right
+        text_width = right - text_left
         title_font = self.font("bold", int(layout["header_title_size"]))
         org_font = self.font("regular", int(layout["header_org_size"]))
         title = _ellipsize(self.job.header_title, text_width, title_font)
@@ -449,7 +513,7 @@ class Painter:
         org_block = TextBlock([org], org_font, round(org_font.size * 1.4))
         text_height = title_block.height + org_block.height
         if logo_size:
-            self.logo_tile(self.margin, top, logo_size)
+            self.logo_tile(self.content_left, top, logo_size)
         text_top = safe_top + (height - safe_top - text_height) / 2
         self.write(title_block, text_left, text_top, on_brand)
         self.write(
@@ -460,17 +524,19 @@ class Painter:
         """Story-style segments under the header: one per key point, filled up to this one."""
         thickness, gap = int(self.layout["progress_height"]), 10
         top = header + 24
-        width = (self.width - 2 * self.margin - gap * (count - 1)) / count
+        # Above the button column (top quarter) the bar spans the width; below it, the content's.
+        right = self.width - self.margin if top + thickness <= self.right_from else self.content_right
+        width = (right - self.content_left - gap * (count - 1)) / count
         done, todo = self.palette.brand, mix(self.palette.brand, (255, 255, 255), 0.72)
         for index in range(count):
-            left = self.margin + index * (width + gap)
+            left = self.content_left + index * (width + gap)
             self.shape(
                 (left, top, left + width, top + thickness),
                 done if index < current else todo,
                 radius=thickness / 2,
             )
 
-    def closing_card(self, qr: Image.Image) -> None:
+    def closing_card(self) -> None:
         """The QR code to the lesson page on a white card, with who made the video and how to reach them."""
         self.gradient_background()
         layout, palette = self.layout, self.palette
@@ -480,7 +546,7 @@ class Painter:
             "bold",
             int(layout["closing_heading_size"]),
             48,
-            self.width - 2 * self.margin,
+            self.content_width,
             1,
         )
         org = self.fit_text(
@@ -488,7 +554,7 @@ class Painter:
             "bold",
             int(layout["closing_org_size"]),
             32,
-            self.width - 2 * self.margin,
+            self.content_width,
             2,
         )
         contact = self.fit_text(
@@ -496,25 +562,26 @@ class Painter:
             "regular",
             int(layout["closing_contact_size"]),
             28,
-            self.width - 2 * self.margin,
+            self.content_width,
             2,
         )
         hint_font = self.font("regular", round(int(layout["closing_title_size"]) * 0.75))
         hint = TextBlock([self.job.style.text["closing_hint"]], hint_font, round(hint_font.size * 1.5))
         pad = 44
-        card_width = qr.width + 2 * pad
-        region_top, region_bottom = self.margin, self.caption_top() - self.margin * 0.5
+        region_top = max(self.margin, self.safe_top + self.margin * 0.5)
+        region_bottom = self.caption_top() - self.margin * 0.5
+        dark = mix(palette.brand_dark, (0, 0, 0), 0.4)
 
         if self.landscape:
-            text_left = self.margin * 2 + card_width + self.margin
-            text_width = self.width - text_left - self.margin
-            title = self.fit_text(
-                self.job.title, "bold", int(layout["closing_title_size"]), 32, text_width, 2
-            )
+            qr = qr_image(self.job.page_url, int(layout["qr_size"]), dark)
+            card_width = qr.width + 2 * pad
+            text_left = self.content_left + self.margin + card_width + self.margin
+            text_width = self.content_right - text_left
+            title = self.fit_title(self.job.title, int(layout["closing_title_size"]), 32, text_width, 2)
             card_height = qr.height + 2 * pad
             column = heading.height + 24 + title.height + hint.height + 56 + org.height + contact.height
             card_top = region_top + (region_bottom - region_top - card_height) / 2
-            self._qr_card(qr, self.margin * 2, card_top, pad, card_height)
+            self._qr_card(qr, self.content_left + self.margin, card_top, pad, card_height)
             top = region_top + (region_bottom - region_top - column) / 2
             for block, colour, gap in (
                 (heading, on_brand, 24),
@@ -526,11 +593,18 @@ class Painter:
                 self.write(block, text_left, top, colour)
                 top += block.height + gap
         else:
-            title = self.fit_text(self.job.title, "bold", int(layout["closing_title_size"]), 32, qr.width, 2)
+            # The QR code takes what the safe area leaves after the words, up to qr_size.
+            largest = int(layout["qr_size"])
+            title = self.fit_title(self.job.title, int(layout["closing_title_size"]), 32, largest, 2)
+            words = (
+                heading.height + 40 + 2 * pad + title.height + hint.height + 48 + org.height + contact.height
+            )
+            qr = qr_image(self.job.page_url, min(largest, round(region_bottom - region_top - words)), dark)
+            card_width = qr.width + 2 * pad
             card_height = qr.height + pad + title.height + hint.height + pad
-            total = heading.height + 40 + card_height + 56 + org.height + contact.height
+            total = heading.height + 40 + card_height + 48 + org.height + contact.height
             top = region_top + (region_bottom - region_top - total) / 2
-            centre = self.width / 2
+            centre = self.centre
             self.write(heading, centre, top, on_brand, align="center")
             card_top = top + heading.height + 40
             self._qr_card(qr, centre - card_width / 2, card_top, pad, card_height)
@@ -538,7 +612,7 @@ class Painter:
             self.write(
                 hint, centre, card_top + pad + qr.height + title.height, palette["muted"], align="center"
             )
-            top = card_top + card_height + 56
+            top = card_top + card_height + 48
             self.write(org, centre, top, on_brand, align="center")
             self.write(contact, centre, top + org.height, soft, align="center")
         self.footer(on_brand=True)
@@ -548,6 +622,38 @@ class Painter:
         self.shadow(box, 36, blur=26, drop=16)
         self.shape(box, self.palette["card"], radius=36)
         self.image.paste(qr, (round(left + pad), round(top + pad)))
+        self.drawn.append(
+            Drawn(
+                "qr",
+                (
+                    round(left + pad),
+                    round(top + pad),
+                    round(left + pad) + qr.width,
+                    round(top + pad) + qr.height,
+                ),
+            )
+        )
+
+
+def word_tokens(text: str, words: tuple[str, ...] = ()) -> list[str]:
+    """``text`` cut where a line may break: between jieba words (builder.titles) that are
+    also between builder.cjk's units (a number stays with its unit, punctuation with
+    its word), and never between a number and the Chinese unit after it ("5克", "35岁")."""
+    text = text.strip()
+    unit_ends, position = set(), 0
+    for unit in break_units(text):
+        position += len(unit)
+        unit_ends.add(position)
+    tokens, start, position = [], 0, 0
+    for token in title_tokens(text, words):
+        position += len(token)
+        after_number = text[position - 1 : position].isdigit() and bool(
+            _HAN.match(text[position : position + 1])
+        )
+        if (position in unit_ends and not after_number) or position == len(text):
+            tokens.append(text[start:position])
+            start = position
+    return tokens
 
 
 def _ellipsize(text: str, width: float, font: ImageFont.FreeTypeFont) -> str:
@@ -574,26 +680,30 @@ def qr_image(url: str, size: int, dark: RGBA) -> Image.Image:
     return picture
 
 
-def draw_slides(
-    job: LessonVideoJob, slides: Sequence[Slide], orientation: str
-) -> tuple[list[Image.Image], Image.Image]:
-    """Every distinct picture of the video, with captions; and the title card without one (the cover)."""
+def paint_slides(job: LessonVideoJob, slides: Sequence[Slide], orientation: str) -> list[Painter]:
+    """Every slide painted, with its caption; each painter keeps its picture and the boxes drawn."""
     palette = Palette(job.style.colors, job.brand_color)
     logo = Image.open(job.logo).convert("RGBA") if job.logo else None
     count = sum(1 for slide in slides if slide.kind == "point")
-    stills: list[Image.Image] = []
-    cover: Image.Image | None = None
+    painters: list[Painter] = []
     for slide in slides:
         painter = Painter(job, orientation, palette, logo)
         if slide.kind == "title":
             painter.title_card()
-            cover = painter.image.copy()
+            painter.cover = painter.image.copy()
         elif slide.kind == "point":
             painter.point_slide(slide, count)
         else:
-            size = int(painter.layout["qr_size"])
-            painter.closing_card(qr_image(job.page_url, size, mix(palette.brand_dark, (0, 0, 0), 0.4)))
+            painter.closing_card()
         painter.caption(slide.caption)
-        stills.append(painter.image)
-    assert cover is not None
-    return stills, cover
+        painters.append(painter)
+    return painters
+
+
+def draw_slides(
+    job: LessonVideoJob, slides: Sequence[Slide], orientation: str
+) -> tuple[list[Image.Image], Image.Image]:
+    """Every distinct picture of the video, with captions; and the title card without one (the cover)."""
+    painters = paint_slides(job, slides, orientation)
+    covers = [painter.cover for painter in painters if painter.cover is not None]
+    return [painter.image for painter in painters], covers[0]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,42 @@ class Timing:
     narration_pause_seconds: float
 
 
+NOTE_NAMES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+CHORD = re.compile(r"^([A-G])([#b]?)(m?)$")
+
+
+@dataclass(frozen=True)
+class Mood:
+    """One music bed of ``style.yml``'s ``audio.moods``; see that file for the keys."""
+
+    tempo_bpm: float
+    chords: tuple[str, ...]
+    beats_per_chord: int = 4
+    arpeggio: tuple[int, ...] = (0, 1, 2, 3)  # chord tones (0 = root, 3 = octave), one per step
+    steps_per_beat: int = 2
+    arpeggio_octave: int = 5
+    pad_octave: int = 4
+    pad_level: float = 0.5
+    arpeggio_level: float = 0.35
+    bass_level: float = 0.4
+    arpeggio_decay_seconds: float = 0.5
+    brightness: float = 0.3  # weight of the overtones of the arpeggio: 0 is a pure sine
+
+    @classmethod
+    def from_dict(cls, name: str, data: dict[str, Any]) -> Mood:
+        values = dict(data)
+        for key in ("chords", "arpeggio"):
+            if key in values:
+                values[key] = tuple(values[key])
+        mood = cls(**values)
+        for chord in mood.chords:
+            if not CHORD.match(chord):
+                raise ValueError(f"audio.moods.{name}：和弦 '{chord}' 应写成 C、Am、F#、Bbm 这样")
+        if not mood.chords or mood.tempo_bpm <= 0 or mood.steps_per_beat <= 0:
+            raise ValueError(f"audio.moods.{name}：需要 chords，tempo_bpm 与 steps_per_beat 应大于 0")
+        return mood
+
+
 @dataclass(frozen=True)
 class AudioStyle:
     sample_rate: int
@@ -52,6 +89,41 @@ class AudioStyle:
     music_fade_out_seconds: float
     espeak_voice: str
     espeak_words_per_minute: int
+    target_lufs: float = -16.0
+    peak_ceiling_db: float = -2.0  # sample peaks; AAC and inter-sample peaks add up to ~0.5 dB
+    speech_over_music_db: float = 6.0
+    duck_ramp_seconds: float = 0.25
+    music_mood: str = "calm"
+    moods: dict[str, Mood] = field(default_factory=dict)
+
+    def mood(self) -> Mood:
+        return self.moods[self.music_mood]
+
+
+@dataclass(frozen=True)
+class SafeArea:
+    """Where a platform draws its own UI over the video, as fractions of the frame.
+
+    Nothing readable goes in the top ``top``, the bottom ``bottom``, or the right
+    ``right`` below ``right_from`` (the like/comment column); captions sit within
+    ``caption_band`` (top and bottom, fractions of the height).
+    """
+
+    top: float
+    bottom: float
+    right: float
+    right_from: float
+    caption_band: tuple[float, float]
+    left: float = 0.0
+
+    def zones(self, width: int, height: int) -> list[tuple[float, float, float, float]]:
+        """The UI zones as (left, top, right, bottom) pixel boxes."""
+        zones = [(0.0, 0.0, width, self.top * height), (0.0, (1 - self.bottom) * height, width, height)]
+        if self.right:
+            zones.append(((1 - self.right) * width, self.right_from * height, width, height))
+        if self.left:
+            zones.append((0.0, 0.0, self.left * width, height))
+        return zones
 
 
 @dataclass(frozen=True)
@@ -75,6 +147,11 @@ class VideoStyle:
     audio: AudioStyle
     encoder: EncoderStyle
     layouts: dict[str, dict[str, Any]]  # "portrait" / "landscape" → sizes in pixels
+    profiles: dict[str, SafeArea] = field(default_factory=dict)  # platform → its UI zones
+
+    def safe_area(self, orientation: str) -> SafeArea:
+        """The safe area of the platform profile the orientation is laid out for."""
+        return self.profiles[str(self.layouts[orientation]["profile"])]
 
 
 def load_style(project_root: Path) -> VideoStyle:
@@ -140,6 +217,16 @@ def _style_from_dict(data: dict[str, Any]) -> VideoStyle:
             )
         return cls(**section(name))
 
+    audio_section = dict(section("audio"))
+    moods = audio_section.pop("moods", None) or {}
+    if not isinstance(moods, dict):
+        raise ValueError("'audio.moods:' 应是 名称: {…} 的键值对")
+    audio_section["moods"] = {name: Mood.from_dict(name, value) for name, value in moods.items()}
+    data = {**data, "audio": audio_section}
+    profiles = {
+        name: SafeArea(**{**value, "caption_band": tuple(value["caption_band"])})
+        for name, value in section("profiles").items()
+    }
     style = VideoStyle(
         colors={key: str(value) for key, value in section("colors").items()},
         fonts=section("fonts"),
@@ -148,7 +235,15 @@ def _style_from_dict(data: dict[str, Any]) -> VideoStyle:
         audio=typed(AudioStyle, "audio"),
         encoder=typed(EncoderStyle, "encoder"),
         layouts={name: section(name) for name in ORIENTATIONS},
+        profiles=profiles,
     )
+    if style.audio.music_mood not in style.audio.moods:
+        raise ValueError(
+            f"audio.music_mood '{style.audio.music_mood}' 不在 audio.moods 里（可用：{', '.join(style.audio.moods)}）"
+        )
+    for name in ORIENTATIONS:
+        if str(style.layouts[name].get("profile")) not in profiles:
+            raise ValueError(f"'{name}.profile' 应是 profiles 里的一项（可用：{', '.join(profiles)}）")
     if style.timing.fps <= 0 or style.timing.crossfade_seconds < 0:
         raise ValueError("timing.fps 应大于 0，timing.crossfade_seconds 不能为负")
     return style
