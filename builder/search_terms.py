@@ -1,17 +1,22 @@
-"""Chinese search: the jieba user dictionary and the sub-word index.
+"""Chinese search: the jieba user dictionary and the index Kepu's search worker reads.
 
-mkdocs-material segments Chinese text with ``jieba.cut`` at build time and the
-browser matches query words against those segments (prefix matches only). Two
-things follow:
+mkdocs-material segments Chinese text with ``jieba.cut`` at build time and joins
+the words with U+200B. The site does not search with Material's own worker
+(its query segmentation drops the last word of a query, so 高血压 was searched
+as 高*, and several words were a union); ``assets/kepu-search-worker.js`` matches
+the query as a string, every term required, and uses the jieba words only to
+split a phrase that appears nowhere as typed (see docs/site.md). So:
 
 * Domain terms jieba does not know (尘肺病, 三减三健, 健康小屋) must be single
-  words, or a search for them matches every page that has 尘 or 健康. Kepu
-  writes a user dictionary from the vocabularies, the glossary in
-  ``site_config.yml`` and terms editors put in quotes (「三减三健」) in titles,
-  summaries and key points.
-* A long word hides the short words inside it: 流感疫苗 is one segment, so a
-  search for 疫苗 would miss it. After the build, each long segment's dictionary
-  sub-words are added to the index as hidden keywords of that page section.
+  words, or a phrase containing them is split into 尘 + 肺病. Kepu writes a user
+  dictionary from the vocabularies, the glossary in ``site_config.yml`` and terms
+  editors put in quotes (「三减三健」) in titles, summaries and key points.
+* Sub-words need no index of their own: 疫苗 is found inside 流感疫苗 because the
+  worker matches strings, not whole segments. The old hidden ``tags`` field of
+  sub-words (shown by Material as a wall of keyword chips) is gone.
+* Readers in Hong Kong, Taiwan or abroad may type 繁体 (高血壓). The index carries
+  a traditional → simplified map of the characters the site uses, so the
+  worker folds a query to the simplified text the lessons are written in.
 """
 
 from __future__ import annotations
@@ -20,13 +25,13 @@ import json
 import re
 from pathlib import Path
 
-import jieba
+import opencc
 
 from builder.model import Project
 
 HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{2,12}$")
 QUOTED_TERM = re.compile(r"[「“《『]([\u4e00-\u9fff]{2,12})[」”》』]")
-HAN_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
+HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
 
 
 def user_dictionary(project: Project) -> list[str]:
@@ -40,56 +45,38 @@ def user_dictionary(project: Project) -> list[str]:
     return sorted(word for word in words if HAN_WORD.match(word))
 
 
-def subwords(token: str) -> list[str]:
-    """The words a long segment is made of: 流感疫苗 → 流感, 疫苗; 慢性病患者 → 慢性病, 慢性, 患者.
+# The traditional forms a simplified character may be typed as: OpenCC's
+# conversions to Taiwan, Hong Kong and general traditional standards.
+TRADITIONAL_CONFIGS = ("s2t", "s2tw", "s2hk")
 
-    jieba's best split of the segment *without* the whole-segment word, applied
-    recursively. Unlike every dictionary word inside the segment, this never
-    yields words that straddle a boundary (性病 in 慢性病患者).
+
+def traditional_variants(characters: set[str]) -> dict[str, str]:
+    """Traditional character → the simplified one, for the characters given (only those that differ)."""
+    to_simplified = opencc.OpenCC("t2s")
+    variants: dict[str, str] = {}
+    for config in TRADITIONAL_CONFIGS:
+        converter = opencc.OpenCC(config)
+        for char in sorted(characters):
+            traditional = converter.convert(char)
+            # One character to one character, and back again: no phrase-level surprises.
+            if len(traditional) == 1 and traditional != char and to_simplified.convert(traditional) == char:
+                variants[traditional] = char
+    return dict(sorted(variants.items()))
+
+
+def prepare_search_index(index_file: Path) -> None:
+    """Make Material's search index the one Kepu's search worker reads.
+
+    Drops the ``tags`` field (nothing hidden is indexed; Material would show it
+    as chips) and adds ``config.kepu_variants``, the 繁体 → 简体 map of the
+    characters in the index. Only ``config`` and ``docs`` reach the worker.
     """
-    if len(token) < 3:
-        return []
-    tokenizer = jieba.dt
-    dag = tokenizer.get_DAG(token)
-    dag[0] = [end for end in dag[0] if end != len(token) - 1] or [0]
-    route: dict[int, tuple[float, int]] = {}
-    tokenizer.calc(token, dag, route)
-    parts, start = [], 0
-    while start < len(token):
-        end = route[start][1] + 1
-        parts.append(token[start:end])
-        start = end
-    if len(parts) == 1:
-        return []
-    found: list[str] = []
-    for part in parts:
-        for word in ([part] if len(part) >= 2 else []) + subwords(part):
-            if word not in found:
-                found.append(word)
-    return found
-
-
-def add_search_subwords(index_file: Path) -> None:
-    """Give every indexed section the sub-words of its long segments as keywords.
-
-    They go into the ``tags`` field, which material indexes and searches; the
-    site stylesheet hides the tags of search results, so readers never see them.
-    """
-    jieba.initialize()
     index = json.loads(index_file.read_text(encoding="utf-8"))
-    known: dict[str, list[str]] = {}
+    characters: set[str] = set()
     for doc in index["docs"]:
-        segments = set()
+        doc.pop("tags", None)
         for field in ("title", "text"):
-            for run in HAN_RUN.findall(doc.get(field, "").replace("\u200b", " ")):
-                segments.add(run)
-        extra: list[str] = []
-        for segment in sorted(segments):
-            if segment not in known:  # the same segments recur on many pages
-                known[segment] = subwords(segment)
-            for word in known[segment]:
-                if word not in extra:
-                    extra.append(word)
-        if extra:
-            doc["tags"] = extra
+            characters.update(HAN_CHAR.findall(doc.get(field, "")))
+    index["config"].pop("fields", None)  # Material's field boosts; the worker ranks on its own
+    index["config"]["kepu_variants"] = traditional_variants(characters)
     index_file.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

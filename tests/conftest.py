@@ -117,9 +117,10 @@ def search(page, query: str) -> list[str]:
     box = page.locator("input.md-search__input")
     if not box.is_visible():
         page.locator("label.md-header__button[for=__search]").click()
-    box.fill(query)
-    # Material reads the query on keyup; Chinese typed through an IME ends with one too.
-    box.press("End")
+    box.fill("")
+    box.focus()
+    # As an IME commits Chinese: text inserted with no key event (kepu-search.js searches on input).
+    page.keyboard.insert_text(query)
     page.wait_for_selector(".md-search-result__meta", state="visible")
     page.wait_for_function(
         "() => !document.querySelector('.md-search-result__meta').textContent.includes('正在')"

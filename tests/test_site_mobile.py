@@ -149,10 +149,10 @@ def test_service_worker_manifest_is_deterministic_and_lists_the_shell(built_site
     for prefix in (
         "assets/javascripts/bundle.",
         "assets/stylesheets/main.",
-        "assets/javascripts/workers/search.",
     ):
         assert any(path.startswith(prefix) for path in shell), prefix
-    assert "assets/javascripts/lunr/min/lunr.zh.min.js" in shell
+    assert "assets/kepu-search-worker.js" in shell  # offline search: Kepu's worker, no lunr files
+    assert not any("lunr" in path for path in shell)
     assert manifest["data"] == ["search/search_index.json"]  # small: saved right after the first visit
     listing = json.loads((site / "offline-files.json").read_text(encoding="utf-8"))
     assert (

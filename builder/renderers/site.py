@@ -37,7 +37,7 @@ from builder.labels import QUESTION_KIND_TAGS as KIND_LABELS
 from builder.model import Campaign, Lesson, Project, Quiz, Term
 from builder.parallel import background
 from builder.renderers.base import RenderContext, Renderer
-from builder.search_terms import add_search_subwords, user_dictionary
+from builder.search_terms import prepare_search_index, user_dictionary
 from builder.site.guard import SHARE_QR_MARK, PageGuard, url_path
 from builder.site.images import copy_media, logo_size, phone_images
 from builder.site.offline import CompressedSizes, write_offline_files
@@ -54,7 +54,7 @@ from builder.site.pages import markdown_html as markdown_html  # re-exported: bu
 from builder.templates import copy_template_tree, make_environment
 from builder.writer import Artifact
 
-SITE_RENDERER_VERSION = 3  # bump when this module's or builder/site/'s output changes for the same sources
+SITE_RENDERER_VERSION = 4  # bump when this module's or builder/site/'s output changes for the same sources
 # Below this many lessons the dashboard and QR codes take less time than
 # starting a worker process: they are made in this one.
 BACKGROUND_MIN_LESSONS = 100
@@ -123,7 +123,7 @@ def build_site(project: Project, ctx: RenderContext, late: LateContent, nonce: s
         plugins = {"kepu-guard": PageGuard(nonce), "kepu-late-content": late, "kepu-sizes": sizes}
         run_mkdocs(mkdocs_yml, source_date(project), ctx, plugins=plugins)
         late.fill_pending()
-        add_search_subwords(out_dir / "search" / "search_index.json")
+        prepare_search_index(out_dir / "search" / "search_index.json")
         write_offline_files(out_dir, sizes.measured())
 
     artifacts = []
@@ -157,7 +157,10 @@ def site_key(project: Project) -> str:
         project.config,
         templates_digest(project.root, "site"),
         [project.root / path for path in sorted(media)],
-        {name: importlib.metadata.version(name) for name in ("mkdocs", "mkdocs-material", "jieba", "pillow")},
+        {
+            name: importlib.metadata.version(name)
+            for name in ("mkdocs", "mkdocs-material", "jieba", "pillow", "opencc")
+        },
     )
 
 

@@ -78,8 +78,10 @@ def write_offline_files(out_dir: Path, measured: Mapping[Path, tuple[int, int]] 
     shell = {local_path("", ref) for ref in LOCAL_REF.findall(home)}
     config = re.search(r'<script id="__config" type="application/json">(.*?)</script>', home, re.DOTALL)
     if config and json.loads(config.group(1)).get("search"):
-        shell.add(local_path("", json.loads(config.group(1))["search"]))
-        shell.update(lunr_files(out_dir))
+        worker = local_path("", json.loads(config.group(1))["search"])
+        shell.add(worker)
+        if worker and "/workers/search." in worker:  # Material's lunr worker; Kepu's needs no language files
+            shell.update(lunr_files(out_dir))
     shell = {
         path for path in shell if path and (out_dir / path).is_file() and path != f"assets/{SERVICE_WORKER}"
     }

@@ -433,8 +433,27 @@
     selection.addRange(range);
   }
 
+  /* ---- Search as soon as the text changes, not only on a key release ----
+     Material reads the query on keyup; Chinese typed with an IME (or pasted, or
+     dictated) can end with no key event at all, and nothing was searched. On
+     `input` outside a composition and on `compositionend` a keyup is replayed
+     on the box, so Material reads the value again (it ignores an unchanged one). */
+
+  function searchOnInput() {
+    var box = $("input.md-search__input");
+    if (!box) return;
+    function changed() {
+      box.dispatchEvent(new KeyboardEvent("keyup", { bubbles: true }));
+    }
+    box.addEventListener("input", function (event) {
+      if (!event.isComposing) changed();
+    });
+    box.addEventListener("compositionend", changed);
+  }
+
   function start() {
     addSwitch();
+    searchOnInput();
     // Material's search dialog has no name of its own (axe: aria-dialog-name).
     var dialog = $(".md-search[role=dialog]");
     if (dialog && !dialog.hasAttribute("aria-label")) dialog.setAttribute("aria-label", "搜索");

@@ -1,0 +1,77 @@
+"""Site search as a reader meets it (issue 15): Kepu's worker behind Material's search box.
+
+Browser tests type Chinese the way an IME commits it (text inserted with no key
+event) into the real search box of the bundled content's site on a 360 px phone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from conftest import needs_chromium, search, serve_folder
+
+
+@pytest.fixture(scope="module")
+def bundled_url(bundled_site: Path) -> Iterator[str]:
+    with serve_folder(bundled_site) as url:
+        yield url
+
+
+@pytest.fixture
+def phone(browser, bundled_url: str) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.requested_hosts = set()
+    page.on("request", lambda request: page.requested_hosts.add(urlparse(request.url).netloc))
+    page.goto(bundled_url, wait_until="networkidle")
+    yield page
+    context.close()
+
+
+def index_text(site: Path) -> str:
+    return (site / "search" / "search_index.json").read_text(encoding="utf-8").replace("\u200b", "")
+
+
+def test_quiz_answers_and_explanations_are_not_in_the_index(bundled_site: Path):
+    text = index_text(bundled_site)
+    assert "正确答案" not in text
+    quiz = json.loads((bundled_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert not any("tags" in doc for doc in quiz["docs"])
+
+
+def test_lists_and_audience_links_are_not_indexed_as_lesson_text(bundled_site: Path):
+    index = json.loads((bundled_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    elderly = [doc for doc in index["docs"] if doc["location"].startswith("audiences/elderly/")]
+    assert "量得准" not in "".join(doc["text"] for doc in elderly).replace("\u200b", "")  # a card's title
+    lesson = next(doc for doc in index["docs"] if doc["location"] == "lessons/heat-stroke/")
+    assert "慢性病患者" not in lesson["text"].replace("\u200b", "")  # the lesson's audience chip
+
+
+@needs_chromium
+def test_ime_typed_query_finds_the_hypertension_lesson_first(phone, bundled_url: str):
+    results = search(phone, "高血压")
+    assert results and "lessons/hypertension-basics/" in results[0], results
+    assert not any("heat-stroke" in url for url in results[:1])
+    assert phone.locator("[data-search-results] > li").count() == len(results)
+    assert phone.requested_hosts == {urlparse(bundled_url).netloc}
+
+
+@needs_chromium
+def test_every_term_is_required_and_traditional_input_is_folded(phone):
+    both = search(phone, "老年人 跌倒")
+    assert "lessons/elderly-fall-prevention/" in both[0]
+    assert len(both) <= 3, both
+    assert "lessons/hypertension-basics/" in search(phone, "高血壓")[0]
+    assert search(phone, "艾滋病") == []
+
+
+@needs_chromium
+def test_results_show_no_keyword_chips_and_mark_the_match(phone):
+    search(phone, "疫苗")
+    assert phone.locator(".md-search-result .md-tag").count() == 0
+    marks = phone.locator(".md-search-result__article mark").evaluate_all("marks => marks.map(m => m.textContent)")
+    assert marks and all(mark == "疫苗" for mark in marks)
