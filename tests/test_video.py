@@ -82,7 +82,8 @@ def read_manifest(out: Path) -> dict[str, dict]:
     return {entry["path"]: entry for entry in data["artifacts"]}
 
 
-@pytest.fixture(scope="module")
+# Session-wide: tests/test_video_sound.py measures the sound of the same build.
+@pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     project = trimmed_project(tmp_path_factory.mktemp("video") / "project")
     out = project.parent / "public"

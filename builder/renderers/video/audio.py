@@ -72,6 +72,11 @@ def _frequency(note: int) -> float:
     return 440.0 * 2 ** ((note - 69) / 12)
 
 
+def _release(samples: int, rate: int, seconds: float = 0.05) -> np.ndarray:
+    """1, then down to 0 over the last ``seconds``: a note that stops does not click."""
+    return np.clip((samples - np.arange(samples)) / (seconds * rate), 0.0, 1.0)
+
+
 def _tone(frequency: float, samples: int, rate: int, overtones: float, detune: float = 0.0) -> np.ndarray:
     """A sine with its 2nd and 3rd harmonics at ``overtones`` and ``overtones²``: warm, not buzzy."""
     t = np.arange(samples) / rate
@@ -121,14 +126,20 @@ def music_cycle(mood: Mood, rate: int) -> np.ndarray:
         # Bass: the root, two octaves down, on the chord's first beat.
         bass_length = chord_samples
         t = np.arange(bass_length) / rate
-        envelope = np.minimum(1.0, t / 0.02) * np.exp(-t / (chord_seconds * 0.45))
+        envelope = (
+            np.minimum(1.0, t / 0.02) * np.exp(-t / (chord_seconds * 0.45)) * _release(bass_length, rate)
+        )
         root = chord_notes(chord, mood.pad_octave - 2)[0]
         add(mood.bass_level * envelope * _tone(_frequency(root), bass_length, rate, 0.2), start, 0.0)
         # Arpeggio: plucked chord tones, soft attack, exponential decay, panned a little in turn.
         tones = chord_notes(chord, mood.arpeggio_octave)
         note_length = round(mood.arpeggio_decay_seconds * 4 * rate)
         t = np.arange(note_length) / rate
-        envelope = np.minimum(1.0, t / 0.012) * np.exp(-t / mood.arpeggio_decay_seconds)
+        envelope = (
+            np.minimum(1.0, t / 0.012)
+            * np.exp(-t / mood.arpeggio_decay_seconds)
+            * _release(note_length, rate)
+        )
         steps = mood.beats_per_chord * mood.steps_per_beat
         for step in range(steps):
             degree = mood.arpeggio[step % len(mood.arpeggio)]

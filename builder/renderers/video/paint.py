@@ -32,6 +32,7 @@ Role = Literal["text", "shape", "logo", "qr", "caption", "caption-text", "decor"
 class Drawn:
     role: Role
     box: Box
+    text: str = ""  # the line, for type
 
 
 @dataclass
@@ -155,7 +156,7 @@ class Painter:
     ) -> None:
         """One line of type, its ink box recorded."""
         if line.strip():
-            self.drawn.append(Drawn(role, self.draw.textbbox(at, line, font=font, anchor=anchor)))
+            self.drawn.append(Drawn(role, self.draw.textbbox(at, line, font=font, anchor=anchor), line))
         self.draw.text(at, line, font=font, fill=fill[:3], anchor=anchor)
 
     def shape(
