@@ -62,6 +62,7 @@ def test_body_text_is_at_least_16px_and_large_text_switch_is_remembered(page, si
     assert switch.get_attribute("aria-pressed") == "false"
     switch.click()
     assert page.evaluate(size) >= 20
+    assert switch.inner_text() == "长辈版" and switch.get_attribute("aria-pressed") == "true"  # one name
     page.goto(site_url + "lessons/flu-vaccine/", wait_until="networkidle")
     assert page.evaluate(size) >= 20
     assert page.locator("button.kepu-text-size").get_attribute("aria-pressed") == "true"

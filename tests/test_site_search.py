@@ -75,3 +75,12 @@ def test_results_show_no_keyword_chips_and_mark_the_match(phone):
     assert phone.locator(".md-search-result .md-tag").count() == 0
     marks = phone.locator(".md-search-result__article mark").evaluate_all("marks => marks.map(m => m.textContent)")
     assert marks and all(mark == "疫苗" for mark in marks)
+
+
+def test_the_editors_dashboard_is_noindex_and_out_of_search_and_sitemap(bundled_site: Path):
+    page = (bundled_site / "dashboard" / "index.html").read_text(encoding="utf-8")
+    assert '<meta name="robots" content="noindex, nofollow">' in page
+    index = json.loads((bundled_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert not any(doc["location"].startswith("dashboard") for doc in index["docs"])
+    assert "dashboard" not in (bundled_site / "sitemap.xml").read_text(encoding="utf-8")
+    assert "noindex" not in (bundled_site / "index.html").read_text(encoding="utf-8")

@@ -38,9 +38,10 @@
     document.documentElement.classList.toggle("kepu-large", large);
     var button = $(".kepu-text-size");
     if (button) {
+      // A toggle keeps its one name; only aria-pressed says whether it is on (WAI-ARIA).
       button.setAttribute("aria-pressed", large ? "true" : "false");
-      button.textContent = large ? "标准版" : "长辈版";
-      button.title = large ? "回到标准版" : "长辈版：大字、大按钮、高对比度";
+      button.textContent = "长辈版";
+      button.title = large ? "长辈版已打开，再点一次回到标准版" : "长辈版：大字、大按钮、高对比度";
     }
   }
 
