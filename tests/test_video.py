@@ -7,6 +7,8 @@ key points each, short slide times, a fast x264 preset set through the project's
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 import re
 import shutil
@@ -36,7 +38,9 @@ from builder.renderers.video.encode import (
     srt_time,
 )
 from builder.renderers.video.job import Slide
+from builder.renderers.video.paint import paint_slides
 from builder.renderers.video.style import load_style, resolve_fonts
+from builder.titles import title_tokens
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 
@@ -499,3 +503,112 @@ def test_balanced_wrap_prefers_clause_breaks_and_avoids_a_widow():
 def test_reading_units_count_characters_and_words_not_punctuation():
     assert reading_units("每天吃盐不超过5克，少吃咸菜。") == 13
     assert reading_units("KN95 口罩") == 3
+
+
+# -- platform safe areas and line breaks ---------------------------------------------------
+
+
+def _bundled_jobs_with_the_most_text(count: int = 4) -> list:
+    """Bundled lessons with the longest title, summary, key point and the most key points."""
+    project = load_project(REPO, Diagnostics(), today=TODAY)
+    assert project is not None
+    style = load_style(REPO)
+    fonts = resolve_fonts(style)
+    jobs = [
+        video.make_job(project, lesson, style, fonts, False, REPO / "unused") for lesson in project.lessons
+    ]
+    picks = {
+        max(jobs, key=lambda job: len(job.title)).slug,
+        max(jobs, key=lambda job: len(job.summary)).slug,
+        max(jobs, key=lambda job: max(map(len, job.key_points))).slug,
+        max(jobs, key=lambda job: len(job.key_points)).slug,
+    }
+    return [job for job in jobs if job.slug in picks][:count]
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize(
+    ("orientation", "profile"), [("portrait", "douyin"), ("portrait", "shipinhao"), ("landscape", "screen")]
+)
+def test_every_drawn_element_keeps_out_of_the_platform_ui(orientation: str, profile: str):
+    for job in _bundled_jobs_with_the_most_text():
+        layouts = {**job.style.layouts, orientation: {**job.style.layouts[orientation], "profile": profile}}
+        job = dataclasses.replace(job, style=dataclasses.replace(job.style, layouts=layouts))
+        safe = job.style.safe_area(orientation)
+        width, height = (int(v) for v in layouts[orientation]["size"])
+        zones = safe.zones(width, height)
+        band = (safe.caption_band[0] * height, safe.caption_band[1] * height)
+        for slide, painter in zip(job.slides(), paint_slides(job, job.slides(), orientation), strict=True):
+            content = [drawn for drawn in painter.drawn if drawn.role != "decor"]
+            assert any(drawn.role == "caption" for drawn in content)
+            for drawn in content:
+                where = (job.slug, slide.kind, drawn.role, drawn.text, drawn.box)
+                assert (
+                    drawn.box[0] >= 0
+                    and drawn.box[2] <= width
+                    and drawn.box[1] >= 0
+                    and drawn.box[3] <= height
+                ), where
+                assert not any(_overlap(drawn.box, zone) for zone in zones), where
+                if drawn.role in ("caption", "caption-text"):
+                    assert band[0] <= drawn.box[1] and drawn.box[3] <= band[1], where
+
+
+def test_the_portrait_profile_keeps_the_issue_s_zones_clear():
+    safe = load_style(REPO).safe_area("portrait")
+    assert (safe.top, safe.bottom, safe.right, safe.right_from) == (0.07, 0.17, 0.12, 0.25)
+    assert safe.caption_band == (0.60, 0.75)
+
+
+def test_no_text_or_edges_in_the_ui_zones_of_real_frames(built: Built):
+    """Decoded frames of the portrait video: the UI zones hold only flat colour or soft glows."""
+    path = built.lesson_dir("hypertension-basics") / "video.mp4"
+    slides, timeline = planned_timeline(built.project, "hypertension-basics")
+    safe = load_style(built.project).safe_area("portrait")
+    for index in range(len(slides)):
+        frame = grab(path, sum(timeline.cue(index)) / 2, (1080, 1920)).astype(int)
+        # An edge: a jump of more than 24 levels of luma to the next pixel (type is ~150).
+        edges = np.zeros(frame.shape, dtype=bool)
+        edges[:, 1:] |= np.abs(np.diff(frame, axis=1)) > 24
+        edges[1:, :] |= np.abs(np.diff(frame, axis=0)) > 24
+        for left, top, right, bottom in safe.zones(1080, 1920):
+            zone = edges[round(top) : round(bottom), round(left) : round(right)]
+            assert zone.sum() == 0, (slides[index].kind, (left, top, right, bottom), int(zone.sum()))
+        # The caption is there, in its band.
+        band = edges[round(safe.caption_band[0] * 1920) : round(safe.caption_band[1] * 1920)]
+        assert band.mean() > 0.01
+
+
+def test_a_title_breaks_only_between_words():
+    project = load_project(REPO, Diagnostics(), today=TODAY)
+    assert project is not None
+    style = load_style(REPO)
+    lesson = project.lessons[0]
+    job = video.make_job(project, lesson, style, resolve_fonts(style), False, REPO / "unused")
+    for title in [
+        "基层卫生院医生走进社区传播健康知识",
+        "传播健康知识，守护老人健康",
+        "认识高血压：量得准，管得住",
+    ]:
+        titled = dataclasses.replace(job, title=title)
+        for orientation in ("portrait", "landscape"):
+            painter = paint_slides(titled, titled.slides()[:1], orientation)[0]
+            lines = [drawn.text for drawn in painter.drawn if drawn.role == "text" and drawn.text in title]
+            title_lines = next(
+                (
+                    lines[i : i + n]
+                    for n in range(1, 5)
+                    for i in range(len(lines))
+                    if "".join(lines[i : i + n]) == title
+                ),
+                None,
+            )
+            assert title_lines, (title, lines)
+            words = title_tokens(title)
+            ends = set(itertools.accumulate(len(word) for word in words))
+            for line_end in itertools.accumulate(len(line) for line in title_lines[:-1]):
+                assert line_end in ends, (title, title_lines)
+            assert "传播健" not in title_lines and not any(line.startswith("康知识") for line in title_lines)

@@ -226,7 +226,7 @@ class Painter:
 
     def logo_tile(self, x: float, y: float, size: int) -> None:
         """The logo on a white rounded tile, so a logo in the brand colour still stands out."""
-        if self.logo is None:
+        if self.logo is None or size <= 0:
             return
         border = max(6, size // 16)
         self.shape(
@@ -311,8 +311,10 @@ class Painter:
             text_left = self.content_left + left_width + self.margin
             text_width = self.content_right - text_left
             parts = self._title_parts(text_width, align="left")
+            if sum(height for height, _ in parts) > region_bottom - region_top:
+                parts = self._title_parts(text_width, align="left", summary=False)
             total = sum(height for height, _ in parts)
-            top = region_top + (region_bottom - region_top - total) / 2
+            top = max(region_top, region_top + (region_bottom - region_top - total) / 2)
             org = self.fit_text(
                 self.job.organization,
                 "regular",
@@ -338,23 +340,35 @@ class Painter:
                 self.content_width,
                 2,
             )
-            parts = [
-                (
-                    logo_size + 36 if logo_size else 0,
-                    lambda x, y: self.logo_tile(x - logo_size / 2, y, logo_size),
-                ),
-                (org.height + 60, lambda x, y: self.write(org, x, y, on_brand, align="center")),
-                *self._title_parts(self.content_width, align="center"),
-            ]
+
+            def column(logo: int, summary: bool) -> list[tuple[float, Callable[[float, float], None]]]:
+                return [
+                    (logo + 36 if logo else 0, lambda x, y: self.logo_tile(x - logo / 2, y, logo)),
+                    (org.height + 60, lambda x, y: self.write(org, x, y, on_brand, align="center")),
+                    *self._title_parts(self.content_width, align="center", summary=summary),
+                ]
+
+            # A long title, summary and many audiences between the top zone and the
+            # captions: a smaller logo first, then no summary (it is on the page), then no logo.
+            for logo, summary in (
+                (logo_size, True),
+                (round(logo_size * 0.6), True),
+                (round(logo_size * 0.6), False),
+            ):
+                parts = column(logo, summary)
+                if sum(height for height, _ in parts) <= region_bottom - region_top:
+                    break
+            else:
+                parts = column(0, False)
             total = sum(height for height, _ in parts)
-            top = region_top + (region_bottom - region_top - total) / 2
+            top = max(region_top, region_top + (region_bottom - region_top - total) / 2)
             for height, draw_part in parts:
                 draw_part(self.centre, top)
                 top += height
         self.footer(on_brand=True)
 
     def _title_parts(
-        self, width: float, align: Literal["left", "center"]
+        self, width: float, align: Literal["left", "center"], summary: bool = True
     ) -> list[tuple[float, Callable[[float, float], None]]]:
         """Kicker label, title and audience chips as (height, draw at x, top) pieces."""
         layout, palette = self.layout, self.palette
@@ -383,8 +397,8 @@ class Painter:
             (kicker_height + 44, draw_kicker),
             (title.height + 36, lambda x, y: self.write(title, x, y, palette["on_brand"], align=align)),
         ]
-        if self.job.summary:
-            summary = self.fit_text(
+        if self.job.summary and summary:
+            summary_block = self.fit_text(
                 self.job.summary,
                 "regular",
                 int(layout["summary_size"]),
@@ -394,7 +408,9 @@ class Painter:
                 leading=1.5,
             )
             soft = mix(palette["on_brand"], palette.brand, 0.16)
-            parts.append((summary.height + 44, lambda x, y: self.write(summary, x, y, soft, align=align)))
+            parts.append(
+                (summary_block.height + 44, lambda x, y: self.write(summary_block, x, y, soft, align=align))
+            )
         if self.job.audiences:
             rows = self._chip_rows(width)
             chip_height = round(int(layout["chip_size"]) * 1.8)
