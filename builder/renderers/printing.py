@@ -41,6 +41,7 @@ from builder.qr import qr_svg_data_uri
 from builder.renderers.base import RenderContext, Renderer, Unit
 from builder.sanitize import clean_html
 from builder.templates import make_environment
+from builder.widows import keep_last_words
 from builder.writer import Artifact
 
 if TYPE_CHECKING:
@@ -296,7 +297,8 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
         page = {"size": fmt.page, "width_mm": width_mm, "height_mm": height_mm}
 
         def step(scale: float) -> str:
-            return template.render(page=page, scale=scale, type_steps=len(fmt.type_scales), **context)
+            html = template.render(page=page, scale=scale, type_steps=len(fmt.type_scales), **context)
+            return keep_last_words(html, project.config.glossary)
 
         scales = fmt.type_scales
         ends = tuple(step(scale) for scale in dict.fromkeys((scales[0], scales[-1])))

@@ -1,0 +1,70 @@
+"""No single character alone on a line of any printed document (what a print shop rejects).
+
+The detector reads each PDF's text lines as laid out (pypdfium2) and flags a line that is
+one Chinese character (with or without punctuation) after a line ending in Chinese.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+
+import builder.renderers.printing as printing
+from builder.pipeline import build
+from builder.widows import keep_last_words
+from tests.conftest import TODAY
+
+PUNCTUATION = "。，、；：？！）」》”’…—·,.;:?!)]"
+# Key points that end the way the bundled ones did when they left a character alone.
+ENDINGS = [
+    "非同日三次测量收缩压≥140 mmHg和/或舒张压≥90 mmHg，才能诊断高血压",
+    "长期接触85分贝以上的噪声，听力就可能受损",
+    "出现头晕恶心时要到阴凉处休息，少量多次喝水，出汗多时补点淡盐水",
+]
+
+
+def widows(pdf: Path) -> list[str]:
+    found = []
+    document = pdfium.PdfDocument(str(pdf))
+    for index in range(len(document)):
+        lines = document[index].get_textpage().get_text_range().replace("\r\n", "\n").split("\n")
+        for before, line in itertools.pairwise(lines):
+            core = line.strip().strip(PUNCTUATION)
+            if len(core) == 1 and re.match(r"[\u4e00-\u9fff]", core) and re.search(r"[\u4e00-\u9fff]$", before.strip()):
+                found.append(f"{pdf.name} p{index + 1}: …{before.strip()[-10:]}/{line.strip()}")
+    return found
+
+
+def with_endings(project: Path) -> None:
+    lesson = project / "content" / "lessons" / "hypertension-basics.md"
+    text = lesson.read_text(encoding="utf-8")
+    block = "key_points:\n" + "".join(f"  - {point}\n" for point in ENDINGS)
+    lesson.write_text(re.sub(r"key_points:\n(?:  - .*\n)+", block, text), encoding="utf-8")
+
+
+def built_widows(project: Path, out: Path) -> list[str]:
+    build(project, out, only=["print"], jobs=2, today=TODAY, use_cache=False)
+    return [w for pdf in sorted((out / "print" / "lessons").rglob("*.pdf")) for w in widows(pdf)]
+
+
+@pytest.mark.slow
+def test_no_printed_line_is_one_character(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    with_endings(project)
+    assert built_widows(project, tmp_path / "kept") == []
+    # The detector is not blind: the same documents without the rule leave characters alone.
+    monkeypatch.setattr(printing, "keep_last_words", lambda html, words=(): html)
+    assert built_widows(project, tmp_path / "plain") != []
+
+
+def test_the_last_word_is_kept_whole_with_its_punctuation():
+    assert keep_last_words("<p>诊断高血压</p>") == '<p>诊断<span class="keep">高血压</span></p>'
+    assert keep_last_words("<li><b>1</b>听力就可能受损。</li>") == '<li><b>1</b>听力就可能<span class="keep">受损。</span></li>'
+    # A one-character word goes with the word before it; inline elements and spaces may close first.
+    assert keep_last_words("<span>专用容器里</span>\n  </p>") == '<span>专用<span class="keep">容器里</span></span>\n  </p>'
+    # Latin text, entities and one-word blocks are left as they are.
+    for html in ("<p>Hello world</p>", "<p>a &amp;</p>", "<td>高血压</td>"):
+        assert keep_last_words(html) == html
