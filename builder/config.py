@@ -28,7 +28,11 @@ HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 SITE_URL = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]{0,500})?")
 SECTIONS = (
     "site", "brand", "audiences", "topics", "channels", "review", "search", "print", "video", "posts", "checks",
+    "pictograms", "red_flags",
 )  # fmt: skip
+# A key point or line with one of these is a safety instruction unless the project says otherwise.
+DEFAULT_RED_FLAGS = ("120", "急诊", "立即就医", "马上就医", "立即送医", "心肺复苏", "急救")
+PICTOGRAM_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
 BLEED = re.compile(r"^(\d+(?:\.\d+)?)\s*mm$")
 NARRATIONS = ("none", "espeak")
 
@@ -95,6 +99,8 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
     video_options = _video_options(_section(top, "video", required=False), root)
     post_options = _post_options(_section(top, "posts", required=False), organization or "")
     check_options = _check_options(_section(top, "checks", required=False), audiences)
+    pictograms = _pictogram_rules(_section(top, "pictograms", required=False))
+    red_flags = tuple(word for word, _ in top.text_items("red_flags", required=False)) or DEFAULT_RED_FLAGS
 
     if len(diagnostics.errors) > errors_before or not (name and url and organization):
         return None
@@ -115,6 +121,8 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
         video=video_options,
         posts=post_options,
         checks=check_options,
+        pictograms=pictograms,
+        red_flags=red_flags,
     )
 
 
@@ -196,6 +204,20 @@ def _check_options(section: FieldReader, audiences: Vocabulary) -> CheckOptions:
     terms = tuple(term for term, _ in section.text_items("terms", required=False))
     brands = tuple(brand for brand, _ in section.text_items("brands", required=False))
     return CheckOptions(plain=plain, audiences=tuple(per_audience), terms=terms, brands=brands)
+
+
+def _pictogram_rules(section: FieldReader) -> tuple[tuple[str, str], ...]:
+    """``pictograms:`` — keyword: pictogram name, in the order written (the first match wins)."""
+    rules = []
+    for keyword in section.data:
+        name = section.text(keyword)
+        if name is None:
+            continue
+        if not PICTOGRAM_NAME.fullmatch(name):
+            section.error(keyword, f"图标名 '{name}' 只能用小写英文字母、数字和连字符（templates/pictograms/ 里的文件名）")
+            continue
+        rules.append((keyword, name))
+    return tuple(rules)
 
 
 def contrast_with_white(color: str) -> float:

@@ -19,6 +19,7 @@ from builder.model import (
     Activity,
     Campaign,
     Goal,
+    KeyPoint,
     Lesson,
     MediaRef,
     Option,
@@ -32,8 +33,9 @@ from builder.model import (
 )
 from builder.paths import FileKind, inside, project_file, read_text
 from builder.sanitize import RAW_TAG, raw_html_problems
-from builder.schema import FieldReader
+from builder.schema import FieldReader, describe
 from builder.standard import NAMED_AREAS, is_competency
+from builder.templates import template_dirs
 from builder.yamlpos import YamlMap, load_yaml
 
 CONTENT_DIRS = {"lessons": "lessons", "quizzes": "quizzes", "campaigns": "campaigns"}
@@ -235,16 +237,9 @@ def load_lesson(
     topics = read_terms(r, "topics", config.topics, required=True)
     competencies = read_competencies(r)
     level = read_level(r)
-    key_points, key_point_lines = [], []
-    for point, line in r.text_items("key_points", min_items=3, max_items=8):
-        if len(point) > KEY_POINT_WARN:
-            diagnostics.warning(
-                src.path, line,
-                f"要点有 {len(point)} 个字，超过 {KEY_POINT_WARN} 个字在传单和视频里不易读，建议拆短",
-            )  # fmt: skip
-        text_html_warning(r, "key_points", point, line)
-        key_points.append(point)
-        key_point_lines.append(line)
+    points = read_key_points(r, config, pictogram_names(root))
+    key_points = [point.text for point in points]
+    key_point_lines = [point.line for point in points]
     if len(set(key_points)) < len(key_points):
         r.error("key_points", "'key_points' 里有重复的要点")
     reviewed_by = r.text("reviewed_by", required=False)
@@ -292,8 +287,63 @@ def load_lesson(
         images=images,
         lines=dict(src.front.key_lines),
         key_point_lines=key_point_lines,
+        points=points,
         checks=src.front.get("checks"),
     )
+
+
+def pictogram_names(root: Path) -> frozenset[str]:
+    """The pictograms a project can use: its own templates/pictograms/ and Kepu's."""
+    return frozenset(
+        path.stem for folder in template_dirs(root) for path in (folder / "pictograms").glob("*.svg")
+    )
+
+
+def read_key_points(r: FieldReader, config: SiteConfig, icons: frozenset[str]) -> list[KeyPoint]:
+    """``key_points``: each a line of text, or ``{text: …, icon: …, urgent: true}``.
+
+    A point's pictogram is its ``icon:``, else the first ``pictograms:`` rule whose
+    keyword it contains. It is urgent (a safety line no output may drop) when it says
+    ``urgent: true``, or contains a ``red_flags:`` word and does not say ``urgent: false``.
+    """
+    points: list[KeyPoint] = []
+    for item, line in r.items("key_points", min_items=3, max_items=8):
+        icon: str | None = None
+        urgent: bool | None = None
+        if isinstance(item, YamlMap):
+            point = FieldReader(item, r.path, r.diagnostics, where="要点")
+            point.check_keys(("text", "icon", "urgent"))
+            text = point.text("text")
+            icon = point.text("icon", required=False)
+            if icon is not None and icon not in icons:
+                close = difflib.get_close_matches(icon, sorted(icons), n=1)
+                hint = f"，是不是 '{close[0]}'？" if close else f"（可选：{'、'.join(sorted(icons)) or '没有图标'}）"
+                point.error("icon", f"没有叫 '{icon}' 的图标{hint}")
+                icon = None
+            flag = item.get("urgent")
+            if flag is not None and not isinstance(flag, bool):
+                point.error("urgent", f"'urgent' 应写 true 或 false，这里是 '{flag}'")
+            elif flag is not None:
+                urgent = flag
+            if text is None:
+                continue
+        elif isinstance(item, list) or item is None:
+            r.diagnostics.error(r.path, line, f"'key_points' 的每一项应是一段文字，这里是{describe(item)}")
+            continue
+        else:
+            text = str(item).strip()
+        if len(text) > KEY_POINT_WARN:
+            r.diagnostics.warning(
+                r.path, line,
+                f"要点有 {len(text)} 个字，超过 {KEY_POINT_WARN} 个字在传单和视频里不易读，建议拆短",
+            )  # fmt: skip
+        text_html_warning(r, "key_points", text, line)
+        if icon is None:
+            icon = next((name for keyword, name in config.pictograms if keyword in text and name in icons), None)
+        if urgent is None:
+            urgent = any(word in text for word in config.red_flags)
+        points.append(KeyPoint(text, line, icon, urgent))
+    return points
 
 
 # -- quizzes -------------------------------------------------------------------

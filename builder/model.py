@@ -101,6 +101,20 @@ class SiteConfig:
     video: VideoOptions = VideoOptions()
     posts: PostOptions = PostOptions()
     checks: CheckOptions = CheckOptions()
+    # Keyword → pictogram name (templates/pictograms/<name>.svg), first match wins.
+    pictograms: tuple[tuple[str, str], ...] = ()
+    # Words that make a key point or body line a safety instruction (call 120, go now).
+    red_flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeyPoint:
+    """One key point with what every output needs to show it."""
+
+    text: str
+    line: int
+    icon: str | None = None  # a pictogram name: the editor's ``icon:`` or the first keyword rule
+    urgent: bool = False  # a safety instruction: never dropped from any output
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,7 @@ class Lesson:
     # line without reading the file again: key → line, and each key point's line.
     lines: dict[str, int] = field(default_factory=dict)
     key_point_lines: list[int] = field(default_factory=list)
+    points: list[KeyPoint] = field(default_factory=list)  # key_points with their icon and urgency
     checks: Any = None  # the ``checks:`` mapping as written (a YamlMap), read by builder.quality
     # Filled in once every file is loaded.
     quizzes: list[Quiz] = field(default_factory=list)
