@@ -85,6 +85,10 @@ def project_file(
         resolved = candidate.resolve()
         if resolved.is_file():
             rel = resolved.relative_to(root).as_posix()
+            if any(part.startswith(".") for part in rel.split("/")):
+                # .git, .env, the build cache, staging folders: never content, never published.
+                diagnostics.error(source, line, f"{label} '{written}' 在隐藏文件夹里（{rel}），只能引用 media/ 等普通文件夹里的文件")
+                return None
             problem = sniff(resolved, kind)
             if problem:
                 diagnostics.error(source, line, f"{label} '{written}' {problem}")

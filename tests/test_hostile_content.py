@@ -319,3 +319,10 @@ def test_html_in_a_title_is_a_warning_that_it_shows_as_text(hostile, capsys):
     code = main(["build", "--project", str(hostile.project), "--only", "site", "--quiet", "--strict"])
     assert code == 1
     assert f"{NEW}:2: 警告：'title' 里的 HTML 不会生效，会按原样显示成文字：这里只写纯文字" in capsys.readouterr().err
+
+
+def test_files_in_hidden_folders_are_never_content(hostile, capsys):
+    hostile.write(".git-like/secret.png", (hostile.project / "media" / "bp.png").read_bytes())
+    hostile.write(NEW, GOOD_LESSON.replace("正文。", "正文。\n\n![图](../../.git-like/secret.png)"))
+    errors = hostile.run(capsys)
+    assert any(e.startswith(f"{NEW}:15: 图片 '../../.git-like/secret.png' 在隐藏文件夹里") for e in errors), errors
