@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
@@ -28,7 +28,7 @@ from builder.brand import brand_rgb, text_colour_on
 from builder.cache import ArtifactCache, fingerprint, templates_digest
 from builder.calendar import campaign_calendar, campaign_schedule, recommended_material
 from builder.diagnostics import Diagnostics
-from builder.model import Lesson, Project
+from builder.model import KeyPoint, Lesson, Project
 from builder.outputs import (
     POSTS_INDEX,
     campaign_post_path,
@@ -53,7 +53,7 @@ DIGEST_MAX = 128
 CONTENT_MAX = 20_000  # "必须少于2万字符"
 CONTENT_BYTES_MAX = 1_000_000  # "小于1M"
 GROUP_TEXT_MAX = 500
-GROUP_POINTS = (3, 5)  # fewest and most key points in a group message
+GROUP_POINTS_MAX = 5  # key points in a group message, unless it has more safety lines
 # media/uploadimg takes JPG or PNG under 1 MB; larger or other images are re-encoded.
 BODY_IMAGE_BYTES_MAX = 1_000_000
 BODY_IMAGE_WIDTH_MAX = 1080
@@ -113,7 +113,7 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     ctx.progress.start(len(project.lessons))
     for lesson in project.lessons:
         post = build_post(project, lesson, env, styles, ctx.diagnostics)
-        post.group_text = group_text(post, text_env, ctx.diagnostics)
+        post.group_text = group_text(post, text_env, ctx.diagnostics, project.config.red_flags)
         posts.append(post)
         # The article text is cheap to make and feeds the index; the covers are
         # not, so a lesson's files are reused whenever its inputs are unchanged.
@@ -333,29 +333,185 @@ def upload_ready_image(src: Path) -> bytes | None:
     return None
 
 
-# -- group message ---------------------------------------------------------------------
+# -- safety lines and the group message -------------------------------------------------
+
+# A number among the red flags ("120") is a phone number only on its own: not inside
+# a reading ("120/80", "100～120次") nor next to a unit.
+NUMBER_FLAG_AROUND = r"(?<![0-9０-９.／/～~\-]){word}(?![0-9０-９.／/～~\-]|\s*(?:mmHg|毫米|次|克|毫升|厘米|分钟|岁|%|％))"
+SENTENCE_END = re.compile(r"(?<=[。！？；])")
+SAFETY_LINE_MAX = 60  # a body sentence longer than this is not quoted in a group message
+MARKDOWN_INLINE = re.compile(r"\*\*|__|\*|`|~~|==|\[\^[^\]]*\]|!\[[^\]]*\]\([^)]*\)")
+MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)、])\s+")
 
 
-def group_text(post: Post, env: Environment, diagnostics: Diagnostics) -> str:
-    """Plain text for WeChat groups, within 500 characters: fewer key points if needed."""
-    fewest, most = GROUP_POINTS
-    template = env.get_template("posts/group.txt.j2")
-    points = post.lesson.key_points[:most]
+def red_flag_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for the project's red-flag words (``red_flags:``), numbers matched on their own."""
+    parts = [
+        NUMBER_FLAG_AROUND.format(word=re.escape(word)) if word.isdigit() else re.escape(word)
+        for word in sorted(words, key=len, reverse=True)
+        if word
+    ]
+    return re.compile("|".join(parts)) if parts else None
+
+
+@dataclass(frozen=True)
+class SafetyLine:
+    """A body sentence that is a safety instruction, with its source line."""
+
+    line: int
+    text: str
+
+
+def body_safety_lines(lesson: Lesson, words: tuple[str, ...]) -> list[SafetyLine]:
+    """Every body sentence with a red-flag word, in order.
+
+    Read from the Markdown source, line by line: headings (“现场急救五步”), table rows,
+    code and quoted sources (a title in 《》) are not instructions and are skipped;
+    a paragraph's lines are joined so a sentence broken across lines counts once.
+    """
+    pattern = red_flag_pattern(words)
+    if pattern is None:
+        return []
+    found: list[SafetyLine] = []
+    paragraph: list[tuple[int, str]] = []
+    fenced = False
+
+    def flush() -> None:
+        if not paragraph:
+            return
+        text = "".join(part for _, part in paragraph)
+        first_line = paragraph[0][0]
+        for sentence in SENTENCE_END.split(text):
+            sentence = sentence.strip()
+            if sentence and "《" not in sentence and pattern.search(sentence):
+                found.append(SafetyLine(first_line, sentence))
+        paragraph.clear()
+
+    for offset, raw in enumerate(lesson.body.split("\n")):
+        line = lesson.body_line + offset
+        stripped = raw.strip()
+        if stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+            flush()
+            continue
+        if fenced or not stripped or stripped.startswith(("#", "|", "<", "[^", "!!!", ">")):
+            flush()
+            continue
+        if LIST_MARKER.match(raw):
+            flush()
+            stripped = LIST_MARKER.sub("", raw).strip()
+        stripped = MARKDOWN_INLINE.sub("", MARKDOWN_LINK.sub(r"\1", stripped))
+        paragraph.append((line, stripped))
+    flush()
+    return found
+
+
+def lesson_points(lesson: Lesson, words: tuple[str, ...]) -> list[KeyPoint]:
+    """The lesson's key points with their urgency (a model built without ``points`` gets them from the words)."""
+    if lesson.points:
+        return list(lesson.points)
+    pattern = red_flag_pattern(words)
+    lines = lesson.key_point_lines or [0] * len(lesson.key_points)
+    return [
+        KeyPoint(text, line, None, bool(pattern and pattern.search(text)))
+        for text, line in zip(lesson.key_points, lines, strict=False)
+    ]
+
+
+def group_safety_line(lesson: Lesson, words: tuple[str, ...]) -> KeyPoint | None:
+    """The safety line a group message adds when no key point is one.
+
+    The rule, kept simple so an editor can predict it: the first body sentence with a
+    red-flag word that is at most 60 characters long, shown as the last point. An
+    urgent key point always wins over the body: the editor wrote that one on purpose.
+    """
+    if any(point.urgent for point in lesson_points(lesson, words)):
+        return None
+    for safety in body_safety_lines(lesson, words):
+        if len(safety.text) <= SAFETY_LINE_MAX:
+            return KeyPoint(safety.text, safety.line, None, True)
+    return None
+
+
+@dataclass(frozen=True)
+class GroupSelection:
+    points: list[KeyPoint]  # in the lesson's order, the body's safety line last
+    more: int  # key points left out, which the message points to in the article
+
+
+def choose_group_points(
+    points: list[KeyPoint], safety: KeyPoint | None, fits: Callable[[GroupSelection], bool]
+) -> GroupSelection:
+    """The points of a group message: every safety line, then the others in order while they fit.
+
+    At most five points unless there are more safety lines than that; the other points
+    are dropped from the end — down to none — before a safety line would be cut.
+    """
+    most = GROUP_POINTS_MAX
+    urgent = [point for point in points if point.urgent]
+    others = [point for point in points if not point.urgent]
+    keep = max(0, min(len(others), most - len(urgent) - (safety is not None)))
     while True:
-        text = (
-            template.render(lesson=post.lesson, title=post.title, points=points, url=post.url).strip() + "\n"
+        kept = set(map(id, urgent + others[:keep]))
+        chosen = [point for point in points if id(point) in kept] + ([safety] if safety else [])
+        selection = GroupSelection(chosen, len(points) - len(kept))
+        if keep == 0 or fits(selection):
+            return selection
+        keep -= 1
+
+
+def group_text(post: Post, env: Environment, diagnostics: Diagnostics, red_flags: tuple[str, ...] = ()) -> str:
+    """Plain text for WeChat groups, within 500 characters; a safety line is never the one dropped."""
+    template = env.get_template("posts/group.txt.j2")
+    lesson = post.lesson
+
+    def render_text(selection: GroupSelection) -> str:
+        return (
+            template.render(
+                lesson=lesson,
+                title=post.title,
+                points=[point.text for point in selection.points],  # plain strings, as before
+                key_points=selection.points,
+                more=selection.more,
+                url=post.url,
+            ).strip()
+            + "\n"
         )
-        if len(text) <= GROUP_TEXT_MAX or len(points) <= fewest:
-            break
-        points = points[:-1]
+
+    selection = choose_group_points(
+        lesson_points(lesson, red_flags),
+        group_safety_line(lesson, red_flags),
+        lambda candidate: len(render_text(candidate)) <= GROUP_TEXT_MAX,
+    )
+    text = render_text(selection)
     if len(text) > GROUP_TEXT_MAX:
         diagnostics.warning(
-            post.lesson.source,
-            0,
-            f"群消息有 {len(text)} 个字，超过 {GROUP_TEXT_MAX} 字，已截断：请把要点写短",
+            lesson.source,
+            lesson.lines.get("key_points", 0),
+            f"群消息有 {len(text)} 个字，超过 {GROUP_TEXT_MAX} 字，已截断：请把急救要点写短",
         )
         text = text[: GROUP_TEXT_MAX - 2] + "…\n"
     return text
+
+
+def emergency_point_warnings(subject: Project | Lesson, red_flags: tuple[str, ...], diagnostics: Diagnostics) -> None:
+    """Warn, at its ``key_points:`` line, for each lesson whose body tells readers what to do in
+    an emergency while no key point does: that line is what outputs must never drop."""
+    lessons = subject.lessons if isinstance(subject, Project) else [subject]
+    for lesson in lessons:
+        if any(point.urgent for point in lesson_points(lesson, red_flags)):
+            continue
+        lines = body_safety_lines(lesson, red_flags)
+        if not lines:
+            continue
+        quoted = _shorten(lines[0].text, 30)
+        diagnostics.warning(
+            lesson.source,
+            lesson.lines.get("key_points", 1),
+            f"正文第 {lines[0].line} 行讲了急救（“{quoted}”），要点里却没有急救提示："
+            "请把它写成一条要点，或给一条要点加上 urgent: true（群消息、卡片等会始终保留这一条）",
+        )
 
 
 # -- cover and thumbnail ---------------------------------------------------------------
@@ -453,8 +609,9 @@ POST_KINDS = (
 
 
 def check(project: Project, diagnostics: Diagnostics, cache: ArtifactCache | None, jobs: int) -> None:
-    """For ``kepu check``: titles that would not fit a post."""
+    """For ``kepu check``: titles that would not fit a post, emergencies without a safety point."""
     post_title_warnings(project, diagnostics)
+    emergency_point_warnings(project, project.config.red_flags, diagnostics)
 
 
 RENDERER = Renderer(
