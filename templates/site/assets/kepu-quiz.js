@@ -10,6 +10,20 @@
       .map(function (input) { return input.value; });
   }
 
+  function mark(label, text) {
+    var span = label.querySelector(".kepu-mark");
+    if (!text) {
+      if (span) span.parentNode.removeChild(span);
+      return;
+    }
+    if (!span) {
+      span = document.createElement("span");
+      span.className = "kepu-mark";
+      label.appendChild(span);
+    }
+    span.textContent = text;
+  }
+
   function check(fieldset) {
     var picked = chosen(fieldset);
     var feedback = fieldset.querySelector(".kepu-feedback");
@@ -26,8 +40,11 @@
     feedback.className = "kepu-feedback kepu-feedback--" + (right ? "right" : "wrong");
     Array.prototype.forEach.call(fieldset.querySelectorAll(".kepu-option"), function (label) {
       var input = label.querySelector("input");
-      label.classList.toggle("kepu-option--correct", answer.indexOf(input.value) >= 0);
-      label.classList.toggle("kepu-option--missed", input.checked && answer.indexOf(input.value) < 0);
+      var correct = answer.indexOf(input.value) >= 0;
+      label.classList.toggle("kepu-option--correct", correct);
+      label.classList.toggle("kepu-option--missed", input.checked && !correct);
+      // Said in words, not by colour alone: which option is right, which wrong choice was the reader's.
+      mark(label, correct ? (input.checked ? "✓ 你的选择，正确" : "✓ 正确答案") : input.checked ? "✗ 你的选择，错误" : "");
     });
     fieldset.querySelector(".kepu-explanation").hidden = false;
     return right;
@@ -67,6 +84,7 @@
         fieldset.querySelector(".kepu-explanation").hidden = true;
         Array.prototype.forEach.call(fieldset.querySelectorAll(".kepu-option"), function (label) {
           label.classList.remove("kepu-option--correct", "kepu-option--missed");
+          mark(label, "");
         });
       });
       var score = form.querySelector(".kepu-score");
