@@ -38,7 +38,7 @@ KEY_POINTS = [
 def make_project(root: Path, landscape: bool, preset: str | None, music_file: bool) -> None:
     (root / "content" / "lessons").mkdir(parents=True)
     (root / "media").mkdir()
-    # 12 s of "music" (two tones) so moviepy has to loop it to 40 s.
+    # 12 s of "music" (two tones), looped to 40 s (with --music-file).
     subprocess.run(
         [
             "ffmpeg", "-v", "error", "-y",
