@@ -39,6 +39,7 @@ from builder.parallel import background
 from builder.renderers.base import RenderContext, Renderer
 from builder.search_terms import prepare_search_index, user_dictionary
 from builder.site.guard import SHARE_QR_MARK, PageGuard, url_path
+from builder.site.home import build_date, card_images, featured
 from builder.site.images import copy_media, logo_size, phone_images
 from builder.site.offline import CompressedSizes, write_offline_files
 from builder.site.pages import (
@@ -54,7 +55,7 @@ from builder.site.pages import markdown_html as markdown_html  # re-exported: bu
 from builder.templates import copy_template_tree, make_environment
 from builder.writer import Artifact
 
-SITE_RENDERER_VERSION = 4  # bump when this module's or builder/site/'s output changes for the same sources
+SITE_RENDERER_VERSION = 5  # bump when this module's or builder/site/'s output changes for the same sources
 # Below this many lessons the dashboard and QR codes take less time than
 # starting a worker process: they are made in this one.
 BACKGROUND_MIN_LESSONS = 100
@@ -186,7 +187,18 @@ def write_pages(
     recent = sorted(
         project.lessons, key=lambda lesson: (lesson.reviewed_on or dt.date.min, lesson.slug), reverse=True
     )[:12]
-    write("index.md", "home.md.j2", audiences=audiences, topics=topics, recent=recent)
+    images = phone_images(project)
+    env.globals["card_images"] = card_images(project, images)  # the lesson cards' pictures, on every page
+    day = build_date(project)
+    write(
+        "index.md",
+        "home.md.j2",
+        audiences=audiences,
+        topics=topics,
+        recent=recent,
+        featured=featured(project, day, recent),
+        today=day,
+    )
     for folder, heading, kind, groups in (
         ("audiences", "按人群浏览", "人群", audiences),
         ("topics", "按主题浏览", "主题", topics),
@@ -205,7 +217,6 @@ def write_pages(
 
     write(DASHBOARD_PAGE, "dashboard.md.j2", dashboard=Dashboard.empty())  # editors only, unlinked
     write("offline.md", "offline.md.j2")
-    images = phone_images(project)
     pages: dict[str, Lesson | Quiz | Campaign] = {}
     for lesson in project.lessons:
         write(
@@ -235,8 +246,7 @@ def grouped(project: Project, terms: tuple[Term, ...]) -> list[tuple[Term, list[
 
 def source_date(project: Project) -> int:
     """A fixed build date (the newest review), so sitemaps carry no wall-clock time."""
-    newest = max((lesson.reviewed_on for lesson in project.lessons if lesson.reviewed_on), default=None)
-    day = newest or dt.date(2020, 1, 1)
+    day = build_date(project)
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
 
 
