@@ -21,7 +21,7 @@ from builder.project import load_project
 FIXTURE = Path(__file__).parent / "fixtures" / "project"
 REPO = Path(__file__).resolve().parent.parent
 # Fixed "today" so review-age warnings do not depend on when the suite runs.
-TODAY = dt.date(2026, 11, 1)
+TODAY = dt.date(2026, 12, 1)
 
 
 @pytest.fixture

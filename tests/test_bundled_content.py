@@ -14,7 +14,7 @@ SEED_AUDIENCES = {"0~6岁儿童家长", "青少年", "妇女/孕产妇", "老年
 
 def load():
     diagnostics = Diagnostics()
-    project = load_project(REPO, diagnostics, today=dt.date(2026, 11, 23))
+    project = load_project(REPO, diagnostics, today=dt.date(2026, 12, 1))
     return project, diagnostics
 
 

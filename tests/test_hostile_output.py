@@ -212,7 +212,7 @@ CHILD = textwrap.dedent(
         writer.OutputWriter.add = add
 
     from builder.pipeline import build
-    build(project, only=["posts"], today=dt.date(2026, 11, 1))
+    build(project, only=["posts"], today=dt.date(2026, 12, 1))
     print("not killed")
     """
 )

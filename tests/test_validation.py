@@ -138,7 +138,7 @@ def test_cover_outside_the_project(write, diagnose):
 
 def test_review_date_in_the_future_is_an_error(write, diagnose):
     write(LESSON, GOOD_LESSON.replace("2026-10-01", "2027-01-01"))
-    assert f"{LESSON}:11: 审核日期 2027-01-01 在今天（2026-11-01）之后，请检查" in diagnose()
+    assert f"{LESSON}:11: 审核日期 2027-01-01 在今天（2026-12-01）之后，请检查" in diagnose()
 
 
 # -- warnings --------------------------------------------------------------------
