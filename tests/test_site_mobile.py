@@ -391,6 +391,44 @@ def test_share_panel_shows_only_what_exists(phone, site_url: str):
         assert page.locator(part).is_hidden()
 
 
+def test_share_panel_of_a_site_deployed_alone(phone, built_site: Path, tmp_path: Path):
+    """public/site uploaded on its own to a domain's root (site.url), print/, video/, posts/ beside its folders."""
+    alone = tmp_path / "alone"
+    shutil.copytree(built_site / "site", alone)
+    with serve_folder(alone) as url:
+        page = phone.new_page()
+        page.goto(url + LESSON, wait_until="networkidle")
+        page.locator(".kepu-share summary").click()
+        page.wait_for_load_state("networkidle")
+        # Without the other outputs: the QR code and the lesson's own address, nothing broken.
+        assert page.locator(".kepu-share svg.qr").is_visible()
+        assert page.locator(".kepu-share-url").inner_text() == "https://health.example.org/" + LESSON
+        for part in (".kepu-share-flyer", ".kepu-share-video", ".kepu-share-text"):
+            assert page.locator(part).is_hidden()
+        assert {urlparse(request).netloc for request in phone.requests} == {urlparse(url).netloc}
+    # The page links them from site.url, where builder/outputs.py puts them.
+    lesson = (built_site / "site" / LESSON / "index.html").read_text(encoding="utf-8")
+    slug = LESSON.split("/")[1]
+    for path in (f"print/lessons/{slug}/flyer.png", f"video/lessons/{slug}/video.mp4"):
+        assert f'href="https://health.example.org/{path}"' in lesson
+    assert f'data-src="posts/lessons/{slug}/group.txt"' in lesson
+    # With the outputs uploaded beside it, the panel shows them, loaded from where the site is.
+    publish(built_site, tmp_path / "beside")
+    beside = tmp_path / "beside"
+    for item in (beside / "site").iterdir():
+        shutil.move(str(item), beside / item.name)
+    with serve_folder(beside) as url:
+        page = phone.new_page()
+        page.goto(url + LESSON, wait_until="networkidle")
+        page.locator(".kepu-share summary").click()
+        page.wait_for_selector(".kepu-share-flyer img", state="visible")
+        page.wait_for_selector(".kepu-group-text", state="visible")
+        page.wait_for_selector(".kepu-share-video a", state="visible")
+        assert page.locator(".kepu-group-text").inner_text() == GROUP_TEXT.strip()
+        links = page.locator(".kepu-share-link").evaluate_all("links => links.map(a => a.href)")
+        assert links == [url + f"print/lessons/{slug}/flyer.png", url + f"video/lessons/{slug}/video.mp4"]
+
+
 # ---- axe-core ----------------------------------------------------------------------------
 
 AXE_PAGES = ["", LESSON, "audiences/elderly/", "campaigns/dust-month/", "quizzes/hypertension-quiz/"]

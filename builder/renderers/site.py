@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urljoin
 
 # Imported here, not lazily: without jieba mkdocs-material's search silently
 # indexes Chinese as unsplit sentences and finds nothing, so fail loudly instead.
@@ -35,6 +36,7 @@ from builder.cache import fingerprint, templates_digest
 from builder.dashboard import Dashboard
 from builder.labels import QUESTION_KIND_TAGS as KIND_LABELS
 from builder.model import Campaign, Lesson, Project, Quiz, Term
+from builder.outputs import lesson_post_path, lesson_print_path, lesson_video_path
 from builder.parallel import background
 from builder.renderers.base import RenderContext, Renderer
 from builder.search_terms import prepare_search_index, user_dictionary
@@ -225,6 +227,7 @@ def write_pages(
             lesson=lesson,
             body=markdown_source(site_body(lesson, images)),
             qr=Markup(SHARE_QR_MARK),
+            share=share_links(project, lesson),
         )
         pages[f"{lesson.site_path}index.html"] = lesson
     if project.quizzes:
@@ -238,6 +241,26 @@ def write_pages(
         write(f"campaigns/{campaign.slug}.md", "campaign.md.j2", campaign=campaign)
         pages[f"{campaign.site_path}index.html"] = campaign
     return pages
+
+
+def outputs_url(project: Project) -> str:
+    """Where the other outputs (print/, video/, posts/) are published: beside the site.
+
+    That is ``site.url``'s parent folder — ``https://h.org/site/`` → ``https://h.org/`` — or
+    ``site.url`` itself when the site is at a domain's root (then print/ and the others are
+    uploaded beside the site's own folders).
+    """
+    return urljoin(project.config.url, "../")
+
+
+def share_links(project: Project, lesson: Lesson) -> dict[str, str]:
+    """A lesson's share panel: the outputs' base address and each artifact's output path."""
+    return {
+        "base": outputs_url(project),
+        "flyer": lesson_print_path(lesson.slug, "flyer-png"),
+        "video": lesson_video_path(lesson.slug),
+        "text": lesson_post_path(lesson.slug, "group-text"),
+    }
 
 
 def grouped(project: Project, terms: tuple[Term, ...]) -> list[tuple[Term, list[Lesson]]]:

@@ -366,6 +366,14 @@
     var panel = $(".kepu-share[data-search-exclude]");
     if (!panel) return;
     var started = false;
+    // The other outputs sit beside the site (the page's links say where, from site.url):
+    // loaded from the same place relative to where the site is served, so never another host.
+    var outputs = new URL("../", root);
+    $$("[data-src]", panel).forEach(function (part) {
+      var url = new URL(part.getAttribute("data-src"), outputs).href;
+      part.setAttribute("data-src", url);
+      $$("a", part).forEach(function (link) { link.href = url; });
+    });
     panel.addEventListener("toggle", function () {
       if (!panel.open || started) return;
       started = true; // load what exists, once, only when the reader asks for it
