@@ -429,6 +429,39 @@ def test_share_panel_of_a_site_deployed_alone(phone, built_site: Path, tmp_path:
         assert links == [url + f"print/lessons/{slug}/flyer.png", url + f"video/lessons/{slug}/video.mp4"]
 
 
+def test_dashboard_is_cards_on_a_phone_and_stays_out_of_search_engines(phone, site_url: str):
+    page = phone.new_page()
+    page.goto(site_url + "dashboard/", wait_until="networkidle")
+    assert page.locator("meta[name=robots]").get_attribute("content") == "noindex, nofollow"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+    cards = page.evaluate(
+        """() => [...document.querySelectorAll('.kepu-dash-lessons tbody tr')].map((tr) => {
+             const r = tr.getBoundingClientRect();
+             const cells = [...tr.children].filter((td) => td.checkVisibility());
+             return { display: getComputedStyle(tr).display, left: r.left, right: r.right,
+                      scroll: tr.scrollWidth <= tr.clientWidth,
+                      labels: cells.slice(1).map((td) => getComputedStyle(td, '::before').content),
+                      stacked: cells.every((td, i) => i === 0 || td.getBoundingClientRect().top
+                                                       >= cells[i - 1].getBoundingClientRect().bottom - 1) };
+           })"""
+    )
+    assert len(cards) == 3  # one per lesson
+    for card in cards:
+        assert card["display"] == "block" and card["left"] >= 0 and card["right"] <= 360 and card["scroll"]
+        assert card["stacked"]  # one cell under another, not columns
+        assert card["labels"][:2] == ['"人群"', '"可读性得分（上限）"']  # each cell named by its column
+    # The table's header row is there for screen readers, out of sight.
+    assert page.locator(".kepu-dash-lessons thead").count() == 1
+    assert not page.locator(".kepu-dash-lessons thead").is_visible() or page.evaluate(
+        "() => document.querySelector('.kepu-dash-lessons thead').getBoundingClientRect().width <= 1"
+    )
+    # On a wide screen it is the table again.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert page.evaluate(
+        "() => getComputedStyle(document.querySelector('.kepu-dash-lessons tr')).display"
+    ) == ("table-row")
+
+
 # ---- axe-core ----------------------------------------------------------------------------
 
 AXE_PAGES = ["", LESSON, "audiences/elderly/", "campaigns/dust-month/", "quizzes/hypertension-quiz/"]
