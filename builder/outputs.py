@@ -28,6 +28,7 @@ LESSON_POSTS = {
     "post-cover": "cover.jpg",
     "post-thumb": "thumb.jpg",
     "group-text": "group.txt",
+    "post-newspic-json": "post-newspic.json",  # the image post (图片消息/小绿书) for draft/add
 }
 # A campaign's calendars, under posts/campaigns/<slug>/.
 CAMPAIGN_POSTS = {"calendar-ics": "calendar.ics", "schedule-csv": "schedule.csv"}
@@ -79,6 +80,11 @@ def post_image_src(name: str) -> str:
 
 def post_image_path(slug: str, name: str) -> str:
     return f"{lesson_posts_folder(slug)}/{post_image_src(name)}"
+
+
+def post_card_path(slug: str, number: int) -> str:
+    """An image post's card (kind ``post-card``), numbered from 1: ``posts/lessons/flu/cards/01.jpg``."""
+    return f"{lesson_posts_folder(slug)}/cards/{number:02d}.jpg"
 
 
 def campaign_post_path(slug: str, kind: str) -> str:
