@@ -411,7 +411,7 @@ def test_share_panel_of_a_site_deployed_alone(phone, built_site: Path, tmp_path:
     slug = LESSON.split("/")[1]
     for path in (f"print/lessons/{slug}/flyer.png", f"video/lessons/{slug}/video.mp4"):
         assert f'href="https://health.example.org/{path}"' in lesson
-    assert f'data-src="posts/lessons/{slug}/group.txt"' in lesson
+    assert f'data-src="../../../posts/lessons/{slug}/group.txt"' in lesson  # the same place, from the page
     # With the outputs uploaded beside it, the panel shows them, loaded from where the site is.
     publish(built_site, tmp_path / "beside")
     beside = tmp_path / "beside"

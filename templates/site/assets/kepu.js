@@ -366,11 +366,11 @@
     var panel = $(".kepu-share[data-search-exclude]");
     if (!panel) return;
     var started = false;
-    // The other outputs sit beside the site (the page's links say where, from site.url):
-    // loaded from the same place relative to where the site is served, so never another host.
-    var outputs = new URL("../", root);
+    // The other outputs sit beside the site (the page's links say where, from site.url);
+    // data-src is that place relative to this page, so they load from where the site is
+    // served, never another host, and the links follow.
     $$("[data-src]", panel).forEach(function (part) {
-      var url = new URL(part.getAttribute("data-src"), outputs).href;
+      var url = new URL(part.getAttribute("data-src"), location.href).href;
       part.setAttribute("data-src", url);
       $$("a", part).forEach(function (link) { link.href = url; });
     });
