@@ -4,6 +4,13 @@ It renders the posts afresh (so the draft is exactly what ``kepu build`` preview
 uploads the body images (``media/uploadimg``) and the cover (``material/add_material``)
 and creates one draft per lesson (``draft/add``) through the official-account API.
 It never publishes (群发/发表): an editor checks the draft and presses the button.
+With ``newspic`` it makes image posts (图片消息, article_type newspic) instead: the
+lesson's cards go up as permanent material and the draft lists their media ids.
+
+Pictures are sent as WeChat takes them (JPG/PNG, under 1 MB for uploadimg and 10 MB
+for permanent material; anything else is re-encoded) and only once: their URLs and
+media ids are cached by content hash beside the token, so a re-publish uploads
+nothing that did not change.
 
 Credentials come from the environment (``KEPU_WECHAT_APPID``, ``KEPU_WECHAT_SECRET``);
 the API base URL is configurable (``KEPU_WECHAT_API_BASE``) so tests talk to a fake
@@ -38,11 +45,14 @@ from builder.pipeline import build
 from builder.project import load_project
 from builder.renderers.posts import (
     AUTHOR_MAX,
+    BODY_IMAGE_BYTES_MAX,
     CONTENT_BYTES_MAX,
     CONTENT_MAX,
     COVER_SIZE,
     DIGEST_MAX,
+    NEWSPIC_IMAGES_MAX,
     TITLE_MAX,
+    upload_ready_image,
 )
 
 API_BASE = "https://api.weixin.qq.com"
@@ -184,6 +194,51 @@ def default_token_folder(env: Mapping[str, str]) -> Path:
     return Path(cache_home) / "kepu"
 
 
+class MediaCache:
+    """What was uploaded, by the SHA-256 of its bytes: a re-publish sends each picture once.
+
+    One file per AppID beside the token (``wechat-media-<appid>.json``): uploadimg
+    URLs and permanent media ids. Both stay valid on the platform until an editor
+    deletes the material; a draft/add that names a deleted one (40007) makes
+    ``kepu publish`` forget it and upload again.
+    """
+
+    def __init__(self, folder: Path | None, appid: str):
+        self.path = folder / f"wechat-media-{appid}.json" if folder else None
+        self.entries: dict[str, str] = {}
+        if self.path is not None:
+            try:
+                loaded = json.loads(self.path.read_text(encoding="utf-8"))
+                self.entries = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                self.entries = {}
+
+    @staticmethod
+    def key(kind: str, data: bytes) -> str:
+        return f"{kind}:{hashlib.sha256(data).hexdigest()}"
+
+    def get(self, kind: str, data: bytes) -> str | None:
+        return self.entries.get(self.key(kind, data))
+
+    def put(self, kind: str, data: bytes, value: str) -> None:
+        self.entries[self.key(kind, data)] = value
+        self._save()
+
+    def forget(self, kind: str, data: bytes) -> None:
+        if self.entries.pop(self.key(kind, data), None) is not None:
+            self._save()
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            json.dump(self.entries, stream, indent=1, sort_keys=True)
+        os.replace(temporary, self.path)
+
+
 class WechatApi:
     """The four endpoints of the official-account API that drafts need."""
 
@@ -305,11 +360,16 @@ def _image_type(filename: str) -> str:
 
 @dataclass
 class DraftPlan:
-    """One lesson's draft, read from the freshly rendered posts."""
+    """One lesson's draft, read from the freshly rendered posts: an article, or an image post."""
 
     slug: str
-    fields: dict[str, object]  # post.json
+    fields: dict[str, object]  # post.json, or post-newspic.json
     folder: Path  # the rendered posts/lessons/<slug>/ folder
+    out: Path | None = None  # the output folder: the image post names its cards from there
+
+    @property
+    def newspic(self) -> bool:
+        return self.fields.get("article_type") == "newspic"
 
     @property
     def cover(self) -> Path:
@@ -325,6 +385,12 @@ class DraftPlan:
         assert isinstance(kepu, dict)
         return [(str(image["src"]), self.folder / str(image["src"])) for image in kepu.get("images", [])]
 
+    def cards(self) -> list[Path]:
+        """An image post's pictures, in order (the first is its cover)."""
+        kepu = self.fields.get("kepu", {})
+        assert isinstance(kepu, dict) and self.out is not None
+        return [self.out / str(path) for path in kepu.get("images", [])]
+
     def problems(self) -> list[str]:
         limits = {"title": TITLE_MAX, "author": AUTHOR_MAX, "digest": DIGEST_MAX}
         found = [
@@ -335,6 +401,8 @@ class DraftPlan:
         content = str(self.fields.get("content", ""))
         if len(content) >= CONTENT_MAX or len(content.encode("utf-8")) >= CONTENT_BYTES_MAX:
             found.append(f"正文有 {len(content)} 个字符，草稿接口要求少于 {CONTENT_MAX}：请把课程拆成两篇")
+        if self.newspic and not 1 <= len(self.cards()) <= NEWSPIC_IMAGES_MAX:
+            found.append(f"图片消息有 {len(self.cards())} 张图，草稿接口要求 1～{NEWSPIC_IMAGES_MAX} 张")
         return found
 
 
@@ -344,6 +412,7 @@ class PublishedDraft:
     title: str
     media_id: str | None  # None in a dry run
     uploaded_images: dict[str, str] = field(default_factory=dict)  # src → mmbiz URL
+    reused: int = 0  # pictures not sent again: the media cache knew them
 
 
 def select_lessons(project: Project, lesson: str | None, campaign: str | None) -> list[str]:
@@ -374,13 +443,19 @@ def publish_wechat(
     lesson: str | None = None,
     campaign: str | None = None,
     dry_run: bool = False,
+    newspic: bool = False,
     env: Mapping[str, str] | None = None,
     client: HttpClient | None = None,
     tokens: TokenStore | None = None,
+    media: MediaCache | None = None,
     log: Callable[[str], None] = lambda line: None,
     today: dt.date | None = None,
 ) -> list[PublishedDraft]:
     """Create one draft per selected lesson; with ``dry_run``, only describe the requests.
+
+    With ``newspic`` the drafts are image posts (图片消息: the lesson's cards and a
+    plain text) instead of articles. Pictures already uploaded (same bytes, same
+    account) are not sent again: ``media`` remembers them, by default beside the token.
 
     Raises :class:`ContentError` for content errors, :class:`PublishError` (and its
     :class:`WechatApiError`) for everything else; nothing is uploaded before every
@@ -405,19 +480,24 @@ def publish_wechat(
         result = build(project.root, out, only=["posts"], today=today)
         for warning in result.diagnostics.warnings:
             log(str(warning))
-        plans = [_read_plan(out, slug) for slug in slugs]
+        plans = [_read_plan(out, slug, newspic) for slug in slugs]
         problems = [f"《{plan.title}》：{problem}" for plan in plans for problem in plan.problems()]
         if problems:
             raise PublishError("这些文章不符合草稿接口的要求，没有推送任何内容：\n" + "\n".join(problems))
         if dry_run:
             return [_describe(plan, base_url, appid, log) for plan in plans]
-        api = WechatApi(appid, secret, base_url, client, tokens or TokenStore(default_token_folder(env)))
-        return [_publish(api, plan, log) for plan in plans]
+        store = tokens or TokenStore(default_token_folder(env))
+        api = WechatApi(appid, secret, base_url, client, store)
+        uploads = Uploads(api, media if media is not None else MediaCache(store.folder, appid), log)
+        return [
+            _publish_newspic(uploads, plan) if plan.newspic else _publish(uploads, plan) for plan in plans
+        ]
 
 
-def _read_plan(out: Path, slug: str) -> DraftPlan:
-    fields = json.loads((out / lesson_post_path(slug, "post-json")).read_text(encoding="utf-8"))
-    return DraftPlan(slug, fields, out / lesson_posts_folder(slug))
+def _read_plan(out: Path, slug: str, newspic: bool = False) -> DraftPlan:
+    kind = "post-newspic-json" if newspic else "post-json"
+    fields = json.loads((out / lesson_post_path(slug, kind)).read_text(encoding="utf-8"))
+    return DraftPlan(slug, fields, out / lesson_posts_folder(slug), out)
 
 
 def _article(plan: DraftPlan, content: str, thumb_media_id: str) -> dict[str, object]:
@@ -429,21 +509,32 @@ def _article(plan: DraftPlan, content: str, thumb_media_id: str) -> dict[str, ob
     return article
 
 
+def _newspic_article(plan: DraftPlan, media_ids: list[str]) -> dict[str, object]:
+    article = {name: value for name, value in plan.fields.items() if name != "kepu"}
+    article["image_info"] = {"image_list": [{"image_media_id": media_id} for media_id in media_ids]}
+    return article
+
+
 def _describe(plan: DraftPlan, base_url: str, appid: str, log: Callable[[str], None]) -> PublishedDraft:
     def size(path: Path) -> str:
         return f"{path.stat().st_size / 1024:.1f} KB"
 
-    log(f"《{plan.title}》（{plan.slug}）将发出这些请求：")
+    log(f"《{plan.title}》（{plan.slug}）将发出这些请求（已上传过的图片不再上传）：")
     log(f"  POST {base_url}/cgi-bin/stable_token  appid={appid or '（未设置 ' + ENV_APPID + '）'} secret=***")
-    for src, path in plan.images():
-        log(f"  POST {base_url}/cgi-bin/media/uploadimg?access_token=***  media={src}（{size(path)}）")
-    cover = plan.cover
-    log(
-        f"  POST {base_url}/cgi-bin/material/add_material?access_token=***&type=image  media={cover.name}（{size(cover)}）"
-    )
-    article = _article(
-        plan, f"<{len(str(plan.fields['content']))} 个字符的正文>", "<上传封面得到的 media_id>"
-    )
+    material = f"{base_url}/cgi-bin/material/add_material?access_token=***&type=image"
+    if plan.newspic:
+        for card in plan.cards():
+            log(f"  POST {material}  media={card.name}（{size(card)}）")
+        article = _newspic_article(
+            plan, [f"<第 {n} 张图的 media_id>" for n in range(1, len(plan.cards()) + 1)]
+        )
+    else:
+        for src, path in plan.images():
+            log(f"  POST {base_url}/cgi-bin/media/uploadimg?access_token=***  media={src}（{size(path)}）")
+        log(f"  POST {material}  media={plan.cover.name}（{size(plan.cover)}）")
+        article = _article(
+            plan, f"<{len(str(plan.fields['content']))} 个字符的正文>", "<上传封面得到的 media_id>"
+        )
     log(
         f"  POST {base_url}/cgi-bin/draft/add?access_token=***  "
         + json.dumps({"articles": [article]}, ensure_ascii=False)
@@ -451,18 +542,98 @@ def _describe(plan: DraftPlan, base_url: str, appid: str, log: Callable[[str], N
     return PublishedDraft(plan.slug, plan.title, None)
 
 
-def _publish(api: WechatApi, plan: DraftPlan, log: Callable[[str], None]) -> PublishedDraft:
+class Uploads:
+    """The pictures of a publish run: each converted if WeChat would refuse it, sent once."""
+
+    def __init__(self, api: WechatApi, cache: MediaCache, log: Callable[[str], None]):
+        self.api, self.cache, self.log = api, cache, log
+        self.reused = 0
+
+    def article_image(self, path: Path) -> str:
+        """media/uploadimg (JPG/PNG under 1 MB): the image's mmbiz URL."""
+        data, name = upload_ready(path, BODY_IMAGE_BYTES_MAX)
+        known = self.cache.get("uploadimg", data)
+        if known:
+            self.reused += 1
+            return known
+        url = self.api.upload_article_image(name, data)
+        self.cache.put("uploadimg", data, url)
+        return url
+
+    def permanent_image(self, path: Path) -> str:
+        """material/add_material (an image under 10 MB): its permanent media_id."""
+        data, name = upload_ready(path, MATERIAL_BYTES_MAX)
+        known = self.cache.get("material", data)
+        if known:
+            self.reused += 1
+            return known
+        media_id = self.api.add_image_material(name, data)
+        self.cache.put("material", data, media_id)
+        return media_id
+
+    def forget_permanent(self, paths: list[Path]) -> None:
+        for path in paths:
+            self.cache.forget("material", upload_ready(path, MATERIAL_BYTES_MAX)[0])
+
+
+MATERIAL_BYTES_MAX = 10_000_000  # add_material: "图片（image）: 10M，支持bmp/png/jpeg/jpg/gif格式"
+DELETED_MATERIAL = 40007  # "invalid media_id": the material was deleted since it was cached
+
+
+def upload_ready(path: Path, limit: int) -> tuple[bytes, str]:
+    """The file's bytes when WeChat takes them (JPG or PNG under ``limit``), else a re-encoded copy."""
+    data = path.read_bytes()
+    if (data.startswith(b"\xff\xd8") or data.startswith(b"\x89PNG")) and len(data) < limit:
+        return data, path.name
+    converted = upload_ready_image(path)
+    if converted is None or len(converted) >= limit:
+        raise PublishError(f"图片 {path.name} 无法转成小于 {limit // 1_000_000} MB 的 JPG/PNG")
+    suffix = ".png" if converted.startswith(b"\x89PNG") else ".jpg"
+    return converted, path.with_suffix(suffix).name
+
+
+def _publish(uploads: Uploads, plan: DraftPlan) -> PublishedDraft:
+    log = uploads.log
     content = str(plan.fields["content"])
     uploaded: dict[str, str] = {}
+    reused_before = uploads.reused
     for src, path in plan.images():
-        url = api.upload_article_image(path.name, path.read_bytes())
+        url = uploads.article_image(path)
         uploaded[src] = url
         content = content.replace(f'src="{src}"', f'src="{html.escape(url)}"')
-        log(f"已上传正文图片 {src} → {url}")
-    cover_id = api.add_image_material(plan.cover.name, plan.cover.read_bytes())
-    log(f"已上传封面 {plan.cover.name}（media_id={cover_id}）")
-    media_id = api.add_draft(_article(plan, content, cover_id))
+        log(f"正文图片 {src} → {url}")
+    cover_id = uploads.permanent_image(plan.cover)
+    log(f"封面 {plan.cover.name}（media_id={cover_id}）")
+    try:
+        media_id = uploads.api.add_draft(_article(plan, content, cover_id))
+    except WechatApiError as error:
+        if error.code != DELETED_MATERIAL:
+            raise
+        # The cached cover was deleted from the material library: upload it again, once.
+        uploads.forget_permanent([plan.cover])
+        cover_id = uploads.permanent_image(plan.cover)
+        media_id = uploads.api.add_draft(_article(plan, content, cover_id))
     log(
         f"已在草稿箱新建《{plan.title}》（media_id={media_id}）：请到公众平台 → 内容与互动 → 草稿箱检查后再发表"
     )
-    return PublishedDraft(plan.slug, plan.title, media_id, uploaded)
+    return PublishedDraft(plan.slug, plan.title, media_id, uploaded, uploads.reused - reused_before)
+
+
+def _publish_newspic(uploads: Uploads, plan: DraftPlan) -> PublishedDraft:
+    """An image post: every card as permanent material, then draft/add with their media ids."""
+    reused_before = uploads.reused
+    cards = plan.cards()
+    media_ids = [uploads.permanent_image(card) for card in cards]
+    uploads.log(f"《{plan.title}》的 {len(cards)} 张卡片已上传为永久素材")
+    try:
+        media_id = uploads.api.add_draft(_newspic_article(plan, media_ids))
+    except WechatApiError as error:
+        if error.code != DELETED_MATERIAL:
+            raise
+        uploads.forget_permanent(cards)
+        media_ids = [uploads.permanent_image(card) for card in cards]
+        media_id = uploads.api.add_draft(_newspic_article(plan, media_ids))
+    uploads.log(
+        f"已在草稿箱新建图片消息《{plan.title}》（media_id={media_id}）：请到公众平台 → 草稿箱检查后再发表"
+    )
+    return PublishedDraft(plan.slug, plan.title, media_id, {}, uploads.reused - reused_before)

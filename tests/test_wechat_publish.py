@@ -115,7 +115,15 @@ class FakeWechat:
             return {"errcode": 45004, "errmsg": "description size out of limit"}
         if len(article["content"]) >= 20_000:
             return {"errcode": 45002, "errmsg": "content size out of limit"}
-        if article.get("thumb_media_id") not in self.materials:
+        if article.get("article_type") == "newspic":
+            images = article.get("image_info", {}).get("image_list", [])
+            if not 1 <= len(images) <= 20:
+                return {"errcode": 45166, "errmsg": "invalid image count"}
+            if any(image.get("image_media_id") not in self.materials for image in images):
+                return {"errcode": 40007, "errmsg": "invalid media_id"}
+            if "<" in article["content"] or "thumb_media_id" in article:
+                return {"errcode": 47001, "errmsg": "data format error"}
+        elif article.get("thumb_media_id") not in self.materials:
             return {"errcode": 40007, "errmsg": "invalid media_id"}
         self.drafts.append(article)
         return {"media_id": f"DRAFT-{len(self.drafts)}"}
@@ -174,7 +182,8 @@ def test_publish_lesson_uploads_images_and_cover_and_creates_one_draft(
     [draft], lines = publish(project, fake, tmp_path, lesson="hypertension-basics")
     assert fake.endpoints() == [
         "cgi-bin/stable_token",
-        "cgi-bin/media/uploadimg",
+        "cgi-bin/media/uploadimg",  # the cover, which opens the article
+        "cgi-bin/media/uploadimg",  # the lesson's own picture
         "cgi-bin/material/add_material",
         "cgi-bin/draft/add",
     ]
@@ -185,9 +194,13 @@ def test_publish_lesson_uploads_images_and_cover_and_creates_one_draft(
     assert article["thumb_media_id"] == "MATERIAL-1" and "kepu" not in article
     assert article["pic_crop_235_1"] == "0_0_1_1"
     # The body image now points at the uploaded copy, and nothing else is referenced.
-    assert re.findall(r'<img src="([^"]+)"', article["content"]) == ["http://mmbiz.qpic.cn/fake/1/0"]
-    assert fake.images["http://mmbiz.qpic.cn/fake/1/0"] == (project / "media/bp.png").read_bytes()
+    assert re.findall(r'<img src="([^"]+)"', article["content"]) == [
+        "http://mmbiz.qpic.cn/fake/1/0",
+        "http://mmbiz.qpic.cn/fake/2/0",
+    ]
+    assert fake.images["http://mmbiz.qpic.cn/fake/2/0"] == (project / "media/bp.png").read_bytes()
     assert fake.materials["MATERIAL-1"].startswith(b"\xff\xd8")  # the JPEG cover
+    assert fake.images["http://mmbiz.qpic.cn/fake/1/0"] == fake.materials["MATERIAL-1"]
     assert "认识高血压".encode() in fake.raw_draft_bodies[0]  # UTF-8, not \\u escapes
     assert any("草稿箱" in line and "DRAFT-1" in line for line in lines)
     assert not any(SECRET in line or "TOKEN-1" in line for line in lines)
@@ -207,7 +220,12 @@ def test_expired_cached_token_is_refreshed_and_the_call_retried(
     tokens_used = [
         query.get("access_token") for endpoint, query in fake.calls if endpoint != "cgi-bin/stable_token"
     ]
-    assert tokens_used == ["STALE", "TOKEN-1", "TOKEN-1"]  # add_material failed once, then retried
+    assert tokens_used == [
+        "STALE",
+        "TOKEN-1",
+        "TOKEN-1",
+        "TOKEN-1",
+    ]  # the first upload failed once, then retried
     assert fake.endpoints().count("cgi-bin/stable_token") == 1
 
 
@@ -288,11 +306,12 @@ def test_dry_run_makes_no_request_and_hides_secrets(project: Path, tmp_path: Pat
     assert [line.split()[1].split("?")[0] for line in requests] == [
         "https://api.weixin.qq.com/cgi-bin/stable_token",
         "https://api.weixin.qq.com/cgi-bin/media/uploadimg",
+        "https://api.weixin.qq.com/cgi-bin/media/uploadimg",
         "https://api.weixin.qq.com/cgi-bin/material/add_material",
         "https://api.weixin.qq.com/cgi-bin/draft/add",
     ]
-    assert "media=images/bp.png" in requests[1]
-    assert '"title": "认识高血压"' in requests[3]
+    assert "media=cover.jpg" in requests[1] and "media=images/bp.png" in requests[2]
+    assert '"title": "认识高血压"' in requests[4]
     assert not any(SECRET in line for line in lines)
 
 
@@ -303,3 +322,72 @@ def test_selection_and_credentials_errors(project: Path, tmp_path: Path):
         publish_wechat(project, dry_run=True, env={}, today=TODAY)
     with pytest.raises(PublishError, match="KEPU_WECHAT_APPID 和 KEPU_WECHAT_SECRET"):
         publish_wechat(project, lesson="flu-vaccine", env={}, today=TODAY)
+
+
+# -- the media cache and image posts ------------------------------------------------
+
+
+def test_republishing_sends_no_picture_twice(project: Path, fake: FakeWechat, tmp_path: Path):
+    publish(project, fake, tmp_path, lesson="hypertension-basics")
+    fake.calls.clear()
+    [draft], _ = publish(project, fake, tmp_path, lesson="hypertension-basics")
+    assert fake.endpoints() == ["cgi-bin/draft/add"]  # the token is cached too
+    assert draft.reused == 3 and draft.media_id == "DRAFT-2"
+    assert fake.drafts[1]["content"] == fake.drafts[0]["content"]
+    assert fake.drafts[1]["thumb_media_id"] == "MATERIAL-1"
+    cache = json.loads((tmp_path / "tokens" / f"wechat-media-{APPID}.json").read_text(encoding="utf-8"))
+    assert sorted(key.split(":")[0] for key in cache) == ["material", "uploadimg", "uploadimg"]
+    assert (tmp_path / "tokens" / f"wechat-media-{APPID}.json").stat().st_mode & 0o077 == 0
+
+
+def test_a_deleted_cover_is_uploaded_again(project: Path, fake: FakeWechat, tmp_path: Path):
+    publish(project, fake, tmp_path, lesson="flu-vaccine")
+    fake.materials.clear()  # an editor emptied the material library
+    fake.calls.clear()
+    [draft], _ = publish(project, fake, tmp_path, lesson="flu-vaccine")
+    assert fake.endpoints() == ["cgi-bin/draft/add", "cgi-bin/material/add_material", "cgi-bin/draft/add"]
+    assert draft.media_id == "DRAFT-2" and fake.drafts[-1]["thumb_media_id"] in fake.materials
+
+
+def test_newspic_uploads_the_cards_and_creates_an_image_post(project: Path, fake: FakeWechat, tmp_path: Path):
+    [draft], _ = publish(project, fake, tmp_path, lesson="hypertension-basics", newspic=True)
+    endpoints = fake.endpoints()
+    assert endpoints[0] == "cgi-bin/stable_token" and endpoints[-1] == "cgi-bin/draft/add"
+    uploads = [query for endpoint, query in fake.calls if endpoint == "cgi-bin/material/add_material"]
+    [article] = fake.drafts
+    assert article["article_type"] == "newspic" and article["title"] == "认识高血压"
+    ids = [image["image_media_id"] for image in article["image_info"]["image_list"]]
+    assert len(ids) == len(uploads) == 3 + 2  # title card, three key points, closing card
+    assert all(fake.materials[media_id].startswith(b"\xff\xd8") for media_id in ids)
+    assert "kepu" not in article and "thumb_media_id" not in article and "<" not in article["content"]
+    assert "https://health.example.org/lessons/hypertension-basics/" in article["content"]
+    assert draft.media_id == "DRAFT-1"
+    fake.calls.clear()
+    publish(project, fake, tmp_path, lesson="hypertension-basics", newspic=True)
+    assert fake.endpoints() == ["cgi-bin/draft/add"]  # every card was cached
+
+
+def test_newspic_dry_run_lists_every_card(project: Path, tmp_path: Path):
+    lines: list[str] = []
+    publish_wechat(
+        project, lesson="flu-vaccine", dry_run=True, newspic=True, env={}, log=lines.append, today=TODAY
+    )
+    materials = [line for line in lines if "material/add_material" in line]
+    assert [line.split("media=")[1].split("（")[0] for line in materials] == [
+        "01.jpg", "02.jpg", "03.jpg", "04.jpg", "05.jpg",
+    ]  # fmt: skip
+    assert '"article_type": "newspic"' in lines[-1]
+
+
+def test_upload_ready_converts_what_wechat_refuses(tmp_path: Path):
+    from PIL import Image
+
+    from builder.wechat_publish import upload_ready
+
+    webp = tmp_path / "photo.webp"
+    Image.new("RGB", (1600, 900), (200, 120, 40)).save(webp, "WEBP")
+    data, name = upload_ready(webp, 1_000_000)
+    assert data.startswith(b"\xff\xd8") and name == "photo.jpg" and len(data) < 1_000_000
+    png = tmp_path / "icon.png"
+    Image.new("RGBA", (48, 48), (0, 0, 0, 0)).save(png)
+    assert upload_ready(png, 1_000_000) == (png.read_bytes(), "icon.png")
