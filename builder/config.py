@@ -34,7 +34,8 @@ SECTIONS = (
 DEFAULT_RED_FLAGS = ("120", "急诊", "立即就医", "马上就医", "立即送医", "心肺复苏", "急救")
 PICTOGRAM_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
 BLEED = re.compile(r"^(\d+(?:\.\d+)?)\s*mm$")
-NARRATIONS = ("none", "espeak")
+# Narration backends of the videos (builder/renderers/video/narration.py).
+NARRATIONS = ("none", "espeak", "recorded", "baidu")
 
 
 def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
@@ -154,7 +155,7 @@ def _print_options(section: FieldReader) -> PrintOptions:
 
 
 def _video_options(section: FieldReader, root: Path) -> VideoOptions:
-    section.check_keys(("narration", "music", "landscape"))
+    section.check_keys(("narration", "voice", "music", "landscape"))
     narration = section.text("narration", required=False) or "none"
     if narration not in NARRATIONS:
         section.error("narration", f"配音 narration 可选：{'、'.join(NARRATIONS)}，这里是 '{narration}'")
@@ -163,7 +164,14 @@ def _video_options(section: FieldReader, root: Path) -> VideoOptions:
     if music:
         ref = project_file(root, CONFIG_FILE, music, section.line("music"), section.diagnostics, FileKind.AUDIO)
         music = ref.path if ref else None
-    return VideoOptions(narration=narration, music=music, landscape=_flag(section, "landscape", True))
+    # The voice of the backend: an espeak-ng voice, or a 百度 per number (quoted or not).
+    raw_voice = section.raw("voice", required=False)
+    voice = None if raw_voice is None or isinstance(raw_voice, bool) else str(raw_voice).strip() or None
+    if narration == "recorded" and voice:
+        section.warning("voice", "video.voice 对 recorded（编辑自己的录音）不起作用")
+    return VideoOptions(
+        narration=narration, voice=voice, music=music, landscape=_flag(section, "landscape", True)
+    )
 
 
 def _post_options(section: FieldReader, organization: str) -> PostOptions:

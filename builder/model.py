@@ -50,7 +50,8 @@ class PrintOptions:
 class VideoOptions:
     """``video:`` in site_config.yml — options of the short videos."""
 
-    narration: str = "none"  # "none" | "espeak"
+    narration: str = "none"  # "none" | "espeak" | "recorded" | "baidu"
+    voice: str | None = None  # the backend's voice: an espeak-ng voice or a 百度 per number
     music: str | None = None  # project-relative path of background music
     landscape: bool = True  # also render the 16:9 variant for screens
 

@@ -101,7 +101,7 @@ def planned_timeline(project_dir: Path, slug: str) -> tuple[list[Slide], Timelin
     style = load_style(project_dir)
     lesson = project.lesson(slug)
     assert lesson is not None
-    job = video.make_job(project, lesson, style, resolve_fonts(style), False, project_dir / "unused")
+    job = video.make_job(project, lesson, style, resolve_fonts(style), None, project_dir / "unused")
     slides = job.slides()
     seconds = [slide_seconds(slide, style.timing, None) for slide in slides]
     return slides, plan_timeline(seconds, style.timing)
@@ -419,7 +419,7 @@ def test_every_bundled_lesson_plans_a_video_of_10_to_90_seconds():
     style = load_style(REPO)
     fonts = resolve_fonts(style)
     for lesson in project.lessons:
-        slides = video.make_job(project, lesson, style, fonts, False, REPO / "unused").slides()
+        slides = video.make_job(project, lesson, style, fonts, None, REPO / "unused").slides()
         timeline = plan_timeline([slide_seconds(s, style.timing, None) for s in slides], style.timing)
         assert 10 <= timeline.seconds <= 90, lesson.slug
 
@@ -517,7 +517,7 @@ def _bundled_jobs_with_the_most_text(count: int = 4) -> list:
     style = load_style(REPO)
     fonts = resolve_fonts(style)
     jobs = [
-        video.make_job(project, lesson, style, fonts, False, REPO / "unused") for lesson in project.lessons
+        video.make_job(project, lesson, style, fonts, None, REPO / "unused") for lesson in project.lessons
     ]
     picks = {
         max(jobs, key=lambda job: len(job.title)).slug,
@@ -589,7 +589,7 @@ def test_a_title_breaks_only_between_words():
     assert project is not None
     style = load_style(REPO)
     lesson = project.lessons[0]
-    job = video.make_job(project, lesson, style, resolve_fonts(style), False, REPO / "unused")
+    job = video.make_job(project, lesson, style, resolve_fonts(style), None, REPO / "unused")
     for title in [
         "基层卫生院医生走进社区传播健康知识",
         "传播健康知识，守护老人健康",

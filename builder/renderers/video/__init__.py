@@ -22,15 +22,17 @@ timeline and repeat it while it holds — x264 still gets a constant 30 fps, wit
 1,200 copies of 3 MB going through a pipe.
 
 Every video has sound: the project's music or a music bed synthesised from the
-style's mood, ducked under espeak narration when it is on, mixed in numpy and
-normalised to −16 LUFS (see ``audio``).
+style's mood, ducked under the narration when there is one (espeak-ng, the editor's
+recordings or a cloud voice — see ``narration``), mixed in numpy and normalised to
+−16 LUFS (see ``audio``).
 
 The package, by concern (its modules never import this one, so imports run one way):
 
 - ``style``  — ``style.yml`` merged over the default, the palette, the font files
 - ``job``    — the slides of a lesson and the picklable job a worker renders
 - ``paint``  — Pillow drawing of the cards, the key points and the captions
-- ``audio``  — the music bed, espeak-ng narration, ducking and loudness
+- ``narration`` — the narration backends (espeak, recorded, baidu) and their speech cache
+- ``audio``  — the music bed, ducking and loudness
 - ``encode`` — the frame timeline, yuv420p frames, ffmpeg and the SRT captions
 - here       — one lesson start to finish (the worker) and the renderer: planning, ``render``
 """
@@ -45,11 +47,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from builder.cache import file_digest, fingerprint, templates_digest
-from builder.diagnostics import Diagnostics
+from builder.diagnostics import ContentError, Diagnostics
 from builder.fonts import FontFile
 from builder.model import Lesson, Project
 from builder.renderers.base import RenderContext, Renderer, RenderError, Unit
-from builder.renderers.video.audio import compose_soundtrack, synthesize_speech
+from builder.renderers.video.audio import audio_seconds, compose_soundtrack
 from builder.renderers.video.encode import (
     Timeline,
     encode_mp4,
@@ -60,6 +62,13 @@ from builder.renderers.video.encode import (
     yuv420p,
 )
 from builder.renderers.video.job import LessonVideoJob
+from builder.renderers.video.narration import (
+    Narrator,
+    find_recordings,
+    narrate,
+    narration_cache_folder,
+    narrator_for,
+)
 from builder.renderers.video.paint import draw_slides
 from builder.renderers.video.style import (
     ORIENTATIONS,
@@ -73,7 +82,7 @@ from builder.search_terms import user_dictionary
 from builder.writer import Artifact
 
 # Bump when a change to this package changes the videos, so cached ones are rendered again.
-VIDEO_RENDERER_VERSION = 2
+VIDEO_RENDERER_VERSION = 3
 # Output file name and artifact kind of everything a lesson's video produces.
 OUTPUTS = {
     "video": "video.mp4",
@@ -94,10 +103,11 @@ def render_lesson_video(job: LessonVideoJob) -> dict[str, Path]:
 
     speech_files: list[Path | None] = [None] * len(slides)
     speech_seconds: list[float | None] = [None] * len(slides)
-    if job.narration:
-        for index, slide in enumerate(slides):
-            speech_files[index] = job.work_dir / f"speech-{index:02d}.wav"
-            speech_seconds[index] = synthesize_speech(slide.caption, job.style.audio, speech_files[index])
+    if job.narrator is not None:
+        clips = narrate(job.narrator, [slide.caption for slide in slides], job.work_dir, job.narration_cache)
+        for index, clip in enumerate(clips):
+            speech_files[index] = clip
+            speech_seconds[index] = audio_seconds(clip, job.style.audio.sample_rate)
     timeline = plan_timeline(
         [slide_seconds(s, timing, t) for s, t in zip(slides, speech_seconds, strict=True)], timing
     )
@@ -146,14 +156,24 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         fonts = resolve_fonts(style)
     except VideoToolMissing as missing:  # the style names the fonts and the encoder
         raise RenderError(f"templates/{STYLE_FILE}", "视频", missing) from missing
-    narration = project.config.video.narration == "espeak"
-    if narration and shutil.which("espeak-ng") is None:
+    options = project.config.video
+    try:
+        narrator = narrator_for(options.narration, options.voice, style.audio)
+    except VideoToolMissing as missing:  # a cloud voice without its key: one sentence, nothing rendered
+        raise RenderError("site_config.yml", "视频配音", missing) from missing
+    if options.narration == "espeak" and shutil.which("espeak-ng") is None:
         ctx.diagnostics.warning(
             "site_config.yml",
             0,
             "video.narration: espeak 需要 espeak-ng，本机没有安装，视频不配音（sudo apt-get install espeak-ng）",
         )
-        narration = False
+        narrator = None
+    problems = Diagnostics()
+    recordings = recordings_by_lesson(project, problems)
+    if problems.errors:  # a missing or extra recording, at path:line: nothing is rendered
+        ctx.diagnostics.extend(problems)
+        raise ContentError(ctx.diagnostics)
+    speech_cache = narration_cache_folder(ctx.cache.folder)
     # What else decides the bytes: the encoder build and the font files.
     tools = {
         "ffmpeg": ffmpeg_version(ffmpeg),
@@ -162,10 +182,32 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     templates = templates_digest(project.root, "video")
     units: list[Unit[LessonPlan]] = []
     for lesson in project.lessons:
-        job = make_job(project, lesson, style, fonts, narration, ctx.work_dir / lesson.slug)
+        lesson_narrator = recordings.get(lesson.slug) if options.narration == "recorded" else narrator
+        job = make_job(
+            project, lesson, style, fonts, lesson_narrator, ctx.work_dir / lesson.slug, speech_cache
+        )
         key = fingerprint("video", VIDEO_RENDERER_VERSION, job.inputs(), templates, tools)
         units.append(Unit(key, LessonPlan(lesson, job), lesson.source, f"video/{lesson.site_path}"))
     yield from ctx.render_units(units, lambda plan: plan.job, render_lesson_video, _artifacts)
+
+
+def recordings_by_lesson(project: Project, diagnostics: Diagnostics) -> dict[str, Narrator]:
+    """With ``video.narration: recorded``, each lesson's recordings, by slug; every missing,
+    doubled or extra recording is an error in ``diagnostics`` (and its lesson is left out)."""
+    if project.config.video.narration != "recorded":
+        return {}
+    found: dict[str, Narrator] = {}
+    for lesson in project.lessons:
+        slides = len(lesson.key_points) + 2  # title, the key points, closing (job.slides())
+        recorded = find_recordings(project.root, lesson, slides, diagnostics)
+        if recorded is not None:
+            found[lesson.slug] = recorded
+    return found
+
+
+def check(project: Project, diagnostics: Diagnostics, _cache: object, _jobs: int) -> None:
+    """For ``kepu check``: the recordings ``video.narration: recorded`` needs, one a slide."""
+    recordings_by_lesson(project, diagnostics)
 
 
 @dataclass(frozen=True)
@@ -197,8 +239,9 @@ def make_job(
     lesson: Lesson,
     style: VideoStyle,
     fonts: dict[str, FontFile],
-    narration: bool,
+    narrator: Narrator | None,
     work_dir: Path,
+    narration_cache: Path | None = None,
 ) -> LessonVideoJob:
     config = project.config
     return LessonVideoJob(
@@ -215,7 +258,8 @@ def make_job(
         brand_color=config.brand_color,
         logo=project.root / config.logo if config.logo else None,
         music=project.root / config.video.music if config.video.music else None,
-        narration=narration,
+        narrator=narrator,
+        narration_cache=narration_cache,
         landscape=config.video.landscape,
         style=style,
         fonts=fonts,
@@ -229,5 +273,6 @@ RENDERER = Renderer(
     label="短视频",
     kinds=tuple(OUTPUTS),
     render=render,
+    check=check,
     preload=("numpy", "PIL.Image"),
 )

@@ -16,7 +16,6 @@ its dynamics and the same input gives the same samples.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import wave
 from collections.abc import Sequence
@@ -26,33 +25,21 @@ from pathlib import Path
 import numpy as np
 
 from builder.renderers.video.encode import ffmpeg_binary
-from builder.renderers.video.style import CHORD, NOTE_NAMES, AudioStyle, Mood, VideoToolMissing
+from builder.renderers.video.style import CHORD, NOTE_NAMES, AudioStyle, Mood
 
 
 def synthesize_speech(text: str, audio: AudioStyle, dest: Path) -> float:
     """Speak ``text`` with espeak-ng into ``dest`` (WAV); returns its length in seconds."""
-    espeak = shutil.which("espeak-ng")
-    if espeak is None:
-        raise VideoToolMissing(
-            "找不到 espeak-ng：请安装（sudo apt-get install espeak-ng），或设 video.narration: none"
-        )
-    subprocess.run(
-        [
-            espeak,
-            "-v",
-            audio.espeak_voice,
-            "-s",
-            str(audio.espeak_words_per_minute),
-            "-w",
-            str(dest),
-            "--",
-            text,
-        ],
-        check=True,
-        capture_output=True,
-    )
+    from builder.renderers.video.narration import EspeakNarrator
+
+    EspeakNarrator(audio.espeak_voice, audio.espeak_words_per_minute).speak(0, text, dest)
     with wave.open(str(dest), "rb") as speech:
         return speech.getnframes() / speech.getframerate()
+
+
+def audio_seconds(src: Path, sample_rate: int) -> float:
+    """The length of any audio file ffmpeg reads (a recording from a phone is M4A or MP3)."""
+    return len(decode_audio(src, sample_rate)) / sample_rate
 
 
 # -- the music bed -------------------------------------------------------------------

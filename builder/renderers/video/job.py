@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from builder.fonts import FontFile
+from builder.renderers.video.narration import Narrator
 from builder.renderers.video.style import VideoStyle
 
 SlideKind = Literal["title", "point", "closing"]
@@ -37,16 +38,28 @@ class LessonVideoJob:
     brand_color: str
     logo: Path | None
     music: Path | None
-    narration: bool
+    narrator: Narrator | None  # None: no narration
     landscape: bool
     style: VideoStyle
     fonts: dict[str, FontFile]
     work_dir: Path
     title_words: tuple[str, ...] = ()  # the project's own terms, kept whole when a title is broken
+    narration_cache: Path | None = None  # synthesised speech kept between builds (narration.py)
+
+    @property
+    def narration(self) -> bool:
+        return self.narrator is not None
 
     def inputs(self) -> dict[str, Any]:
-        """What the video is made from, for the cache key (the scratch folder is not)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "work_dir"}
+        """What the video is made from, for the cache key: not the scratch or speech folders,
+        and of the narrator only what decides its sound (never an API key)."""
+        inputs = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("work_dir", "narration_cache", "narrator")
+        }
+        inputs["narrator"] = self.narrator.identity() if self.narrator else None
+        return inputs
 
     def slides(self) -> list[Slide]:
         closing = self.style.text["closing_caption"].format(title=self.title, organization=self.organization)

@@ -95,6 +95,11 @@ class AudioStyle:
     duck_ramp_seconds: float = 0.25
     music_mood: str = "calm"
     moods: dict[str, Mood] = field(default_factory=dict)
+    # 百度智能云 短文本在线合成 (video.narration: baidu): per, spd, pit, vol as its API takes them.
+    baidu_voice: str = "0"
+    baidu_speed: int = 5
+    baidu_pitch: int = 5
+    baidu_volume: int = 5
 
     def mood(self) -> Mood:
         return self.moods[self.music_mood]
