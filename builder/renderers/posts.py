@@ -946,8 +946,8 @@ def _blend(colour: tuple[int, int, int], other: tuple[int, int, int], amount: fl
 
 CARD_SIZE = (1080, 1440)  # 3:4, what image feeds (小绿书, 小红书) show uncropped
 NEWSPIC_IMAGES_MAX = 20  # draft/add: "图片数量最多为20张，首张图片即为封面图"
-# The API documents no length for an image post's plain text; the editor's text box for
-# 图片消息 takes 1,000 characters, so that is the limit kept here.
+# The API documents no length for an image post's plain text: 1,000 characters is a
+# conservative limit of Kepu's own (a phone screen or two), not a documented one.
 NEWSPIC_TEXT_MAX = 1000
 CARD_INK = (26, 26, 26)
 CARD_GREY = (102, 102, 102)
