@@ -614,3 +614,30 @@ def test_a_title_breaks_only_between_words():
             for line_end in itertools.accumulate(len(line) for line in title_lines[:-1]):
                 assert line_end in ends, (title, title_lines)
             assert "传播健" not in title_lines and not any(line.startswith("康知识") for line in title_lines)
+
+
+def test_key_figures_of_a_point_are_drawn_in_the_brand_colour():
+    from builder.renderers.video.paint import figure_runs
+    from builder.renderers.video.style import Palette
+
+    assert [run for run, figure in figure_runs("血压140/90 mmHg以上，马上打120，2型") if figure] == [
+        "140/90 mmHg",
+        "120",
+    ]
+    project = load_project(REPO, Diagnostics())
+    assert project is not None
+    style = load_style(REPO)
+    job = video.make_job(project, project.lessons[0], style, resolve_fonts(style), None, REPO / "unused")
+    job = dataclasses.replace(job, key_points=("每天吃盐不超过5克，少吃咸菜",))
+    brand = np.array(Palette(style.colors, job.brand_color).brand[:3])
+    for orientation in ("portrait", "landscape"):
+        painter = paint_slides(job, job.slides()[1:2], orientation)[0]
+        pixels = np.asarray(painter.image).astype(int)
+        share = {}
+        for text in ("5克", "每天吃盐不超过"):
+            [box] = [d.box for d in painter.drawn if d.role == "text" and d.text == text]
+            left, top, right, bottom = (round(v) for v in box)
+            region = pixels[top:bottom, left:right]
+            share[text] = float((np.abs(region - brand).sum(axis=2) < 40).mean())
+        assert share["5克"] > 0.1, orientation  # the figure's strokes are brand-coloured
+        assert share["每天吃盐不超过"] == 0.0, orientation  # the rest is ink

@@ -82,7 +82,7 @@ from builder.search_terms import user_dictionary
 from builder.writer import Artifact
 
 # Bump when a change to this package changes the videos, so cached ones are rendered again.
-VIDEO_RENDERER_VERSION = 3
+VIDEO_RENDERER_VERSION = 4
 # Output file name and artifact kind of everything a lesson's video produces.
 OUTPUTS = {
     "video": "video.mp4",

@@ -27,6 +27,35 @@ Box = tuple[float, float, float, float]
 # shadows) may run under the platform's UI; everything else is content.
 Role = Literal["text", "shape", "logo", "qr", "caption", "caption-text", "decor"]
 
+# A key figure — a number with its unit (5克, 35岁), a ratio (140/90), a bound (≥140) or a
+# number of three digits and more (120) — is what a viewer should carry away, so a key
+# point draws it in the brand colour. The rule of print's figures; a bare small number
+# ("2型", "84消毒液") and one inside a Latin word ("KN95") stay as they are.
+FIGURE = re.compile(
+    r"(?<![A-Za-z0-9.])(?P<sign>[≥≤＞＜]\s?)?\d+(?:\.\d+)?(?:\s?[~～/\-]\s?\d+(?:\.\d+)?)*"
+    r"(?P<unit>\s?(?:mmHg|mmol/L|毫克|千克|公斤|克|毫升|升|分钟|小时|秒|天|周|个月|月|岁|次|分贝|厘米|米|℃|%|‰))?"
+    r"(?![A-Za-z0-9])"
+)
+
+
+def figure_runs(line: str) -> list[tuple[str, bool]]:
+    """``line`` cut into (text, is a key figure) runs, in order."""
+    runs: list[tuple[str, bool]] = []
+    last = 0
+    for match in FIGURE.finditer(line):
+        figure = match.group(0)
+        if not (
+            match.group("unit") or match.group("sign") or "/" in figure or len(re.sub(r"\D", "", figure)) >= 3
+        ):
+            continue
+        if match.start() > last:
+            runs.append((line[last : match.start()], False))
+        runs.append((figure, True))
+        last = match.end()
+    if last < len(line):
+        runs.append((line[last:], False))
+    return runs
+
 
 @dataclass(frozen=True)
 class Drawn:
@@ -135,15 +164,24 @@ class Painter:
         fill: RGBA,
         align: Literal["left", "center"] = "left",
         role: Role = "text",
+        figures: RGBA | None = None,
     ) -> None:
-        """Draw ``block`` with its first line box at ``top``; ``x`` is the left edge or the centre."""
+        """Draw ``block`` with its first line box at ``top``; ``x`` is the left edge or the centre.
+
+        With ``figures`` (left-aligned text), key figures are drawn in that colour.
+        """
         size = block.font.size
         for number, line in enumerate(block.lines):
             # CJK glyphs fill the ideographic em box, whose centre is 0.38 em above the
             # baseline: putting that centre in the middle of the line box centres the type.
             baseline = top + number * block.line_height + block.line_height / 2 + 0.38 * size
-            anchor = "ms" if align == "center" else "ls"
-            self.text((x, baseline), line, block.font, fill, anchor, role)
+            if figures is None or align != "left":
+                self.text((x, baseline), line, block.font, fill, "ms" if align == "center" else "ls", role)
+                continue
+            # Run by run along the baseline: getlength of the text before a run is where it starts.
+            for start, (run, figure) in zip(_run_offsets(line), figure_runs(line), strict=True):
+                at = (x + block.font.getlength(start), baseline)
+                self.text(at, run, block.font, figures if figure else fill, "ls", role)
 
     def text(
         self,
@@ -508,7 +546,9 @@ class Painter:
             palette.brand,
             radius=bar / 2,
         )
-        self.write(text, left + padding + bar + gap, card_top + padding, palette["ink"])
+        self.write(
+            text, left + padding + bar + gap, card_top + padding, palette["ink"], figures=palette.brand
+        )
         self.footer(on_brand=False)
 
     def _header(self, height: int) -> None:
@@ -650,6 +690,15 @@ class Painter:
                 ),
             )
         )
+
+
+def _run_offsets(line: str) -> list[str]:
+    """The text before each run of ``figure_runs(line)``."""
+    offsets, before = [], ""
+    for run, _ in figure_runs(line):
+        offsets.append(before)
+        before += run
+    return offsets
 
 
 def word_tokens(text: str, words: tuple[str, ...] = ()) -> list[str]:
