@@ -317,7 +317,7 @@ def keypoint_icons(project: Project, lesson: Lesson) -> dict[str, tuple[str, byt
     (uploaded like any body image); a point whose pictogram is missing keeps its number.
     """
     found: dict[str, tuple[str, bytes]] = {}
-    for point in lesson.points:
+    for point in lesson_points(lesson, project.config.red_flags):
         stem = icon_name(point)
         if stem is None or stem in found:
             continue
@@ -479,14 +479,21 @@ def body_safety_lines(lesson: Lesson, words: tuple[str, ...]) -> list[SafetyLine
 
 
 def lesson_points(lesson: Lesson, words: tuple[str, ...]) -> list[KeyPoint]:
-    """The lesson's key points with their urgency (a model built without ``points`` gets them from the words)."""
-    if lesson.points:
+    """The lesson's key points with their pictogram and urgency.
+
+    ``key_points`` is the list of texts every output shows; ``points`` adds what the
+    loader found out about each. A model whose two lists disagree (built by hand, or
+    edited after loading) gets its points again from the texts and the words.
+    """
+    if [point.text for point in lesson.points] == lesson.key_points:
         return list(lesson.points)
+    known = {point.text: point for point in lesson.points}
     pattern = red_flag_pattern(words)
-    lines = lesson.key_point_lines or [0] * len(lesson.key_points)
+    lines = lesson.key_point_lines if len(lesson.key_point_lines) == len(lesson.key_points) else None
     return [
-        KeyPoint(text, line, None, bool(pattern and pattern.search(text)))
-        for text, line in zip(lesson.key_points, lines, strict=False)
+        known.get(text)
+        or KeyPoint(text, lines[index] if lines else 0, None, bool(pattern and pattern.search(text)))
+        for index, text in enumerate(lesson.key_points)
     ]
 
 
@@ -638,6 +645,12 @@ def topic_rank(project: Project, lesson: Lesson) -> tuple[int, int]:
     return (siblings.index(lesson.slug) if lesson.slug in siblings else 0), max(len(siblings), 1)
 
 
+def backdrop_pattern(project: Project, lesson: Lesson) -> int:
+    """Rings, bands or dots: by the lesson's rank in its topic, offset by the topic so the first
+    lessons of neighbouring topics differ too."""
+    return topic_rank(project, lesson)[0] + lesson_motif(project, lesson)
+
+
 def topic_palette(project: Project, lesson: Lesson) -> TopicPalette:
     """Deterministic colours: each topic a hue step from the brand colour, each lesson its own shade.
 
@@ -650,7 +663,7 @@ def topic_palette(project: Project, lesson: Lesson) -> TopicPalette:
     hue, lightness, saturation = colorsys.rgb_to_hls(red, green, blue)
     steps = max(len(project.config.topics.terms), 1)
     rank, count = topic_rank(project, lesson)
-    band = 0.8 / steps  # most of the way to the next topic's hue
+    band = 0.5 / steps  # half the way to the next topic's hue: neighbours stay a half step apart
     shift = (rank / (count - 1) - 0.5) * band if count > 1 else 0.0
     hue = hue + lesson_motif(project, lesson) / steps + shift
     saturation = min(max(saturation, 0.45), 0.75)
@@ -850,7 +863,7 @@ def draw_cover(project: Project, lesson: Lesson, title: str, cover_image: Path |
     width, height = COVER_SIZE
     palette = topic_palette(project, lesson)
     canvas = Image.new("RGB", COVER_SIZE, palette.base)
-    _backdrop(canvas, palette, lesson.slug, topic_rank(project, lesson)[0])
+    _backdrop(canvas, palette, lesson.slug, backdrop_pattern(project, lesson))
     draw = ImageDraw.Draw(canvas)
     photo = _cover_crop(cover_image, (round(width * 0.42), height)) if cover_image else None
     if photo is not None:
@@ -924,7 +937,7 @@ def draw_thumb(project: Project, lesson: Lesson, title: str) -> bytes:
     width, height = THUMB_SIZE
     palette = topic_palette(project, lesson)
     canvas = Image.new("RGB", THUMB_SIZE, palette.base)
-    _backdrop(canvas, palette, lesson.slug, topic_rank(project, lesson)[0])
+    _backdrop(canvas, palette, lesson.slug, backdrop_pattern(project, lesson))
     draw = ImageDraw.Draw(canvas)
     chosen = thumb_layout(project, title)
     if chosen is None:
@@ -1018,7 +1031,7 @@ def draw_title_card(project: Project, post: Post, count: int) -> bytes:
     width = CARD_SIZE[0]
     palette = topic_palette(project, lesson)
     canvas = Image.new("RGB", CARD_SIZE, palette.base)
-    _backdrop(canvas, palette, lesson.slug, topic_rank(project, lesson)[0])
+    _backdrop(canvas, palette, lesson.slug, backdrop_pattern(project, lesson))
     draw = ImageDraw.Draw(canvas)
     soft_ink = _blend(palette.ink, palette.base, 0.25)
     _centred_text(draw, 110, project.config.name, load_font("regular", 40), soft_ink)
@@ -1072,7 +1085,7 @@ def draw_closing_card(project: Project, post: Post) -> bytes:
     width = CARD_SIZE[0]
     palette = topic_palette(project, lesson)
     canvas = Image.new("RGB", CARD_SIZE, palette.base)
-    _backdrop(canvas, palette, lesson.slug + "/closing", topic_rank(project, lesson)[0] + 1)
+    _backdrop(canvas, palette, lesson.slug + "/closing", backdrop_pattern(project, lesson) + 1)
     draw = ImageDraw.Draw(canvas)
     soft_ink = _blend(palette.ink, palette.base, 0.2)
     _centred_text(draw, 150, "扫码看完整课程", load_font("bold", 72), palette.ink)
