@@ -54,3 +54,59 @@ def brand_palette(color: str) -> BrandPalette:
         tint=shade(0.95, min(saturation, 0.45)),
         soft=shade(0.85, min(saturation, 0.4)),
     )
+
+
+# -- the print shop's colours -----------------------------------------------------
+#
+# A press PDF is printed in cyan, magenta, yellow and black. WeasyPrint writes a
+# CSS device-cmyk() colour as DeviceCMYK but leaves every sRGB colour as RGB, so
+# the press version of a document is written with each colour converted here.
+# No CMYK ICC profile ships with Kepu or Debian's base system, so this is the
+# plain "grey component replacement" formula, with two print-shop habits: a
+# neutral colour (greys, the text's near-black) is printed with black ink alone,
+# so type never shows colour fringes when the plates are slightly off register,
+# and a near-black becomes 100 % black.
+
+NEUTRAL_SPREAD = 0.06  # max − min of the channels below which a colour is a grey
+SOLID_BLACK = 0.8  # a neutral this dark prints as 100 % K
+
+
+def rgb_to_cmyk(rgb: tuple[int, int, int]) -> tuple[float, float, float, float]:
+    """Cyan, magenta, yellow and black (0…1, three decimals) for an sRGB colour (0…255)."""
+    red, green, blue = (value / 255 for value in rgb)
+    black = 1 - max(red, green, blue)
+    if max(red, green, blue) - min(red, green, blue) < NEUTRAL_SPREAD:
+        return (0.0, 0.0, 0.0, 1.0 if black >= SOLID_BLACK else round(black, 3))
+    if black >= 1:
+        return (0.0, 0.0, 0.0, 1.0)
+    cyan, magenta, yellow = ((1 - value - black) / (1 - black) for value in (red, green, blue))
+    return (round(cyan, 3), round(magenta, 3), round(yellow, 3), round(black, 3))
+
+
+def device_cmyk(rgb: tuple[int, int, int]) -> str:
+    """The CSS colour for the press: ``device-cmyk(0.745 0 0.369 0.522)``."""
+    return "device-cmyk({})".format(" ".join(f"{value:g}" for value in rgb_to_cmyk(rgb)))
+
+
+def cmyk_image(image: object) -> object:
+    """A Pillow image converted to CMYK by :func:`rgb_to_cmyk`'s formula, over white.
+
+    Pillow's own ``convert("CMYK")`` never uses black ink (K = 0), which prints
+    dark areas muddy; transparency is flattened onto white, as the paper is.
+    """
+    import numpy
+    from PIL import Image
+
+    assert isinstance(image, Image.Image)
+    rgba = image.convert("RGBA")
+    flat = Image.new("RGB", rgba.size, "white")
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    pixels = numpy.asarray(flat, dtype=numpy.float32) / 255
+    black = 1 - pixels.max(axis=2)
+    spread = pixels.max(axis=2) - pixels.min(axis=2)
+    room = numpy.where(black < 1, 1 - black, 1)
+    inks = (1 - pixels - black[..., None]) / room[..., None]
+    inks[spread < NEUTRAL_SPREAD] = 0  # greys with black ink alone, as rgb_to_cmyk does
+    cmyk = numpy.concatenate([inks, black[..., None]], axis=2)
+    data = numpy.clip(cmyk * 255 + 0.5, 0, 255).astype(numpy.uint8)
+    return Image.frombytes("CMYK", rgba.size, data.tobytes())

@@ -189,3 +189,33 @@ def keep_clauses_together(text: str, line_chars: float = 10) -> Markup:
         Markup('<span class="clause">{}</span>').format(piece) if len(piece) <= int(line_chars) else piece
         for piece in pieces
     )
+
+
+# A key figure: a number (with a decimal part, a range "25～30" or a ratio "140/90",
+# after "≥" perhaps) and, perhaps, its unit. Not part of a Latin word ("KN95", "HPV16").
+_FIGURE = re.compile(
+    r"(?<![A-Za-z0-9.])(?P<sign>[≥≤＞＜]\s?)?\d+(?:\.\d+)?(?:\s?[~～/\-]\s?\d+(?:\.\d+)?)*"
+    r"(?P<unit>\s?(?:mmHg|mmol/L|毫克|千克|公斤|克|毫升|升|分钟|小时|秒|天|周|个月|月|岁|次|分贝|厘米|米|位|℃|%|‰))?"
+    r"(?![A-Za-z0-9])"
+)
+
+
+def emphasise_figures(text: str) -> Markup:
+    """``text`` (plain) as HTML with its key figures in ``<span class="figure">``.
+
+    "每人每天吃盐不超过5克" → …不超过<span class="figure">5克</span>: a number with its
+    unit, a ratio (140/90), a bound (≥140) or a number of three digits and more (120,
+    12356) is what a reader should carry away, so print sets it bigger and in the
+    brand colour. A bare small number ("2型", "84消毒液") is left as it is.
+    """
+    pieces: list[Markup | str] = []
+    last = 0
+    for match in _FIGURE.finditer(text):
+        figure = match.group(0)
+        digits = re.sub(r"\D", "", figure)
+        if not (match.group("unit") or match.group("sign") or "/" in figure or len(digits) >= 3):
+            continue
+        pieces += [text[last : match.start()], Markup('<span class="figure">{}</span>').format(figure)]
+        last = match.end()
+    pieces.append(text[last:])
+    return Markup("").join(pieces)

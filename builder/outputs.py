@@ -14,7 +14,11 @@ LESSON_PRINT = {
     "flyer-png": "flyer.png",  # the flyer rasterised for WeChat groups
     "prescription-pdf": "prescription.pdf",
     "poster-pdf": "poster.pdf",
+    # The print shop's versions (CMYK, PDF/X, 3 mm bleed, crop marks).
+    "poster-press-pdf": "press/poster.pdf",
+    "flyer-press-pdf": "press/flyer.pdf",
 }
+PRESS_KINDS = ("poster-press-pdf", "flyer-press-pdf")
 # A quiz's sheets, under print/quizzes/<slug>/.
 QUIZ_PRINT = {"quiz-pdf": "quiz.pdf", "answer-key-pdf": "answer-key.pdf"}
 # A campaign's plan, under print/campaigns/<slug>/.

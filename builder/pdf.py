@@ -18,18 +18,20 @@ never makes a PDF (``kepu check`` of the site alone) does not pay for them.
 
 from __future__ import annotations
 
+import datetime as dt
 import html as html_escape
 import importlib.metadata
 import io
 import logging
 import mimetypes
+import os
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, unquote_to_bytes, urlsplit
 
 from builder.paths import inside
 from builder.sanitize import UnsafeSvgError, clean_svg, is_allowed_link
@@ -268,3 +270,185 @@ def rasterise(pdf: bytes, width_px: int) -> bytes:
     # optimize=True saves 2 % of the size for 4× the time
     sheet.save(output, format="PNG")
     return output.getvalue()
+
+
+# -- the print shop's version: CMYK, bleed, crop marks, PDF/X ----------------------
+#
+# WeasyPrint (68–70) writes the PDF/X envelope (version keys, Trapped, ID, TrimBox and
+# BleedBox) and device-cmyk() colours as DeviceCMYK, but leaves sRGB colours and
+# images as RGB, and writes an output intent only from a CMYK @color-profile. No
+# CMYK ICC profile is on this system (nor in Debian's base install), so the press
+# version is PDF/X-1a:2003, whose output intent may name a registered printing
+# condition instead of embedding its profile, and X-1a's other rules are kept by
+# construction: every colour and image is converted to CMYK here, and the print
+# templates use no transparency. See docs/print.md for what the tests check.
+
+PRESS_VARIANT = "pdf/x-1a"
+PRESS_EPOCH = 315532800  # 1980-01-01, the date a press PDF carries when no SOURCE_DATE_EPOCH is set
+# The registered characterisation the CMYK values are meant for (ICC registry):
+# coated paper, offset — what Chinese print shops ask for when they name one.
+PRESS_CONDITION = ("FOGRA39", "Coated FOGRA39 (ISO 12647-2:2004)", "http://www.color.org")
+# The page's CSS bleed: room for the crop marks outside the bleed. WeasyPrint puts
+# the BleedBox 10 pt (3.53 mm) outside the TrimBox whatever the CSS bleed is.
+PRESS_MEDIA_BLEED_MM = 10.0
+PRESS_BLEED_MM = 10 * 25.4 / 72
+# WeasyPrint draws crop marks from the media edge to half the CSS bleed: 5–10 mm from
+# the trim, clear of the 3.53 mm bleed. It draws them as an SVG in RGB black, stroked,
+# with a fill of alpha 0; write_press_pdf turns those into the registration colour
+# (all four inks, as marks are printed) and drops the alpha-0 fill, which PDF/X-1a
+# forbids (and which paints nothing on a line).
+MARK_OPERATORS = {b"0 0 0 RG": b"1 1 1 1 K", b"0 0 0 rg": b"1 1 1 1 k"}
+INVISIBLE_STATE = re.compile(rb"^/a0(?:\.0)? gs$")
+PAGE_BOX_RULE = re.compile(r"/\*kepu:page-box\*/.*?/\*kepu:end\*/", re.DOTALL)
+STYLE_BLOCK = re.compile(r"(<style\b[^>]*>)(.*?)(</style>)", re.DOTALL | re.IGNORECASE)
+STYLE_ATTRIBUTE = re.compile(r'(\sstyle=")([^"]*)(")')
+SVG_PAINT = re.compile(
+    r'(\s(?:fill|stroke|stop-color|flood-color|lighting-color|color)=["\'])([^"\']*)(["\'])'
+)
+IMG_SOURCE = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")', re.IGNORECASE)
+CSS_COLOUR = re.compile(
+    r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b|\brgba?\(\s*([\d.]+%?)[\s,]+([\d.]+%?)[\s,]+([\d.]+%?)(?:\s*[,/]\s*[\d.]+%?)?\s*\)"
+    r"|(?<![-\w])(?:white|black)(?![-\w])",
+    re.IGNORECASE,
+)
+SVG_ROOT = re.compile(r"<svg\b([^>]*)>", re.IGNORECASE)
+
+
+def _rgb_of(match: re.Match[str]) -> tuple[int, int, int]:
+    text = match.group(0).lower()
+    if text == "white":
+        return (255, 255, 255)
+    if text == "black":
+        return (0, 0, 0)
+    if text.startswith("#"):
+        digits = text[1:] if len(text) == 7 else "".join(c * 2 for c in text[1:])
+        return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+
+    def channel(value: str) -> int:
+        return round(float(value[:-1]) * 2.55) if value.endswith("%") else round(float(value))
+
+    # An alpha is dropped: PDF/X-1a allows no transparency, and the templates use none.
+    return channel(match.group(1)), channel(match.group(2)), channel(match.group(3))
+
+
+def cmyk_css(text: str) -> str:
+    """CSS (or an SVG paint value) with every sRGB colour written as device-cmyk()."""
+    from builder.brand import device_cmyk
+
+    return CSS_COLOUR.sub(lambda match: device_cmyk(_rgb_of(match)), text)
+
+
+def cmyk_svg(svg: str) -> str:
+    """An SVG picture with its paints in device-cmyk(), black being the default fill."""
+    svg = STYLE_BLOCK.sub(lambda m: m.group(1) + cmyk_css(m.group(2)) + m.group(3), svg)
+    svg = STYLE_ATTRIBUTE.sub(lambda m: m.group(1) + cmyk_css(m.group(2)) + m.group(3), svg)
+    svg = SVG_PAINT.sub(lambda m: m.group(1) + cmyk_css(m.group(2)) + m.group(3), svg)
+    # An element without a fill is painted black: say so in CMYK, or it comes out RGB.
+    def root(match: re.Match[str]) -> str:
+        attributes = match.group(1)
+        for name in ("fill", "color"):
+            if not re.search(rf"\s{name}=", attributes):
+                attributes = f' {name}="device-cmyk(0 0 0 1)"' + attributes
+        return f"<svg{attributes}>"
+
+    return SVG_ROOT.sub(root, svg, count=1)
+
+
+def cmyk_image_uri(url: str, files: ProjectFiles) -> str:
+    """An image of a document as a CMYK data: URI (SVGs with CMYK paints, rasters as CMYK JPEG)."""
+    import base64
+
+    from PIL import Image
+
+    from builder.brand import cmyk_image
+
+    if url[:5].lower() == "data:":
+        header, _, payload = url.partition(",")
+        data = base64.b64decode(payload) if header.lower().endswith(";base64") else unquote_to_bytes(payload)
+        if "image/svg+xml" in header.lower():
+            return "data:image/svg+xml;charset=utf-8," + quote(cmyk_svg(data.decode("utf-8")), safe="")
+    else:
+        data, mime = files.read(url)
+        if mime == "image/svg+xml":
+            return "data:image/svg+xml;charset=utf-8," + quote(cmyk_svg(data.decode("utf-8")), safe="")
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        converted = cmyk_image(image)
+    output = io.BytesIO()
+    converted.save(output, format="JPEG", quality=92)  # type: ignore[attr-defined]
+    return "data:image/jpeg;base64," + base64.b64encode(output.getvalue()).decode("ascii")
+
+
+def press_html(html: str, root: str) -> str:
+    """The print shop's version of a document: the same layout in CMYK, with bleed and crop marks.
+
+    The templates run their backgrounds out past the trim edge already (the office
+    PDF just cuts them at the page edge), so only the page box, the colours and the
+    images change, and the document keeps the type step it was fitted at.
+    """
+    files = ProjectFiles(root)
+    html = PAGE_BOX_RULE.sub(f"bleed: {PRESS_MEDIA_BLEED_MM:g}mm; marks: crop;", html, count=1)
+    html = STYLE_BLOCK.sub(lambda m: m.group(1) + cmyk_css(m.group(2)) + m.group(3), html)
+    html = STYLE_ATTRIBUTE.sub(lambda m: m.group(1) + cmyk_css(m.group(2)) + m.group(3), html)
+
+    def image(match: re.Match[str]) -> str:
+        url = html_escape.unescape(match.group(2))
+        try:
+            converted = cmyk_image_uri(url, files)
+        except (RefusedFile, OSError, ValueError, UnicodeDecodeError):
+            return match.group(1) + "" + match.group(3)  # left out, as the office version would
+        return match.group(1) + html_escape.escape(converted) + match.group(3)
+
+    html = IMG_SOURCE.sub(image, html)
+    return html
+
+
+def write_press_pdf(document: Document) -> bytes:
+    """A laid-out press document as PDF/X-1a:2003 with its output intent."""
+    import pydyf
+
+    identifier, info, registry = PRESS_CONDITION
+
+    def output_intent(_document: Any, pdf: Any) -> None:
+        if "OutputIntents" not in pdf.catalog:
+            intent = pydyf.Dictionary(
+                {
+                    "Type": "/OutputIntent",
+                    "S": "/GTS_PDFX",
+                    "OutputConditionIdentifier": pydyf.String(identifier),
+                    "OutputCondition": pydyf.String(info),
+                    "Info": pydyf.String(info),
+                    "RegistryName": pydyf.String(registry),
+                }
+            )
+            pdf.catalog["OutputIntents"] = pydyf.Array([intent])
+
+    def finish(document: Any, pdf: Any) -> None:
+        output_intent(document, pdf)
+        for item in pdf.objects:
+            if isinstance(item, pydyf.Stream):
+                # A transparency group in RGB on a form (WeasyPrint #2723): nothing here is
+                # transparent, so it only tells the RIP to blend in RGB; PDF/X-1a wants none.
+                item.extra.pop("Group", None)
+                item.stream = [
+                    MARK_OPERATORS.get(op, op)
+                    for op in item.stream
+                    if not (isinstance(op, bytes) and INVISIBLE_STATE.match(op))
+                ]
+            elif isinstance(item, pydyf.Dictionary) and item.get("Type") == "/Page":
+                item.pop("Group", None)
+            elif isinstance(item, pydyf.Dictionary) and isinstance(item.get("ExtGState"), pydyf.Dictionary):
+                states = item["ExtGState"]
+                for name in [name for name, state in states.items() if _invisible(state)]:
+                    del states[name]
+
+    # PDF/X needs a creation and modification date; WeasyPrint would write the clock's,
+    # and the same document must give the same bytes (SOURCE_DATE_EPOCH, as reproducible builds do).
+    stamp = dt.datetime.fromtimestamp(int(os.environ.get("SOURCE_DATE_EPOCH", PRESS_EPOCH)), dt.UTC)
+    document.metadata.created = document.metadata.modified = stamp.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return bytes(document.write_pdf(pdf_variant=PRESS_VARIANT, finisher=finish))
+
+
+def _invisible(state: Any) -> bool:
+    """An ExtGState that only makes painting fully transparent (WeasyPrint's alpha-0 fill)."""
+    return hasattr(state, "get") and str(state.get("ca", 1)) in ("0", "0.0") and len(state) <= 2

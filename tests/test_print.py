@@ -244,7 +244,7 @@ def test_build_lists_every_kind_and_parallel_output_equals_serial_bytes(project:
     kinds_by_source: dict[str, set[str]] = {}
     for entry in manifest["artifacts"]:
         kinds_by_source.setdefault(entry["source"], set()).add(entry["kind"])
-    lesson_kinds = {"flyer-pdf", "flyer-png", "prescription-pdf", "poster-pdf"}
+    lesson_kinds = {"flyer-pdf", "flyer-png", "prescription-pdf", "poster-pdf", "poster-press-pdf", "flyer-press-pdf"}
     for slug in ("hypertension-basics", "dust-pneumoconiosis"):
         assert kinds_by_source[f"content/lessons/{slug}.md"] == lesson_kinds
     assert kinds_by_source["content/quizzes/hypertension-quiz.md"] == {"quiz-pdf", "answer-key-pdf"}
@@ -259,6 +259,7 @@ def test_build_lists_every_kind_and_parallel_output_equals_serial_bytes(project:
     flyer = render_job(job_for(loaded, "flyer-pdf", "hypertension-basics"))
     assert (out / "print/lessons/hypertension-basics/flyer.pdf").read_bytes() == flyer.pdf
     assert (out / "print/lessons/hypertension-basics/flyer.png").read_bytes() == flyer.png
+    assert (out / "print/lessons/hypertension-basics/press/flyer.pdf").read_bytes() == flyer.press
     plan = render_job(job_for(loaded, "plan-pdf"))
     assert (out / "print/campaigns/dust-month/plan.pdf").read_bytes() == plan.pdf
 

@@ -29,14 +29,22 @@ from builder import pdf
 from builder.brand import brand_palette
 from builder.cache import ArtifactCache, fingerprint, templates_digest
 from builder.calendar import campaign_timeline
-from builder.cjk import keep_clauses_together
+from builder.cjk import emphasise_figures, keep_clauses_together
+from builder.content import pictogram_names
 from builder.diagnostics import Diagnostic, Diagnostics, Severity
 from builder.labels import chinese_weekday, question_kind_label
-from builder.model import MediaRef, Project, QuestionKind, Quiz, Term
-from builder.outputs import campaign_print_path, event_print_path, lesson_print_path, quiz_print_path
+from builder.model import Lesson, MediaRef, Project, QuestionKind, Quiz, Term
+from builder.outputs import (
+    PRESS_KINDS,
+    campaign_print_path,
+    event_print_path,
+    lesson_print_path,
+    quiz_print_path,
+)
 from builder.parallel import parallel_map
 from builder.paths import inside
 from builder.pdf import PROJECT_BASE, TAG_BODY, project_url
+from builder.pictograms import focal_pictogram, pictogram_data_uri
 from builder.qr import qr_svg_data_uri
 from builder.renderers.base import RenderContext, Renderer, Unit
 from builder.sanitize import clean_html
@@ -52,7 +60,13 @@ if TYPE_CHECKING:
 PAGE_SIZES_MM = {"A3": (297.0, 420.0), "A4": (210.0, 297.0), "A5": (148.0, 210.0)}
 FLYER_PNG_WIDTH = 1080  # px: WeChat shows images up to this width without downscaling
 PDF_LANG = "zh-CN"
-PRINT_RENDERER_VERSION = 2  # bump when this module's output changes for the same HTML
+PRINT_RENDERER_VERSION = 3  # bump when this module's output changes for the same HTML
+# How far the templates run backgrounds out past the trim edge: past the press
+# version's 3.53 mm bleed, short of its crop marks (builder.pdf.PRESS_MARK_GAP_MM).
+RUN_OUT_MM = 4.0
+# Lessons only for these audiences (ids) train the project's own staff: they get a
+# flyer and a prescription-style handout for the training pack, not a public poster.
+TRAINER_AUDIENCES = frozenset({"health-assistants"})
 
 
 @dataclass(frozen=True)
@@ -102,7 +116,10 @@ FORMATS = {
     )
 }
 FLYER_PNG_KIND = "flyer-png"
-KINDS = (*FORMATS, FLYER_PNG_KIND)
+# The print shop's version of a format (CMYK, PDF/X, bleed, crop marks): kind of the
+# office PDF → kind of the press PDF, written by the same job.
+PRESS_OF = dict(zip(("poster-pdf", "flyer-pdf"), PRESS_KINDS, strict=True))
+KINDS = (*FORMATS, FLYER_PNG_KIND, *PRESS_KINDS)
 # Prefix of the ids that one-page templates give to the blocks worth naming
 # when they spill over, e.g. id="fit-要点3" → "要点3".
 FIT_ID_PREFIX = "fit-"
@@ -121,6 +138,7 @@ class PrintJob:
     base_url: str  # PROJECT_BASE: relative URLs in a document name project files
     png_path: str | None = None  # also rasterise page 1 for sending to groups
     root: str = ""  # the project folder ProjectFiles reads from; never part of a cache key
+    press_path: str | None = None  # also write the print shop's version (same type step)
 
     @property
     def format(self) -> PrintFormat:
@@ -152,6 +170,7 @@ class RenderedPrint:
     spilled: tuple[str, ...]  # fit labels of blocks pushed past page 1 (one-page formats)
     png: bytes | None = None
     engine_messages: tuple[str, ...] = ()  # WeasyPrint's warnings, e.g. a bad CSS rule in a template
+    press: bytes | None = None  # the print shop's version, when the job asks for one
 
 
 @dataclass(frozen=True)
@@ -207,6 +226,10 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         if job.png_path and rendered.png is not None:
             artifacts.append(
                 Artifact(FLYER_PNG_KIND, job.png_path, job.source, job.audiences, data=rendered.png)
+            )
+        if job.press_path and rendered.press is not None:
+            artifacts.append(
+                Artifact(PRESS_OF[job.kind], job.press_path, job.source, job.audiences, data=rendered.press)
             )
         return artifacts
 
@@ -289,6 +312,7 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
         line: int,
         audiences: Sequence[Term],
         png_path: str | None = None,
+        press_path: str | None = None,
         **context: Any,
     ) -> PlannedPrint:
         fmt = FORMATS[kind]
@@ -303,11 +327,12 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
         scales = fmt.type_scales
         ends = tuple(step(scale) for scale in dict.fromkeys((scales[0], scales[-1])))
         labels = tuple(t.label for t in audiences)
-        job = PrintJob(kind, path, source, line, labels, ends, PROJECT_BASE, png_path, root)
+        job = PrintJob(kind, path, source, line, labels, ends, PROJECT_BASE, png_path, root, press_path)
         return PlannedPrint(
             job, lambda: tuple(step(scale) for scale in scales), print_job_key(job, templates)
         )
 
+    names = pictogram_names(project.root)
     for lesson in project.lessons:
         slug = lesson.slug
         context = {
@@ -315,13 +340,17 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
             "url": config.url + lesson.site_path,
             "qr": qr_svg_data_uri(config.url + lesson.site_path),
             "cover": media_uri(project, lesson.cover),
+            "focal_icon": focal_pictogram(lesson, config.pictograms, names),
         }
         line = lesson.lines.get("key_points", 0)
         audiences = lesson.audiences
         png_path = lesson_print_path(slug, FLYER_PNG_KIND)
-        for kind in ("flyer-pdf", "prescription-pdf", "poster-pdf"):
+        kinds = ["flyer-pdf", "prescription-pdf"] + ([] if trainer_only(lesson) else ["poster-pdf"])
+        for kind in kinds:
+            press = lesson_print_path(slug, PRESS_OF[kind]) if kind in PRESS_OF else None
             yield job(kind, lesson_print_path(slug, kind), lesson.source, line, audiences,
-                      png_path=png_path if kind == "flyer-pdf" else None, **context)  # fmt: skip
+                      png_path=png_path if kind == "flyer-pdf" else None, press_path=press,
+                      **context)  # fmt: skip
 
     for quiz in project.quizzes:
         context = {"quiz": quiz, "letters": option_letters(quiz), "url": config.url + quiz.site_path}
@@ -351,12 +380,18 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
                 yield job(kind, path, campaign.source, activity.line, audiences, **context)
 
 
+def trainer_only(lesson: Lesson, trainer_audiences: frozenset[str] = TRAINER_AUDIENCES) -> bool:
+    """Whether a lesson is only for the project's own trainers (no public poster for it)."""
+    return bool(lesson.audiences) and all(term.id in trainer_audiences for term in lesson.audiences)
+
+
 def print_environment(project: Project) -> jinja2.Environment:
     env = make_environment(project, autoescape=True)
     config = project.config
     env.globals.update(
         lang=PDF_LANG,
-        bleed_mm=config.print.bleed_mm,
+        bleed_mm=max(config.print.bleed_mm, RUN_OUT_MM),
+        page_bleed_mm=config.print.bleed_mm,
         crop_marks=config.print.crop_marks,
         brand=brand_palette(config.brand_color),
         logo=media_uri(project, config.logo),
@@ -373,6 +408,9 @@ def print_environment(project: Project) -> jinja2.Environment:
     env.filters["clauses"] = keep_clauses_together
     env.filters["kind_label"] = question_kind_label
     env.filters["css_string"] = css_string
+    env.filters["figures"] = emphasise_figures
+    # A pictogram name → a tinted data: URI (or None: the template shows a numbered badge).
+    env.filters["pictogram"] = lambda name, colour: pictogram_data_uri(project.root, name, colour)
     return env
 
 
@@ -455,11 +493,19 @@ def render_job(job: PrintJob) -> RenderedPrint:
     with pdf.engine_messages() as messages:
         scale_index, document = lay_out_fitted(job)
         data = pdf.write_pdf(document)
+        # The press version keeps the type step the office one was fitted at: one more
+        # layout, not another search (its page box differs only outside the trim).
+        press = render_press(job.html_by_scale[scale_index], job) if job.press_path else None
     spilled = spilled_labels(document) if job.format.one_page else ()
     png = pdf.rasterise(data, FLYER_PNG_WIDTH) if job.png_path else None
     scale = job.format.type_scales[scale_index]
     pages = pdf.page_count(document)
-    return RenderedPrint(data, pages, scale, spilled, png, tuple(dict.fromkeys(messages)))
+    return RenderedPrint(data, pages, scale, spilled, png, tuple(dict.fromkeys(messages)), press)
+
+
+def render_press(html: str, job: PrintJob) -> bytes:
+    """The print shop's PDF of a document: CMYK, PDF/X-1a, bleed and crop marks."""
+    return pdf.write_press_pdf(pdf.lay_out(pdf.press_html(html, job.root), job.root))
 
 
 def measure_job(job: PrintJob) -> tuple[int, tuple[str, ...]]:
@@ -504,8 +550,27 @@ def spilled_labels(document: Document) -> tuple[str, ...]:
 
 
 def check(project: Project, diagnostics: Diagnostics, cache: ArtifactCache | None, jobs: int) -> None:
-    """For ``kepu check``: one-page documents that would not fit their page."""
+    """For ``kepu check``: key points without a pictogram, one-page documents that would not fit."""
+    check_pictograms(project, diagnostics)
     check_print_fit(project, diagnostics, jobs=jobs, cache=cache)
+
+
+def check_pictograms(project: Project, diagnostics: Diagnostics) -> list[Diagnostic]:
+    """A warning at the line of every key point that has no pictogram (it gets a numbered badge)."""
+    found = [
+        Diagnostic(
+            lesson.source,
+            point.line,
+            f"要点“{point.text[:20]}”没有配图标，海报和宣传单上只显示序号。"
+            "可以在要点里写 icon: 图标名，或在 site_config.yml 的 pictograms: 里加一个它含有的关键词",
+            Severity.WARNING,
+        )
+        for lesson in project.lessons
+        for point in lesson.points
+        if point.icon is None
+    ]
+    diagnostics.items.extend(found)
+    return found
 
 
 RENDERER = Renderer(
