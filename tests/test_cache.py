@@ -94,6 +94,8 @@ def test_print_reuses_unchanged_pdfs_and_jobs_do_not_change_bytes(project: Path)
         "print/lessons/flu-vaccine/flyer.png",
         "print/lessons/flu-vaccine/poster.pdf",
         "print/lessons/flu-vaccine/prescription.pdf",
+        "print/lessons/flu-vaccine/press/flyer.pdf",  # the print shop's versions of flyer and poster
+        "print/lessons/flu-vaccine/press/poster.pdf",
     ]
     lesson.write_text(
         lesson.read_text(encoding="utf-8").replace("每年秋季接种一次流感疫苗", "每年接种一次流感疫苗"), encoding="utf-8"

@@ -273,7 +273,9 @@ def test_render_warns_through_the_diagnostics_of_the_build(project: Path, add_le
     loaded.quizzes, loaded.campaigns = [], []
     ctx = RenderContext(tmp_path, Diagnostics(), jobs=1)
     artifacts = list(render(loaded, ctx))
-    assert {a.kind for a in artifacts} == {"flyer-pdf", "flyer-png", "prescription-pdf", "poster-pdf"}
+    assert {a.kind for a in artifacts} == {
+        "flyer-pdf", "flyer-png", "prescription-pdf", "poster-pdf", "poster-press-pdf", "flyer-press-pdf"
+    }  # fmt: skip
     assert all(a.path.startswith("print/lessons/overfull/") for a in artifacts)
     assert any("A5 健康教育处方" in d.message for d in ctx.diagnostics.warnings)
 

@@ -108,7 +108,7 @@ def test_a_point_without_pictogram_gets_a_numbered_badge_and_a_check_warning(pro
     diagnostics = Diagnostics()
     warnings = check_pictograms(loaded, diagnostics)
     lesson = next(lesson for lesson in loaded.lessons if lesson.slug == "hypertension-basics")
-    lines = [warning.line for warning in warnings if warning.source == lesson.source]
+    lines = [warning.line for warning in warnings if warning.path == lesson.source]
     assert lines == [point.line for point in lesson.points] and all("没有配图标" in w.message for w in warnings)
 
 

@@ -322,7 +322,7 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
 
         def step(scale: float) -> str:
             html = template.render(page=page, scale=scale, type_steps=len(fmt.type_scales), **context)
-            return keep_last_words(html, project.config.glossary)
+            return without_data_uris(html, lambda text: keep_last_words(text, project.config.glossary))
 
         scales = fmt.type_scales
         ends = tuple(step(scale) for scale in dict.fromkeys((scales[0], scales[-1])))
@@ -378,6 +378,26 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
             for kind in ("event-flyer-pdf", "signin-pdf"):
                 path = event_print_path(campaign.slug, number, kind)
                 yield job(kind, path, campaign.source, activity.line, audiences, **context)
+
+
+# What a pass over a document's text need not scan: image data: URIs and style sheets.
+NOT_TEXT = re.compile(r'(?<=src=")data:[^"]*(?=")|(?<=<style>)[^<]*(?=</style>)')
+
+
+def without_data_uris(html: str, change: Callable[[str], str]) -> str:
+    """``change(html)`` with the ``data:`` URIs of images and the style sheets set aside.
+
+    Pictograms, QR codes and CSS are long runs without a tag, which the widow rule's
+    pattern scans from every character: 60 ms a document, against 2 ms without.
+    """
+    uris: list[str] = []
+
+    def aside(match: re.Match[str]) -> str:
+        uris.append(match.group(0))
+        return f"kepu-data:{len(uris) - 1}"
+
+    changed = change(NOT_TEXT.sub(aside, html))
+    return re.sub(r"kepu-data:(\d+)", lambda match: uris[int(match.group(1))], changed)
 
 
 def trainer_only(lesson: Lesson, trainer_audiences: frozenset[str] = TRAINER_AUDIENCES) -> bool:
