@@ -385,3 +385,13 @@ def test_only_the_pdf_engine_imports_weasyprint():
             if any(name.split(".")[0] == "weasyprint" for name in names):
                 offenders.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert offenders == []
+
+
+def test_every_question_on_the_sheets_has_its_kind_badge_once(project: Path):
+    loaded = load(project)
+    quiz = loaded.quizzes[0]
+    for kind in ("quiz-pdf", "answer-key-pdf"):
+        html = job_for(loaded, kind, quiz.slug).html_by_scale[0]
+        badges = re.findall(r'<span class="kind">(单选|多选|判断)</span>', html)
+        assert len(badges) == len(quiz.questions), kind
+        assert "（多选）<span" not in html and "（单选）<span" not in html

@@ -109,7 +109,9 @@ def test_a_point_without_pictogram_gets_a_numbered_badge_and_a_check_warning(pro
     warnings = check_pictograms(loaded, diagnostics)
     lesson = next(lesson for lesson in loaded.lessons if lesson.slug == "hypertension-basics")
     lines = [warning.line for warning in warnings if warning.path == lesson.source]
-    assert lines == [point.line for point in lesson.points] and all("没有配图标" in w.message for w in warnings)
+    assert lines == [point.line for point in lesson.points] and all(
+        "没有配图标" in w.message for w in warnings
+    )
 
 
 def test_poster_has_a_focal_pictogram_urgent_points_first_and_a_large_qr(with_rules: Path, write):
@@ -131,7 +133,9 @@ def test_poster_has_a_focal_pictogram_urgent_points_first_and_a_large_qr(with_ru
 
 
 def test_key_figures_are_marked_for_the_brand_colour():
-    assert str(emphasise_figures("每人每天吃盐不超过5克")) == '每人每天吃盐不超过<span class="figure">5克</span>'
+    assert (
+        str(emphasise_figures("每人每天吃盐不超过5克")) == '每人每天吃盐不超过<span class="figure">5克</span>'
+    )
     marked = str(emphasise_figures("收缩压≥140或舒张压≥90 mmHg，打120，140/90"))
     assert re.findall(r'<span class="figure">([^<]+)</span>', marked) == ["≥140", "≥90 mmHg", "120", "140/90"]
     assert "figure" not in str(emphasise_figures("2型糖尿病、KN95口罩、84消毒液"))
@@ -140,7 +144,9 @@ def test_key_figures_are_marked_for_the_brand_colour():
 
 def test_trainer_only_lessons_get_no_public_poster(project: Path):
     trainer = SimpleNamespace(audiences=[SimpleNamespace(id="health-assistants")])
-    mixed = SimpleNamespace(audiences=[SimpleNamespace(id="health-assistants"), SimpleNamespace(id="elderly")])
+    mixed = SimpleNamespace(
+        audiences=[SimpleNamespace(id="health-assistants"), SimpleNamespace(id="elderly")]
+    )
     assert trainer_only(trainer) and not trainer_only(mixed)
     assert not trainer_only(SimpleNamespace(audiences=[]))
     assert trainer_only(mixed, frozenset({"health-assistants", "elderly"}))  # configurable

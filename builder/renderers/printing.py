@@ -32,7 +32,7 @@ from builder.calendar import campaign_timeline
 from builder.cjk import emphasise_figures, keep_clauses_together
 from builder.content import pictogram_names
 from builder.diagnostics import Diagnostic, Diagnostics, Severity
-from builder.labels import chinese_weekday, question_kind_label
+from builder.labels import QUESTION_KIND_LABELS, QUESTION_KIND_TAGS, chinese_weekday, question_kind_label
 from builder.model import Lesson, MediaRef, Project, QuestionKind, Quiz, Term
 from builder.outputs import (
     PRESS_KINDS,
@@ -427,6 +427,11 @@ def print_environment(project: Project) -> jinja2.Environment:
     env.filters["title_size"] = title_size
     env.filters["clauses"] = keep_clauses_together
     env.filters["kind_label"] = question_kind_label
+    # Every question gets its kind as a badge, so an editor's own "（多选）" leaves the text.
+    env.filters["kind_badge"] = lambda question: QUESTION_KIND_LABELS[question.kind]
+    env.filters["without_kind"] = lambda question: question.text.replace(
+        QUESTION_KIND_TAGS[question.kind], ""
+    )
     env.filters["css_string"] = css_string
     env.filters["figures"] = emphasise_figures
     # A pictogram name → a tinted data: URI (or None: the template shows a numbered badge).
