@@ -411,8 +411,9 @@ NUMBER_FLAG_AROUND = (
 )
 SENTENCE_END = re.compile(r"(?<=[。！？；])")
 SAFETY_LINE_MAX = 60  # a body sentence longer than this is not quoted in a group message
-MARKDOWN_INLINE = re.compile(r"\*\*|__|\*|`|~~|==|\[\^[^\]]*\]|!\[[^\]]*\]\([^)]*\)")
-MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# Bounded and line-local, like every content regex (tests/test_fuzz_parsers.py).
+MARKDOWN_INLINE = re.compile(r"\*\*|__|\*|`|~~|==|\[\^[^\]\n]{0,100}\]|!\[[^\]\n]{0,300}\]\([^)\n]{0,1000}\)")
+MARKDOWN_LINK = re.compile(r"\[([^\]\n]{0,300})\]\([^)\n]{0,1000}\)")
 LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)、])\s+")
 
 
