@@ -305,7 +305,7 @@ STYLE_ATTRIBUTE = re.compile(r'(\sstyle=")([^"]*)(")')
 SVG_PAINT = re.compile(
     r'(\s(?:fill|stroke|stop-color|flood-color|lighting-color|color)=["\'])([^"\']*)(["\'])'
 )
-IMG_SOURCE = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")', re.IGNORECASE)
+IMG_SOURCE = re.compile(r'(<img\b[^>]{0,2000}?\ssrc=")([^"]*)(")', re.IGNORECASE)  # bounded: see test_fuzz_parsers
 CSS_COLOUR = re.compile(
     r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b|\brgba?\(\s*([\d.]+%?)[\s,]+([\d.]+%?)[\s,]+([\d.]+%?)(?:\s*[,/]\s*[\d.]+%?)?\s*\)"
     r"|(?<![-\w])(?:white|black)(?![-\w])",
