@@ -18,6 +18,7 @@ never makes a PDF (``kepu check`` of the site alone) does not pay for them.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html as html_escape
 import importlib.metadata
@@ -28,7 +29,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, unquote_to_bytes, urlsplit
@@ -38,6 +39,7 @@ from builder.sanitize import UnsafeSvgError, clean_svg, is_allowed_link
 from builder.templates import default_templates_dir
 
 if TYPE_CHECKING:
+    from PIL import Image
     from weasyprint import Document
 
 # Documents name files by a fixed origin that never resolves (RFC 2606 .invalid), not
@@ -452,3 +454,37 @@ def write_press_pdf(document: Document) -> bytes:
 def _invisible(state: Any) -> bool:
     """An ExtGState that only makes painting fully transparent (WeasyPrint's alpha-0 fill)."""
     return hasattr(state, "get") and str(state.get("ca", 1)) in ("0", "0.0") and len(state) <= 2
+
+
+@lru_cache(maxsize=1)
+def _data_only_fetcher() -> object:
+    # A pictogram is drawn from its own markup only: no file, no network.
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"})
+
+
+@lru_cache(maxsize=256)
+def rasterise_svg(svg: bytes, px: int) -> Image.Image | None:
+    """An SVG as an RGBA square of ``px`` pixels: WeasyPrint lays it out, pdfium paints it.
+
+    No SVG rasteriser is installed (no cairosvg, no resvg); WeasyPrint draws SVG into
+    PDF and pypdfium2 renders PDF, both already needed for print.
+    """
+    import pypdfium2
+    from PIL import Image
+    from weasyprint import HTML
+
+    data = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+    page = (
+        f"<style>@page{{size:{px}px {px}px;margin:0}}body{{margin:0}}"
+        f"img{{display:block;width:{px}px;height:{px}px}}</style><img src='{data}'>"
+    )
+    try:
+        pdf = HTML(string=page, url_fetcher=_data_only_fetcher()).write_pdf()
+        document = pypdfium2.PdfDocument(pdf)
+        image = document[0].render(scale=96 / 72, fill_color=(255, 255, 255, 0)).to_pil()
+    except Exception:  # a broken file must not stop the build; the badge stands in
+        return None
+    image = image.convert("RGBA")
+    return image if image.size == (px, px) else image.resize((px, px), Image.Resampling.LANCZOS)

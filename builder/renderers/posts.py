@@ -11,7 +11,6 @@ Everything here is byte-for-byte reproducible: no clock, no random ids.
 
 from __future__ import annotations
 
-import base64
 import colorsys
 import hashlib
 import io
@@ -20,7 +19,6 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
@@ -30,6 +28,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from builder import pdf
 from builder.brand import brand_rgb, text_colour_on
 from builder.cache import ArtifactCache, fingerprint, templates_digest
 from builder.calendar import campaign_calendar, campaign_schedule, recommended_material
@@ -682,39 +681,6 @@ def topic_palette(project: Project, lesson: Lesson) -> TopicPalette:
     )
 
 
-@lru_cache(maxsize=1)
-def _data_only_fetcher() -> object:
-    # A pictogram is drawn from its own markup only: no file, no network.
-    from weasyprint.urls import URLFetcher
-
-    return URLFetcher(allowed_protocols={"data"})
-
-
-@lru_cache(maxsize=256)
-def _rasterise(svg: bytes, px: int) -> Image.Image | None:
-    """An SVG as an RGBA square of ``px`` pixels: WeasyPrint lays it out, pdfium paints it.
-
-    No SVG rasteriser is installed (no cairosvg, no resvg); WeasyPrint draws SVG into
-    PDF and pypdfium2 renders PDF, both already needed for print.
-    """
-    import pypdfium2
-    from weasyprint import HTML
-
-    data = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
-    page = (
-        f"<style>@page{{size:{px}px {px}px;margin:0}}body{{margin:0}}"
-        f"img{{display:block;width:{px}px;height:{px}px}}</style><img src='{data}'>"
-    )
-    try:
-        pdf = HTML(string=page, url_fetcher=_data_only_fetcher()).write_pdf()
-        document = pypdfium2.PdfDocument(pdf)
-        image = document[0].render(scale=96 / 72, fill_color=(255, 255, 255, 0)).to_pil()
-    except Exception:  # a broken file must not stop the build; the badge stands in
-        return None
-    image = image.convert("RGBA")
-    return image if image.size == (px, px) else image.resize((px, px), Image.Resampling.LANCZOS)
-
-
 def _hex(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
@@ -726,7 +692,7 @@ def pictogram_image(
     if _shared_pictogram_svg is None or not name:
         return None
     svg = _shared_pictogram_svg(project.root, name, _hex(colour))
-    image = _rasterise(svg.encode("utf-8"), px) if svg else None
+    image = pdf.rasterise_svg(svg.encode("utf-8"), px) if svg else None
     return image.copy() if image is not None else None
 
 
