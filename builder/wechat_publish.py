@@ -42,15 +42,15 @@ from builder.diagnostics import ContentError, Diagnostics
 from builder.model import Project
 from builder.outputs import LESSON_POSTS, lesson_post_path, lesson_posts_folder
 from builder.pipeline import build
+from builder.post_cards import NEWSPIC_IMAGES_MAX
+from builder.post_pictures import COVER_SIZE
 from builder.project import load_project
 from builder.renderers.posts import (
     AUTHOR_MAX,
     BODY_IMAGE_BYTES_MAX,
     CONTENT_BYTES_MAX,
     CONTENT_MAX,
-    COVER_SIZE,
     DIGEST_MAX,
-    NEWSPIC_IMAGES_MAX,
     TITLE_MAX,
     upload_ready_image,
 )

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from conftest import TODAY
 
+from builder import safety
 from builder.diagnostics import Diagnostics
 from builder.model import KeyPoint
 from builder.pipeline import build, check
 from builder.project import load_project
-from builder.renderers import posts
 
 LESSON = "content/lessons/chest-pain.md"
 EIGHT_POINTS = """\
@@ -79,7 +79,7 @@ def test_no_warning_when_a_point_is_urgent_or_the_body_has_no_emergency(project:
 
 
 def test_numbers_are_phone_numbers_only_on_their_own():
-    pattern = posts.red_flag_pattern(("120", "急救"))
+    pattern = safety.red_flag_pattern(("120", "急救"))
     assert pattern is not None
     for text in ("马上打120", "拨打120或110", "120还没到时"):
         assert pattern.search(text), text
@@ -89,10 +89,10 @@ def test_numbers_are_phone_numbers_only_on_their_own():
 
 def test_choose_group_points_keeps_every_urgent_point_in_order():
     points = [KeyPoint(f"要点{n}", n, None, n in (2, 7)) for n in range(1, 9)]
-    selection = posts.choose_group_points(points, None, lambda s: len(s.points) <= 3)
+    selection = safety.choose_group_points(points, None, lambda s: len(s.points) <= 3)
     assert [p.text for p in selection.points] == ["要点1", "要点2", "要点7"]
     assert selection.more == 5
-    nothing_fits = posts.choose_group_points(points, None, lambda s: False)
+    nothing_fits = safety.choose_group_points(points, None, lambda s: False)
     assert [p.text for p in nothing_fits.points] == ["要点2", "要点7"]
 
 

@@ -19,7 +19,7 @@ from icalendar import Calendar
 from lxml import html as lxml_html
 from PIL import Image
 
-from builder import cjk, titles
+from builder import cjk, post_pictures, titles
 from builder.diagnostics import Diagnostics
 from builder.pipeline import build
 from builder.project import load_project
@@ -318,7 +318,7 @@ def test_cover_and_thumb_images(built: Path):
         assert project is not None
         lesson = project.lesson("flu-vaccine")
         assert lesson is not None
-        base = posts.topic_palette(project, lesson).base
+        base = post_pictures.topic_palette(project, lesson).base
         pixel = cover.convert("RGB").getpixel((3, 3))
         assert sum(abs(a - b) for a, b in zip(pixel, base, strict=True)) < 24, (pixel, base)
 

@@ -11,6 +11,7 @@ from conftest import REPO, TODAY
 from PIL import Image, ImageChops, ImageStat
 from test_posts import TRICKY_LESSON, _photo
 
+from builder import post_cards, post_pictures
 from builder.diagnostics import Diagnostics
 from builder.pipeline import build
 from builder.project import load_project
@@ -67,11 +68,11 @@ def test_thumbnail_titles_are_at_least_48_px():
     project = load_project(REPO, Diagnostics())
     assert project is not None
     for lesson in project.lessons:
-        chosen = posts.thumb_layout(project, posts.post_title(lesson))
+        chosen = post_pictures.thumb_layout(project, posts.post_title(lesson))
         assert chosen is not None, lesson.slug  # never the pictogram alone for a bundled title
         _, layout = chosen
         assert layout.font.size >= 48 and len(layout.lines) <= 5, lesson.slug
-    long = posts.thumb_layout(project, "一" * 32)
+    long = post_pictures.thumb_layout(project, "一" * 32)
     assert long is not None and long[1].font.size >= 48  # the longest title the API allows
 
 
@@ -89,7 +90,7 @@ def test_cards_for_every_lesson_within_the_api_limits(bundled: Path):
         )
         assert fields["article_type"] == "newspic"
         assert 0 < len(fields["title"]) <= 32
-        assert "<" not in fields["content"] and 0 < len(fields["content"]) <= posts.NEWSPIC_TEXT_MAX
+        assert "<" not in fields["content"] and 0 < len(fields["content"]) <= post_cards.NEWSPIC_TEXT_MAX
         for point in lesson.points:
             if point.urgent:
                 assert point.text in fields["content"], lesson.slug
@@ -143,6 +144,6 @@ def test_topic_palette_is_deterministic_and_readable():
     project = load_project(REPO, Diagnostics())
     assert project is not None
     for lesson in project.lessons:
-        palette = posts.topic_palette(project, lesson)
-        assert palette == posts.topic_palette(project, lesson)
-        assert posts._contrast_with_white(palette.base) >= 4.5, lesson.slug
+        palette = post_pictures.topic_palette(project, lesson)
+        assert palette == post_pictures.topic_palette(project, lesson)
+        assert post_pictures._contrast_with_white(palette.base) >= 4.5, lesson.slug
