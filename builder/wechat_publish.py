@@ -551,25 +551,22 @@ class Uploads:
 
     def article_image(self, path: Path) -> str:
         """media/uploadimg (JPG/PNG under 1 MB): the image's mmbiz URL."""
-        data, name = upload_ready(path, BODY_IMAGE_BYTES_MAX)
-        known = self.cache.get("uploadimg", data)
-        if known:
-            self.reused += 1
-            return known
-        url = self.api.upload_article_image(name, data)
-        self.cache.put("uploadimg", data, url)
-        return url
+        return self._upload("uploadimg", path, BODY_IMAGE_BYTES_MAX, self.api.upload_article_image)
 
     def permanent_image(self, path: Path) -> str:
         """material/add_material (an image under 10 MB): its permanent media_id."""
-        data, name = upload_ready(path, MATERIAL_BYTES_MAX)
-        known = self.cache.get("material", data)
+        return self._upload("material", path, MATERIAL_BYTES_MAX, self.api.add_image_material)
+
+    def _upload(self, kind: str, path: Path, limit: int, send: Callable[[str, bytes], str]) -> str:
+        """Convert the picture if WeChat would refuse it; send it unless the same bytes went before."""
+        data, name = upload_ready(path, limit)
+        known = self.cache.get(kind, data)
         if known:
             self.reused += 1
             return known
-        media_id = self.api.add_image_material(name, data)
-        self.cache.put("material", data, media_id)
-        return media_id
+        answer = send(name, data)
+        self.cache.put(kind, data, answer)
+        return answer
 
     def forget_permanent(self, paths: list[Path]) -> None:
         for path in paths:
