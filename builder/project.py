@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from builder.campaigns import load_campaign
 from builder.config import load_config
-from builder.content import load_campaign, load_lesson, load_quiz, read_source, sources_in
+from builder.content import load_lesson, load_quiz, read_source, sources_in
 from builder.diagnostics import Diagnostics
 from builder.model import Lesson, Project
 

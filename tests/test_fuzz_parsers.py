@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import builder
+from builder.campaigns import load_campaign
 from builder.config import load_config
-from builder.content import load_campaign, load_lesson, load_quiz, read_source
+from builder.content import load_lesson, load_quiz, read_source
 from builder.diagnostics import Diagnostics
 from tests.conftest import FIXTURE, TODAY
 
