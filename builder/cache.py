@@ -39,7 +39,7 @@ from typing import Any
 
 from builder.diagnostics import Diagnostic, Severity
 from builder.templates import default_templates_dir, template_dirs
-from builder.writer import Artifact, is_safe_artifact_path, sha256_file
+from builder.writer import Artifact, is_safe_artifact_path, sha256_file, write_atomically
 
 CACHE_FORMAT = 1
 BLOB_NAME = re.compile(r"^\d{4}$")
@@ -115,7 +115,9 @@ def code_digest() -> str:
     """Digest of Kepu's own code: a new version of Kepu never reuses an older one's output."""
     package = Path(__file__).parent
     return hashlib.sha256(
-        b"".join(p.relative_to(package).as_posix().encode() + p.read_bytes() for p in sorted(package.rglob("*.py")))
+        b"".join(
+            p.relative_to(package).as_posix().encode() + p.read_bytes() for p in sorted(package.rglob("*.py"))
+        )
     ).hexdigest()
 
 
@@ -196,7 +198,9 @@ class ArtifactCache:
                     copy.unlink(missing_ok=True)
                 shutil.rmtree(entry, ignore_errors=True)  # corrupt: render again, never publish it
                 return None
-            artifacts.append(Artifact(item["kind"], item["path"], item["source"], tuple(item["audiences"]), file=copy))
+            artifacts.append(
+                Artifact(item["kind"], item["path"], item["source"], tuple(item["audiences"]), file=copy)
+            )
         warnings = _warnings(record)
         self.reused[renderer] += len(artifacts)
         return CachedUnit(artifacts, warnings)
@@ -358,13 +362,8 @@ _KEPT_DIGEST = 32  # bytes of sha256 that prefix a kept file
 def write_kept(path: Path, data: bytes) -> None:
     """Keep ``data`` at ``path`` for :func:`read_kept`: prefixed with its sha256, renamed into place
     (a crash never leaves a partial file under the final name). Failing to write is not an error."""
-    staging = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging.write_bytes(hashlib.sha256(data).digest() + data)
-        os.replace(staging, path)
-    except OSError:
-        staging.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        write_atomically(path, hashlib.sha256(data).digest() + data)
 
 
 def read_kept(path: Path) -> bytes | None:

@@ -54,6 +54,7 @@ from builder.renderers.posts import (
     TITLE_MAX,
     upload_ready_image,
 )
+from builder.writer import write_atomically
 
 API_BASE = "https://api.weixin.qq.com"
 ENV_APPID = "KEPU_WECHAT_APPID"
@@ -173,13 +174,9 @@ class TokenStore:
         path = self._path(appid)
         if path is None:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        # Created owner-only from the start: the token grants access to the account for two hours.
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            json.dump({"access_token": token.token, "expires_at": token.expires_at}, stream)
-        os.replace(temporary, path)
+        # Owner-only from the start: the token grants access to the account for two hours.
+        record = {"access_token": token.token, "expires_at": token.expires_at}
+        write_atomically(path, json.dumps(record).encode("utf-8"), private=True)
 
     def forget(self, appid: str) -> None:
         path = self._path(appid)
@@ -231,12 +228,8 @@ class MediaCache:
     def _save(self) -> None:
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            json.dump(self.entries, stream, indent=1, sort_keys=True)
-        os.replace(temporary, self.path)
+        text = json.dumps(self.entries, indent=1, sort_keys=True)
+        write_atomically(self.path, text.encode("utf-8"), private=True)
 
 
 class WechatApi:

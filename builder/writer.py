@@ -248,6 +248,25 @@ def _move_file(src: Path, dest: Path) -> None:
         src.unlink()
 
 
+def write_atomically(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write ``data`` to a private temporary name beside ``path`` and rename it into place, so a
+    crash or a second process never sees a half-written file under the final name.
+
+    ``private`` creates the file owner-only from its first byte (tokens, publish records).
+    The caller decides whether an ``OSError`` matters; the temporary file never stays behind.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def sha256_file(path: Path) -> str:
     """The one file digest: the writer's manifest and the cache's keys and checks use it."""
     digest = hashlib.sha256()
@@ -308,13 +327,17 @@ def check_output_folder(
     """
     out_dir, project_dir = out_dir.resolve(), project_dir.resolve()
     if out_dir == project_dir or project_dir.is_relative_to(out_dir):
-        raise UnsafeOutputError(f"{what} {out_dir} 是项目文件夹或它的上级，写入会删掉内容源文件；请换一个单独的文件夹。")
+        raise UnsafeOutputError(
+            f"{what} {out_dir} 是项目文件夹或它的上级，写入会删掉内容源文件；请换一个单独的文件夹。"
+        )
     protected = _protected(project_dir)
     if cache_dir is not None:
         protected.append((cache_dir.resolve(), "构建缓存"))
     clash = _clash(out_dir, protected)
     if clash is not None:
-        raise UnsafeOutputError(f"{what} {out_dir} {clash}，写入会改动或删掉那里的文件；请换一个单独的文件夹。")
+        raise UnsafeOutputError(
+            f"{what} {out_dir} {clash}，写入会改动或删掉那里的文件；请换一个单独的文件夹。"
+        )
     if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
         raise UnsafeOutputError(f"{what} {out_dir} 已经是一个文件，不是文件夹；请换一个路径。")
     if out_dir.is_dir() and not is_kepu_output(out_dir):
@@ -331,10 +354,14 @@ def check_cache_folder(cache_dir: Path, project_dir: Path, out_dir: Path) -> Non
     """Refuse a cache folder that overlaps the sources or the output (pruning it deletes files)."""
     cache_dir, project_dir, out_dir = cache_dir.resolve(), project_dir.resolve(), out_dir.resolve()
     if cache_dir == project_dir or project_dir.is_relative_to(cache_dir):
-        raise UnsafeOutputError(f"缓存目录 {cache_dir} 是项目文件夹或它的上级，清理缓存会删掉源文件；请换一个单独的文件夹。")
+        raise UnsafeOutputError(
+            f"缓存目录 {cache_dir} 是项目文件夹或它的上级，清理缓存会删掉源文件；请换一个单独的文件夹。"
+        )
     clash = _clash(cache_dir, _protected(project_dir))
     if clash is not None:
-        raise UnsafeOutputError(f"缓存目录 {cache_dir} {clash}，清理缓存会删掉那里的文件；请换一个单独的文件夹。")
+        raise UnsafeOutputError(
+            f"缓存目录 {cache_dir} {clash}，清理缓存会删掉那里的文件；请换一个单独的文件夹。"
+        )
     if _clash(cache_dir, [(out_dir, "")]) is not None:
         raise UnsafeOutputError(
             f"输出目录 {out_dir} 与缓存目录 {cache_dir} 重叠，构建和清理缓存会删掉对方的文件；请把两者分开。"
