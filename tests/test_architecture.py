@@ -141,3 +141,23 @@ def test_a_toy_renderer_is_built_checked_cached_and_listed(project: Path, toy_re
     with pytest.raises(SystemExit):
         main(["build", "--help"])
     assert "toy（玩具卡片）" in capsys.readouterr().out
+
+
+def test_every_output_converts_markdown_with_the_sites_extensions():
+    """Posts, print and exams use builder.markup; the site uses mkdocs.yml: the same extensions."""
+    import re
+
+    from builder.markup import EXTENSION_CONFIGS, EXTENSIONS, markdown_to_html
+
+    template = (Path(__file__).parent.parent / "templates/site/mkdocs.yml.j2").read_text(encoding="utf-8")
+    block = template.split("markdown_extensions:", 1)[1].split("\n\n", 1)[0]
+    site = {name for name in re.findall(r"^  - ([\w.]+)", block, re.MULTILINE)} - {"toc"}
+    assert site == set(EXTENSIONS)
+    assert "use_align_attribute: true" in block and EXTENSION_CONFIGS["tables"]["use_align_attribute"] is True
+
+    html = markdown_to_html('!!! warning "马上打 120"\n    胸痛超过 15 分钟\n\n| 项目 | 次数 |\n|:--|--:|\n| 量血压 | 2 |\n')
+    assert 'class="admonition warning"' in html and "马上打 120" in html
+    assert 'align="right"' in html and "style=" not in html
+    # A converter keeps footnotes between calls unless it is reset.
+    assert "fn:1" in markdown_to_html("有脚注的一段[^1]。\n\n[^1]: 来源：国家卫生健康委")
+    assert "fn:1" not in markdown_to_html("没有脚注的一段。") and markdown_to_html("") == ""
