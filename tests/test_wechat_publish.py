@@ -22,15 +22,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import TODAY
 
-from builder.wechat_publish import (
+from builder.wechat_api import (
     CachedToken,
     HttpResponse,
     PublishError,
     TokenStore,
     UrllibClient,
     WechatApiError,
-    publish_wechat,
 )
+from builder.wechat_publish import publish_wechat
 
 APPID, SECRET = "wx0123456789abcdef", "s3cret-value"
 
