@@ -91,6 +91,7 @@ def make_parser() -> argparse.ArgumentParser:
     which.add_argument("--lesson", metavar="SLUG", help="推送一节课")
     which.add_argument("--campaign", metavar="SLUG", help="推送一个宣传活动里所有公众号活动的课程")
     sub.add_argument("--dry-run", action="store_true", help="只列出将要发送的请求，不联网")
+    sub.add_argument("--newspic", action="store_true", help="推送图片消息（小绿书：卡片加纯文字）而非图文")
     sub.set_defaults(func=run_publish)
 
     sub = command("serve", "本地预览网站，内容改动后自动重建并刷新浏览器")
@@ -288,7 +289,12 @@ def run_publish(args: argparse.Namespace) -> int:
 
     try:
         publish_wechat(
-            args.project.resolve(), lesson=args.lesson, campaign=args.campaign, dry_run=args.dry_run, log=print
+            args.project.resolve(),
+            lesson=args.lesson,
+            campaign=args.campaign,
+            dry_run=args.dry_run,
+            newspic=args.newspic,
+            log=print,
         )
     except ContentError as error:
         print_diagnostics(error.diagnostics)

@@ -391,3 +391,24 @@ def test_upload_ready_converts_what_wechat_refuses(tmp_path: Path):
     png = tmp_path / "icon.png"
     Image.new("RGBA", (48, 48), (0, 0, 0, 0)).save(png)
     assert upload_ready(png, 1_000_000) == (png.read_bytes(), "icon.png")
+
+
+def test_cli_newspic_flag_makes_an_image_post(
+    project: Path, fake: FakeWechat, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    from builder.cli import main
+
+    for name, value in {
+        "KEPU_WECHAT_APPID": APPID,
+        "KEPU_WECHAT_SECRET": SECRET,
+        "KEPU_WECHAT_API_BASE": fake.base_url,
+        "KEPU_WECHAT_TOKEN_CACHE": str(tmp_path / "tokens"),
+        "NO_PROXY": "127.0.0.1",
+        "no_proxy": "127.0.0.1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    command = ["publish", "wechat", "--project", str(project), "--lesson", "flu-vaccine"]
+    assert main([*command, "--newspic"]) == 0
+    assert main(command) == 0
+    assert [article.get("article_type", "news") for article in fake.drafts] == ["newspic", "news"]
+    assert "图片消息《" in capsys.readouterr().out
