@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from builder.diagnostics import Diagnostics
 from builder.yamlpos import YamlList, YamlMap
+
+# YAML's own date forms: 2026-05-01, or with a time after it (the time is dropped).
+_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ][0-9:.]{1,15}(?:[Zz]|[+-]\d{1,2}(?::\d{2})?)?)?")
 
 TYPE_NAMES = {str: "文字", int: "整数", list: "列表", dict: "键值对", dt.date: "日期（YYYY-MM-DD）"}
 
@@ -98,6 +102,7 @@ class FieldReader:
         return value
 
     def date(self, key: str, required: bool = True) -> dt.date | None:
+        """A date written as YYYY-MM-DD (the YAML loader hands dates over as text)."""
         value = self.raw(key, required)
         if value is None:
             return None
@@ -105,10 +110,16 @@ class FieldReader:
             return value.date()
         if isinstance(value, dt.date):
             return value
-        try:
-            return dt.date.fromisoformat(str(value).strip())
-        except ValueError:
+        text = str(value).strip()
+        match = _DATE.fullmatch(text) if isinstance(value, str) else None
+        if match is None:
             self.error(key, f"'{key}' 应是日期，写成 2026-05-01 这样的格式，这里是 '{value}'")
+            return None
+        year, month, day = (int(part) for part in match.groups())
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            self.error(key, f"日期 '{text}' 不存在（检查月份和日子）")
             return None
 
     def items(

@@ -7,7 +7,6 @@ Python values; these subclasses keep it, so validation can say
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import yaml
@@ -57,24 +56,33 @@ class _PositionLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
-                raise _RefusedYaml(None, None, f"别名（*…）超过 {MAX_ALIASES} 个", self.peek_event().start_mark)
+                raise _RefusedYaml(
+                    None, None, f"别名（*…）超过 {MAX_ALIASES} 个", self.peek_event().start_mark
+                )
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                raise _RefusedYaml(None, None, f"嵌套超过 {MAX_DEPTH} 层：front matter 和配置里用不到这么深", self.peek_event().start_mark)
+                raise _RefusedYaml(
+                    None,
+                    None,
+                    f"嵌套超过 {MAX_DEPTH} 层：front matter 和配置里用不到这么深",
+                    self.peek_event().start_mark,
+                )
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
-    def construct_checked_timestamp(self, node: yaml.ScalarNode) -> dt.date:
-        try:
-            return self.construct_yaml_timestamp(node)
-        except (ValueError, OverflowError):
-            raise _RefusedYaml(None, None, f"日期 '{node.value}' 不存在（检查月份和日子）", node.start_mark) from None
+    def construct_date_as_text(self, node: yaml.ScalarNode) -> str:
+        # A date stays the text the editor wrote: an impossible one (2026-02-30) must not
+        # abort the whole front matter, or the file's other mistakes only show up on the
+        # next run. schema.FieldReader.date turns the text into a date and reports it there.
+        return str(node.value)
 
     def refuse_tag(self, node: yaml.Node) -> None:
         raise _RefusedYaml(
-            None, None, f"不支持 {node.tag.replace('tag:yaml.org,2002:', '!!')} 这种写法：这里只写文字、数字、日期和列表",
+            None,
+            None,
+            f"不支持 {node.tag.replace('tag:yaml.org,2002:', '!!')} 这种写法：这里只写文字、数字、日期和列表",
             node.start_mark,
         )
 
@@ -107,7 +115,7 @@ class _PositionLoader(yaml.SafeLoader):
 
 _PositionLoader.add_constructor("tag:yaml.org,2002:map", _PositionLoader.construct_yaml_map_with_lines)
 _PositionLoader.add_constructor("tag:yaml.org,2002:seq", _PositionLoader.construct_yaml_seq_with_lines)
-_PositionLoader.add_constructor("tag:yaml.org,2002:timestamp", _PositionLoader.construct_checked_timestamp)
+_PositionLoader.add_constructor("tag:yaml.org,2002:timestamp", _PositionLoader.construct_date_as_text)
 for _tag in ("binary", "set", "omap", "pairs"):
     _PositionLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _PositionLoader.refuse_tag)
 
@@ -147,7 +155,9 @@ def load_yaml(text: str, path: str, diagnostics: Diagnostics, line_offset: int =
         loader = _PositionLoader(text)
     except yaml.reader.ReaderError as exc:  # a control character: checked before parsing starts
         line = text.count("\n", 0, max(exc.position, 0)) + 1 + line_offset
-        diagnostics.error(path, line, f"这一行有不能出现在 YAML 里的控制字符（编码 {exc.character!r}）：请删掉它")
+        diagnostics.error(
+            path, line, f"这一行有不能出现在 YAML 里的控制字符（编码 {exc.character!r}）：请删掉它"
+        )
         return None
     loader.line_offset = line_offset
     loader.duplicate_keys = []

@@ -141,6 +141,31 @@ def test_review_date_in_the_future_is_an_error(write, diagnose):
     assert f"{LESSON}:11: 审核日期 2027-01-01 在今天（2026-12-01）之后，请检查" in diagnose()
 
 
+def test_an_impossible_date_is_reported_with_the_files_other_mistakes_in_one_run(write, diagnose):
+    # Hostile case first: a date YAML's own parser would choke on (Feb 30th) used to abort
+    # the whole front matter, hiding every other mistake until the next run.
+    text = GOOD_LESSON.replace("2026-10-01", "2026-02-30").replace(
+        "topics: [慢性病防治]", "topics: [养生秘方]"
+    )
+    write(LESSON, text)
+    errors = only(diagnose(), LESSON)
+    assert f"{LESSON}:11: 日期 '2026-02-30' 不存在（检查月份和日子）" in errors
+    assert any(line.startswith(f"{LESSON}:5: 未知的主题 '养生秘方'") for line in errors)
+
+
+@pytest.mark.parametrize("written", ["2026-13-01", "2026-00-10", "2025-02-29"])
+def test_other_impossible_dates(write, diagnose, written):
+    write(LESSON, GOOD_LESSON.replace("2026-10-01", written))
+    assert only(diagnose(), LESSON) == [f"{LESSON}:11: 日期 '{written}' 不存在（检查月份和日子）"]
+
+
+def test_a_date_written_in_quotes_or_with_a_time_is_still_a_date(write, diagnose):
+    write(LESSON, GOOD_LESSON.replace("2026-10-01", '"2026-10-01"'))
+    assert only(diagnose(), LESSON) == []
+    write(LESSON, GOOD_LESSON.replace("2026-10-01", "2026-10-01 09:30:00"))
+    assert only(diagnose(), LESSON) == []
+
+
 # -- warnings --------------------------------------------------------------------
 
 
@@ -360,7 +385,10 @@ def test_questions_carry_their_own_competency_tags(project, write, diagnose):
     from builder.diagnostics import Diagnostics
     from builder.project import load_project
 
-    text = QUIZ_HEAD + "## 一\n<!-- competencies: 1.1.1, 职业道德 -->\n- [x] 甲\n- [ ] 乙\n## 二\n<!-- competencies: 9.9 -->\n- [x] 甲\n- [ ] 乙\n"
+    text = (
+        QUIZ_HEAD
+        + "## 一\n<!-- competencies: 1.1.1, 职业道德 -->\n- [x] 甲\n- [ ] 乙\n## 二\n<!-- competencies: 9.9 -->\n- [x] 甲\n- [ ] 乙\n"
+    )
     write(QUIZ, text)
     assert any(line.startswith(f"{QUIZ}:12: 能力编码 '9.9' 格式不对") for line in diagnose())
     write(QUIZ, text.replace("9.9", "4.1.3"))
