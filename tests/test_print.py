@@ -244,7 +244,14 @@ def test_build_lists_every_kind_and_parallel_output_equals_serial_bytes(project:
     kinds_by_source: dict[str, set[str]] = {}
     for entry in manifest["artifacts"]:
         kinds_by_source.setdefault(entry["source"], set()).add(entry["kind"])
-    lesson_kinds = {"flyer-pdf", "flyer-png", "prescription-pdf", "poster-pdf", "poster-press-pdf", "flyer-press-pdf"}
+    lesson_kinds = {
+        "flyer-pdf",
+        "flyer-png",
+        "prescription-pdf",
+        "poster-pdf",
+        "poster-press-pdf",
+        "flyer-press-pdf",
+    }
     for slug in ("hypertension-basics", "dust-pneumoconiosis"):
         assert kinds_by_source[f"content/lessons/{slug}.md"] == lesson_kinds
     assert kinds_by_source["content/quizzes/hypertension-quiz.md"] == {"quiz-pdf", "answer-key-pdf"}
@@ -343,7 +350,7 @@ def test_printed_markdown_shows_the_images_the_loader_resolved(project: Path):
     """Images come from the model (MediaRef), not from resolving the written path again."""
     from builder.model import MediaRef
     from builder.pdf import project_url
-    from builder.renderers.printing import markdown_html
+    from builder.print_templates import markdown_html
 
     loaded = load(project)
     text = "![血压](pic.png)\n\n![未解析](missing.png)"

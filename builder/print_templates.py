@@ -1,0 +1,162 @@
+"""The print templates' world: the Jinja environment, its filters, and HTML from content.
+
+:mod:`builder.renderers.printing` decides *which* documents there are; this module
+gives their templates (``templates/print/``) what they render with — the brand
+shades, the logo and media as project URLs (never a path on this disk), Markdown
+bodies through the raw-HTML policy with the images the loader resolved, question
+kind badges, CSS-safe strings — and the one pass that lets the widow rule skip
+what is not text.
+"""
+
+from __future__ import annotations
+
+import html as html_escape
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import jinja2
+import markdown
+from markupsafe import Markup
+
+from builder import pdf
+from builder.brand import brand_palette
+from builder.cjk import emphasise_figures, keep_clauses_together
+from builder.labels import QUESTION_KIND_LABELS, QUESTION_KIND_TAGS, chinese_weekday, question_kind_label
+from builder.model import MediaRef, Project, QuestionKind, Quiz
+from builder.paths import inside
+from builder.pdf import TAG_BODY, project_url
+from builder.pictograms import pictogram_data_uri
+from builder.sanitize import clean_html
+from builder.templates import make_environment
+
+PDF_LANG = "zh-CN"
+# How far the templates run backgrounds out past the trim edge: past the press
+# version's 3.53 mm bleed, short of its crop marks (builder.pdf.PRESS_MARK_GAP_MM).
+RUN_OUT_MM = 4.0
+
+
+# What a pass over a document's text need not scan: image data: URIs and style sheets.
+NOT_TEXT = re.compile(r'(?<=src=")data:[^"]*(?=")|(?<=<style>)[^<]*(?=</style>)')
+
+
+def without_data_uris(html: str, change: Callable[[str], str]) -> str:
+    """``change(html)`` with the ``data:`` URIs of images and the style sheets set aside.
+
+    Pictograms, QR codes and CSS are long runs without a tag, which the widow rule's
+    pattern scans from every character: 60 ms a document, against 2 ms without.
+    """
+    uris: list[str] = []
+
+    def aside(match: re.Match[str]) -> str:
+        uris.append(match.group(0))
+        return f"kepu-data:{len(uris) - 1}"
+
+    changed = change(NOT_TEXT.sub(aside, html))
+    return re.sub(r"kepu-data:(\d+)", lambda match: uris[int(match.group(1))], changed)
+
+
+def print_environment(project: Project) -> jinja2.Environment:
+    env = make_environment(project, autoescape=True)
+    config = project.config
+    env.globals.update(
+        lang=PDF_LANG,
+        bleed_mm=max(config.print.bleed_mm, RUN_OUT_MM),
+        page_bleed_mm=config.print.bleed_mm,
+        crop_marks=config.print.crop_marks,
+        brand=brand_palette(config.brand_color),
+        logo=media_uri(project, config.logo),
+        QuestionKind=QuestionKind,
+    )
+    env.filters["weekday"] = chinese_weekday
+    # Templates name the file a text comes from (``markdown(quiz.source)``); its images
+    # are the ones the loader resolved for that file.
+    images: dict[str, list[MediaRef]] = {
+        item.source: item.images for item in (*project.lessons, *project.quizzes, *project.campaigns)
+    }
+    env.filters["markdown"] = lambda text, source="": markdown_html(text, project, images.get(source, []))
+    env.filters["title_size"] = title_size
+    env.filters["clauses"] = keep_clauses_together
+    env.filters["kind_label"] = question_kind_label
+    # Every question gets its kind as a badge, so an editor's own "（多选）" leaves the text.
+    env.filters["kind_badge"] = lambda question: QUESTION_KIND_LABELS[question.kind]
+    env.filters["without_kind"] = lambda question: question.text.replace(
+        QUESTION_KIND_TAGS[question.kind], ""
+    )
+    env.filters["css_string"] = css_string
+    env.filters["figures"] = emphasise_figures
+    # A pictogram name → a tinted data: URI (or None: the template shows a numbered badge).
+    env.filters["pictogram"] = lambda name, colour: pictogram_data_uri(project.root, name, colour)
+    return env
+
+
+def css_string(text: object) -> Markup:
+    """``text`` as a quoted CSS string, for ``content:`` in a template's ``<style>``.
+
+    HTML escaping is wrong inside ``<style>`` (it would print "&amp;"), and a quote,
+    backslash, newline or "</style>" from the config must not end the string or
+    the style sheet. Every such character becomes a CSS escape.
+    """
+    escaped = re.sub(r'[\\"\n\r\f<>&\']', lambda m: f"\\{ord(m.group(0)):x} ", str(text))
+    return Markup(f'"{escaped}"')
+
+
+def media_uri(project: Project, rel_path: str | None) -> str | None:
+    """A project file's URL for a document, or None when it is not a file inside the project.
+
+    The loader has checked the path already; this is checked again because a PDF
+    must never show a file from outside the project whatever reached the model.
+    """
+    if not rel_path or Path(rel_path).is_absolute() or re.match(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:", rel_path):
+        return None
+    root = project.root.resolve()
+    candidate = root / rel_path
+    if not inside(root, candidate) or not candidate.resolve().is_file():
+        return None
+    return project_url(candidate.resolve().relative_to(root).as_posix())
+
+
+# Bounded like pdf.TAG_BODY, so a page of unclosed "<img" is not scanned to its end from every one.
+IMG_TAG = re.compile(rf"<img\b{TAG_BODY}>")
+IMG_SRC = re.compile(r'\ssrc="([^"]*)"')
+
+
+def markdown_html(text: str, project: Project, images: Sequence[MediaRef]) -> Markup:
+    """Markdown body → HTML through the raw-HTML policy, images as the loader resolved them.
+
+    ``images`` are the resolved images of the file the text comes from: an image not
+    among them (the loader reported it) is left out, and so is one that is no
+    longer a file inside the project. A link to another page of the site is kept
+    as its text (a printed sheet cannot follow it).
+    """
+    html = clean_html(markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html"))
+    resolved = {ref.written: ref.path for ref in images}
+
+    def image(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        found = IMG_SRC.search(tag)
+        written = html_escape.unescape(found.group(1)) if found else ""
+        rel = resolved.get(written.strip())  # the loader keeps a path as written, stripped
+        uri = media_uri(project, rel) if found and rel else None
+        if found is None or uri is None:
+            return ""
+        return tag[: found.start(1)] + html_escape.escape(uri) + tag[found.end(1) :]
+
+    return Markup(pdf.unwrap_local_links(IMG_TAG.sub(image, html)))
+
+
+def option_letters(quiz: Quiz) -> dict[int, list[str]]:
+    """Question number → the label of each option: A, B, C… (true/false options keep 对/错)."""
+    return {
+        question.number: [
+            "" if question.kind is QuestionKind.TRUE_FALSE else chr(ord("A") + index)
+            for index in range(len(question.options))
+        ]
+        for question in quiz.questions
+    }
+
+
+def title_size(title: str) -> str:
+    """A CSS class by title length, so long titles take smaller type instead of more lines."""
+    length = len(title)
+    return "title-xl" if length > 40 else "title-l" if length > 24 else "title-m" if length > 14 else ""
