@@ -271,12 +271,31 @@ class Campaign:
 
 
 @dataclass
+class Handbook:
+    """``content/handbooks/<slug>.md``: lessons bound into one booklet, with a foreword."""
+
+    slug: str
+    source: str
+    title: str
+    audiences: list[Term]
+    lessons: list[Lesson]  # in the order the editor listed them: the chapters
+    quizzes: list[Quiz]  # printed with their answers at the end
+    foreword: str  # the body, Markdown
+    foreword_line: int
+    subtitle: str | None = None
+    edition: str | None = None  # e.g. "2026年版", printed on the cover
+    images: list[MediaRef] = field(default_factory=list)  # of the foreword
+    lines: dict[str, int] = field(default_factory=dict)  # front-matter key → line
+
+
+@dataclass
 class Project:
     root: Path
     config: SiteConfig
     lessons: list[Lesson]
     quizzes: list[Quiz]
     campaigns: list[Campaign]
+    handbooks: list[Handbook] = field(default_factory=list)
 
     def lesson(self, slug: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.slug == slug), None)

@@ -9,6 +9,7 @@ from builder.campaigns import load_campaign
 from builder.config import load_config
 from builder.content import load_lesson, load_quiz, read_source, sources_in
 from builder.diagnostics import Diagnostics
+from builder.kits import load_handbooks
 from builder.model import Lesson, Project
 
 
@@ -50,6 +51,8 @@ def load_project(root: Path, diagnostics: Diagnostics, today: dt.date | None = N
             for lesson in campaign.lessons:
                 lesson.campaigns.append(campaign)
 
+    handbooks = load_handbooks(root, config, lessons, quizzes, diagnostics)
+
     if diagnostics.errors:
         return None
     return Project(
@@ -58,4 +61,5 @@ def load_project(root: Path, diagnostics: Diagnostics, today: dt.date | None = N
         lessons=list(lessons.values()),
         quizzes=quizzes,
         campaigns=campaigns,
+        handbooks=handbooks,
     )
