@@ -617,7 +617,7 @@ def test_a_title_breaks_only_between_words():
 
 
 def test_key_figures_of_a_point_are_drawn_in_the_brand_colour():
-    from builder.renderers.video.paint import figure_runs
+    from builder.renderers.video.wording import figure_runs
     from builder.renderers.video.style import Palette
 
     assert [run for run, figure in figure_runs("血压140/90 mmHg以上，马上打120，2型") if figure] == [
