@@ -32,6 +32,7 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config as load_mkdocs_config
 from mkdocs.plugins import BasePlugin
 
+from builder.brand import brand_palette
 from builder.cache import fingerprint, templates_digest
 from builder.dashboard import Dashboard
 from builder.labels import QUESTION_KIND_TAGS as KIND_LABELS
@@ -115,6 +116,8 @@ def build_site(project: Project, ctx: RenderContext, late: LateContent, nonce: s
             jieba_userdict=str(userdict),
             logo=url_path(project.config.logo) if project.config.logo else None,
             logo_size=logo_size(project),
+            # One palette for every output (builder/brand.py): the site's dark shade is print's and the posts'.
+            brand=brand_palette(project.config.brand_color),
             has_quizzes=bool(project.quizzes),
             has_campaigns=bool(project.campaigns),
         ),

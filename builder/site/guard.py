@@ -33,6 +33,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
+from builder.brand import brand_palette
 from builder.sanitize import GENERIC_ATTRIBUTES, clean_html
 
 CONTENT_ATTRIBUTES = {"*": set(GENERIC_ATTRIBUTES)}  # class and id: Material's styles and the TOC anchors
@@ -53,6 +54,8 @@ CHROME_OPEN, CHROME_CLOSE = "<!--kepu-chrome:{}-->", "<!--/kepu-chrome:{}-->"
 SHARE_QR_MARK = "<!-- kepu:share-qr -->"
 SAFE_URL = re.compile(r"https?://[^\s\"'<>`\\]+")
 SAFE_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+BRAND_SHADES = ("color", "dark", "tint", "soft")
+DEFAULT_PALETTE = brand_palette("#1f7a4d")
 UNSAFE_URL_CHARACTER = re.compile(r"[\x00-\x20\"'<>`\\&%]")
 
 
@@ -127,9 +130,13 @@ class PageGuard(BasePlugin):
         # builder/config.py refuses other addresses; this keeps a bad one out of every canonical link.
         if config.site_url and not SAFE_URL.fullmatch(config.site_url):
             config.site_url = None
-        extra = config.extra
-        if not SAFE_COLOUR.fullmatch(str(extra.get("kepu_brand_color", ""))):
-            extra["kepu_brand_color"] = "#1f7a4d"  # printed inside <style> by overrides/main.html
+        # The brand palette (builder/brand.py) is printed inside <style> by overrides/main.html:
+        # only #RRGGBB gets there; anything else is the default palette.
+        brand = config.extra.get("kepu_brand")
+        if not isinstance(brand, dict) or not all(
+            SAFE_COLOUR.fullmatch(str(brand.get(shade, ""))) for shade in BRAND_SHADES
+        ):
+            config.extra["kepu_brand"] = {shade: getattr(DEFAULT_PALETTE, shade) for shade in BRAND_SHADES}
         return config
 
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
