@@ -296,6 +296,7 @@ class Project:
     quizzes: list[Quiz]
     campaigns: list[Campaign]
     handbooks: list[Handbook] = field(default_factory=list)
+    sources: Any = None  # builder.sources.Registry of content/sources.yml, read at load time
 
     def lesson(self, slug: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.slug == slug), None)

@@ -97,3 +97,22 @@ def campaign_post_path(slug: str, kind: str) -> str:
 
 def lesson_video_path(slug: str, kind: str = "video") -> str:
     return f"video/lessons/{slug}/{LESSON_VIDEO[kind]}"
+
+
+# The field kit (builder/renderers/fieldkit/): a handbook under handbooks/<slug>/, a
+# lesson's pocket cards under cards/lessons/<slug>/ and its lecture slides under slides/lessons/<slug>/.
+HANDBOOK_PRINT = {"handbook-pdf": "handbook.pdf", "handbook-imposed-pdf": "handbook-imposed.pdf"}
+LESSON_CARDS = {"pocket-card-pdf": "card.pdf", "pocket-sheet-pdf": "sheet.pdf"}
+LESSON_SLIDES = {"slides-pptx": "slides.pptx", "slides-pdf": "slides.pdf"}
+
+
+def handbook_path(slug: str, kind: str) -> str:
+    return f"handbooks/{slug}/{HANDBOOK_PRINT[kind]}"
+
+
+def pocket_card_path(slug: str, kind: str) -> str:
+    return f"cards/lessons/{slug}/{LESSON_CARDS[kind]}"
+
+
+def slides_path(slug: str, kind: str) -> str:
+    return f"slides/lessons/{slug}/{LESSON_SLIDES[kind]}"

@@ -11,6 +11,7 @@ from builder.content import load_lesson, load_quiz, read_source, sources_in
 from builder.diagnostics import Diagnostics
 from builder.kits import load_handbooks
 from builder.model import Lesson, Project
+from builder.sources import load_sources
 
 
 def load_project(root: Path, diagnostics: Diagnostics, today: dt.date | None = None) -> Project | None:
@@ -23,6 +24,7 @@ def load_project(root: Path, diagnostics: Diagnostics, today: dt.date | None = N
     config = load_config(root, diagnostics)
     if config is None:
         return None
+    sources = load_sources(root, diagnostics, today)  # before the lessons that cite them
 
     lessons: dict[str, Lesson] = {}
     for src_path in sources_in(root, "lessons"):
@@ -62,4 +64,5 @@ def load_project(root: Path, diagnostics: Diagnostics, today: dt.date | None = N
         quizzes=quizzes,
         campaigns=campaigns,
         handbooks=handbooks,
+        sources=sources,
     )

@@ -34,6 +34,7 @@ RENDERER_MODULES = [
     "builder.renderers.posts",
     "builder.renderers.printing",
     "builder.renderers.video",
+    "builder.renderers.fieldkit.handbook",
 ]
 
 Plan = TypeVar("Plan")

@@ -1,0 +1,144 @@
+"""What the field kit's outputs share: their Jinja world, Markdown bodies, and the PDF job.
+
+Handbooks, pocket cards and slides are laid out by the shared engine
+(:mod:`builder.pdf`) from templates under ``templates/fieldkit/`` — a project may
+override them file by file in its own ``templates/fieldkit/``. This module gives
+those templates the brand shades, pictograms, QR codes and sanitised Markdown
+they render with, and the picklable job a worker process turns into PDF bytes.
+It is not a renderer itself: the renderer modules beside it import it, never
+each other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html as html_escape
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from builder import pdf
+from builder.brand import brand_palette
+from builder.cache import fingerprint, templates_digest
+from builder.cjk import emphasise_figures, keep_clauses_together
+from builder.markup import markdown_to_html
+from builder.model import MediaRef, Project
+from builder.paths import inside
+from builder.pictograms import pictogram_data_uri
+from builder.sanitize import clean_html
+from builder.templates import make_environment
+from builder.widows import keep_last_words
+
+TEMPLATES = "fieldkit"
+LANG = "zh-CN"
+# Bump when a renderer's output changes for the same HTML (a cache key part).
+FIELDKIT_VERSION = 1
+IMG_TAG = re.compile(rf"<img\b{pdf.TAG_BODY}>")
+IMG_SRC = re.compile(r'\ssrc="([^"]*)"')
+
+
+def environment(project: Project) -> jinja2.Environment:
+    """The templates' environment: autoescaped, with the brand, pictograms and CJK filters."""
+    env = make_environment(project, autoescape=True)
+    env.globals.update(lang=LANG, brand=brand_palette(project.config.brand_color))
+    env.globals["logo"] = media_uri(project, project.config.logo)
+    env.filters["figures"] = emphasise_figures
+    env.filters["clauses"] = keep_clauses_together
+    # A pictogram name → a tinted data: URI, or None (the template shows a numbered badge).
+    env.filters["pictogram"] = lambda name, colour: pictogram_data_uri(project.root, name, colour)
+    return env
+
+
+def media_uri(project: Project, rel_path: str | None) -> str | None:
+    """A project file's URL for a document, or None unless it is a file inside the project.
+
+    The loader checked the path already; a PDF must never show a file from outside
+    the project whatever reached the model, so it is checked again here.
+    """
+    if not rel_path or Path(rel_path).is_absolute() or re.match(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:", rel_path):
+        return None
+    root = project.root.resolve()
+    candidate = root / rel_path
+    if not inside(root, candidate) or not candidate.resolve().is_file():
+        return None
+    return pdf.project_url(candidate.resolve().relative_to(root).as_posix())
+
+
+def markdown_body(
+    text: str, project: Project, images: Sequence[MediaRef], glossary: tuple[str, ...]
+) -> Markup:
+    """A body as printable HTML: the site's Markdown, the raw-HTML policy, resolved images only.
+
+    An image the loader did not resolve (it reported it) is left out, and so is one
+    that is no longer a file inside the project; links to other pages become their
+    text (paper cannot follow them); the last word of each block keeps its line.
+    """
+    html = clean_html(markdown_to_html(text))
+    resolved = {ref.written: ref.path for ref in images}
+
+    def image(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        found = IMG_SRC.search(tag)
+        rel = resolved.get(html_escape.unescape(found.group(1)).strip()) if found else None
+        uri = media_uri(project, rel) if found and rel else None
+        if found is None or uri is None:
+            return ""
+        return tag[: found.start(1)] + html_escape.escape(uri) + tag[found.end(1) :]
+
+    return Markup(keep_last_words(pdf.unwrap_local_links(IMG_TAG.sub(image, html)), glossary))
+
+
+def glued(text: str, glossary: tuple[str, ...]) -> Markup:
+    """Plain text (escaped) whose last word keeps its line, for a key point or a title."""
+    html = keep_last_words(f"<p>{html_escape.escape(text)}</p>", glossary)
+    return Markup(html[3:-4])
+
+
+# -- the job a worker runs ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    """One laid-out document: plain picklable data, no environment, no project object."""
+
+    kind: str
+    path: str  # in the output folder
+    source: str  # in the project
+    audiences: tuple[str, ...]
+    html: tuple[str, ...]  # the document at each type step, largest first
+    title: str
+    root: str = ""  # the project folder the engine reads files from; never part of a key
+
+
+@dataclass(frozen=True)
+class LaidOut:
+    pdf: bytes
+    pages: int
+    step: int  # which of the job's type steps was used
+    messages: tuple[str, ...]  # the engine's warnings
+
+
+def job_key(renderer: str, job: object, documents: Sequence[str], root: str, templates: str) -> str:
+    """A unit's key: the job without the project folder, the files it links, the templates, the engine."""
+    relocatable = dataclasses.replace(job, root="") if dataclasses.is_dataclass(job) else job  # type: ignore[type-var]
+    files = pdf.linked_files(documents, root)
+    return fingerprint(renderer, FIELDKIT_VERSION, relocatable, files, templates, pdf.engine_version())
+
+
+def templates_key(project: Project) -> str:
+    return templates_digest(project.root, TEMPLATES)
+
+
+def lay_out_fitted(job: PdfJob, pages: int) -> tuple[object, int, tuple[str, ...]]:
+    """The first type step of ``job`` that lays out in at most ``pages`` pages (else the last)."""
+    with pdf.engine_messages() as messages:
+        step = 0
+        document = pdf.lay_out(job.html[0], job.root)
+        while pdf.page_count(document) > pages and step + 1 < len(job.html):
+            step += 1
+            document = pdf.lay_out(job.html[step], job.root)
+    return document, step, tuple(dict.fromkeys(messages))
