@@ -46,6 +46,7 @@ from builder.prose import (
     words,
 )
 from builder.schema import FieldReader
+from builder.sources import Registry, citation_findings, claim_findings
 from builder.yamlpos import YamlMap
 
 # -- rules ---------------------------------------------------------------------
@@ -100,6 +101,18 @@ RULES: dict[str, Rule] = {
         Rule("trust-source", W, "没有注明信息来源",
              "在正文末尾加「## 参考资料」，列出依据的指南、标准或权威网站（名称、发布机构、年份）",
              "《关于建立健全全媒体健康科普知识发布和传播机制的指导意见》（2022）：基本要素齐备，有明确的来源、作者、发布时间、适用人群"),
+        Rule("source-superseded", W, "引用的版本已被新版取代",
+             "按新版核对正文和要点，再把参考资料换成新版（content/sources.yml 写着现行版本）",
+             "《关于建立健全全媒体健康科普知识发布和传播机制的指导意见》（2022）：科普内容应科学、准确、及时更新"),
+        Rule("source-season-over", W, "季节性指南已过适用期",
+             "换成当季的版本（如新一季的流感疫苗接种技术指南），并在 content/sources.yml 登记",
+             "流感疫苗接种技术指南每个流行季更新一版"),
+        Rule("source-unregistered", W, "参考资料没有登记",
+             "在 content/sources.yml 里登记这份资料（id、title、publisher、year），见 docs/editors.md",
+             "只有登记过的来源，kepu check 才能提醒它被取代或过期"),
+        Rule("claim-figure", W, "关键数值与来源不同",
+             "对照 content/sources.yml 里 claims 的来源核对这个数；确实另有依据时写明出处，再用 checks 忽略",
+             "数值表取自《中国公民健康素养——基本知识与技能（2024年版）》等登记的来源"),
         Rule("compliance-absolute-claim", W, "绝对化或承诺性用语",
              "改成有依据、留余地的说法，如「有助于控制」「大多数人」",
              "《广告法》第九条第三项、第十六条；第十九条不许以健康知识的形式变相发布医疗广告"),
@@ -354,13 +367,18 @@ def check_lesson(project: Project, lesson: Lesson) -> LessonReport:
         if not alt:
             report.add("clarity-image-alt", line, "图片没有替代文字（方括号里是空的）")
 
-    # Trust
+    # Trust: a source named, and (with a registry) current, in season and registered
     if not prose.has_source:
         report.add("trust-source", body_line, "没有注明信息来源（参考资料、依据的指南或标准）")
-
-    # Compliance
+    registry = project.sources or Registry()
+    for finding in citation_findings(registry, lesson.body, body_line):
+        report.add(finding.rule, finding.line, finding.message)
     texts = [(front.line_of("title"), lesson.title), (summary_line, lesson.summary)]
     texts += list(zip(lesson.key_point_lines, lesson.key_points, strict=True))
+    for finding in claim_findings(registry, texts + prose.text_lines):
+        report.add(finding.rule, finding.line, finding.message)
+
+    # Compliance
     compliance_checks(report, texts + prose.text_lines, config)
     report.apply(silencing)
     return report
@@ -465,7 +483,6 @@ def compliance_checks(report: Report, texts: Iterable[tuple[int, str]], config: 
 
 
 # -- quizzes -------------------------------------------------------------------
-
 
 
 def check_quiz(project: Project, quiz: Quiz) -> Report:

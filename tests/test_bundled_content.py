@@ -36,3 +36,54 @@ def test_bundled_content_covers_what_the_product_promises():
     for lesson in project.lessons:
         assert 800 <= sum("\u4e00" <= ch <= "\u9fff" for ch in lesson.body) <= 2500, lesson.slug
         assert lesson.reviewed_by and "示例" in lesson.reviewed_by  # role placeholders, never names
+
+
+def bundled_copy(tmp_path):
+    """The bundled project's sources (config, content, media, templates) in a writable folder."""
+    import shutil
+
+    root = tmp_path / "bundled"
+    root.mkdir()
+    shutil.copy(REPO / "site_config.yml", root / "site_config.yml")
+    for folder in ("content", "media", "templates"):
+        shutil.copytree(REPO / folder, root / folder)
+    return root
+
+
+def quality_lines(root) -> list[str]:
+    from builder.quality import check_quality
+
+    diagnostics = Diagnostics()
+    project = load_project(root, diagnostics, today=dt.date(2026, 12, 1))
+    assert project is not None, [str(d) for d in diagnostics.items]
+    return [str(finding) for finding in check_quality(project).findings()]
+
+
+def test_bundled_lessons_pass_every_quality_rule_and_cite_registered_current_sources(tmp_path):
+    assert quality_lines(bundled_copy(tmp_path)) == []
+
+
+def test_a_bundled_lesson_citing_the_2018_hypertension_guideline_is_warned_at_that_line(tmp_path):
+    root = bundled_copy(tmp_path)
+    lesson = root / "content" / "lessons" / "hypertension-basics.md"
+    text = lesson.read_text(encoding="utf-8")
+    current = "中国高血压防治指南修订委员会等《中国高血压防治指南（2024年修订版）》（2024年）"
+    assert current in text
+    lesson.write_text(text.replace(current, current.replace("2024", "2018")), encoding="utf-8")
+    line = next(n for n, t in enumerate(text.split("\n"), start=1) if current in t)
+    assert quality_lines(root) == [
+        f"content/lessons/hypertension-basics.md:{line}: 警告：《中国高血压防治指南（2018年修订版）》已被"
+        "《中国高血压防治指南（2024年修订版）》（2024年）取代：请按新版核对内容，再改引用 [source-superseded]"
+    ]
+
+
+def test_a_wrong_figure_in_a_bundled_lesson_is_flagged(tmp_path):
+    root = bundled_copy(tmp_path)
+    lesson = root / "content" / "lessons" / "cpr-basics.md"
+    text = lesson.read_text(encoding="utf-8")
+    assert "按下5～6厘米" in text
+    lesson.write_text(text.replace("按下5～6厘米", "按下3～4厘米"), encoding="utf-8")
+    line = next(n for n, t in enumerate(text.split("\n"), start=1) if "按下5～6厘米" in t)
+    found = quality_lines(root)
+    assert len(found) == 2 and all(f.startswith(f"content/lessons/cpr-basics.md:{line}: ") for f in found)
+    assert all("[claim-figure]" in f and "胸外按压的深度" in f for f in found)

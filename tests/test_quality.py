@@ -470,3 +470,146 @@ def test_dashboard_lists_every_lesson_with_score_and_review_date(tmp_path: Path)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+# -- sources and figures (content/sources.yml) -----------------------------------
+
+REGISTRY = """\
+sources:
+  - id: basic-2020
+    title: 国家基层高血压防治管理指南
+    publisher: 国家心血管病中心等
+    year: 2020
+  - id: hypertension-2024
+    title: 中国高血压防治指南（2024年修订版）
+    publisher: 中国高血压防治指南修订委员会等
+    year: 2024
+  - id: hypertension-2018
+    title: 中国高血压防治指南（2018年修订版）
+    publisher: 中国高血压防治指南修订委员会等
+    year: 2018
+    superseded_by: hypertension-2024
+  - id: flu-2023
+    title: 中国流感疫苗预防接种技术指南（2023—2024）
+    publisher: 中国疾病预防控制中心
+    year: 2023
+    season: 2023—2024
+    valid_until: 2024-08-31
+  - id: literacy-2024
+    title: 中国公民健康素养——基本知识与技能（2024年版）
+    publisher: 国家卫生健康委
+    year: 2024
+claims:
+  - id: salt
+    what: 每天吃盐的上限
+    source: literacy-2024
+    words: [吃盐]
+    unit: 克
+    values: ["5"]
+  - id: systolic
+    what: 诊断高血压的收缩压界值
+    source: hypertension-2024
+    words: [收缩压≥]
+    values: ["140"]
+  - id: glucose
+    what: 空腹血糖
+    source: literacy-2024
+    words: [空腹血糖]
+    unless: [非空腹血糖]
+    unit: mmol/L
+    values: ["6.1", "7.0"]
+"""
+
+
+def with_registry(project: Path, text: str = REGISTRY) -> None:
+    (project / "content" / "sources.yml").write_text(text, encoding="utf-8")
+
+
+def test_a_registered_current_source_gives_no_finding(project: Path):
+    with_registry(project)
+    assert run(project, CLEAN) == []
+
+
+def test_a_superseded_edition_is_pointed_out_at_the_citing_line(project: Path):
+    with_registry(project)
+    cite = "- 中国高血压防治指南修订委员会《中国高血压防治指南（2018年修订版）》（2018年）"
+    text = CLEAN + cite + "\n"
+    assert run(project, text) == [
+        (line_of(text, "2018年修订版"), "warning", "source-superseded",
+         "《中国高血压防治指南（2018年修订版）》已被《中国高血压防治指南（2024年修订版）》（2024年）取代："
+         "请按新版核对内容，再改引用"),
+    ]  # fmt: skip
+    # Cited in the text rather than the list, with other spacing and brackets: still found.
+    inline = CLEAN.replace(
+        "很多人是在体检时才发现的。", "按《中国高血压防治指南 (2018年修订版)》，要常量血压。"
+    )
+    assert rules(run(project, inline)) == {"source-superseded"}
+
+
+def test_a_seasonal_guide_past_its_season(project: Path):
+    with_registry(project)
+    text = CLEAN + "- 中国疾控中心《中国流感疫苗预防接种技术指南（2023-2024）》\n"
+    assert run(project, text) == [
+        (line_of(text, "流感疫苗"), "warning", "source-season-over",
+         "《中国流感疫苗预防接种技术指南（2023—2024）》是 2023—2024 流行季的版本，适用期到 2024-08-31 "
+         "已结束：请换成当季的版本"),
+    ]  # fmt: skip
+
+
+def test_an_unregistered_reference_is_named(project: Path):
+    with_registry(project)
+    text = CLEAN + "- 某某学会《养生大全》（2010年）\n"
+    assert run(project, text) == [
+        (line_of(text, "养生大全"), "warning", "source-unregistered",
+         "参考资料「某某学会《养生大全》（2010年）」没有在 content/sources.yml 里登记，kepu check 就无法提醒它过期"),
+    ]  # fmt: skip
+    # A project without a registry is not asked to keep one.
+    (project / "content" / "sources.yml").unlink()
+    assert run(project, text) == []
+
+
+def test_a_figure_other_than_the_sources_is_flagged_at_its_line(project: Path):
+    with_registry(project)
+    wrong = CLEAN.replace("- 少吃盐，多吃蔬菜。", "- 每天吃盐不超过 6 克。")
+    assert run(project, wrong) == [
+        (line_of(wrong, "6 克"), "warning", "claim-figure",
+         "每天吃盐的上限写的是 6 克，《中国公民健康素养——基本知识与技能（2024年版）》给的是 5：请审核人核对"),
+    ]  # fmt: skip
+    point = CLEAN.replace("  - 每天吃盐不超过5克", "  - 每天吃盐不超过8克")
+    assert [(line, rule) for line, _, rule, _ in run(project, point)] == [(8, "claim-figure")]
+
+
+def test_figures_that_agree_or_belong_to_another_quantity_stay_quiet(project: Path):
+    with_registry(project)
+    body = (
+        "收缩压≥140和/或舒张压≥90 mmHg，是高血压。空腹血糖达到7.0 mmol/L及以上要复查。"
+        "非空腹血糖低于10.0 mmol/L。限盐勺一勺是2克。"
+    )
+    text = CLEAN.replace("很多人是在体检时才发现的。", body)
+    assert run(project, text) == []
+    wrong = text.replace("收缩压≥140", "收缩压≥150").replace("达到7.0", "达到8.0")
+    found = [
+        (rule, message.split("写的是 ")[1].split("，")[0]) for _, _, rule, message in run(project, wrong)
+    ]
+    assert sorted(found) == [("claim-figure", "150"), ("claim-figure", "8.0 mmol/L")]
+
+
+def test_registry_mistakes_are_errors_with_their_lines(project: Path):
+    text = (
+        REGISTRY.replace("superseded_by: hypertension-2024", "superseded_by: hypertension-2030")
+        .replace("id: literacy-2024", "id: basic-2020")
+        .replace('values: ["5"]', 'values: ["五"]')
+        .replace("    year: 2023\n", "    year: 2023\n    edition: 第二版\n")
+    )
+    with_registry(project, text)
+    diagnostics = Diagnostics()
+    assert load_project(project, diagnostics, today=TODAY) is None
+    lines = [str(d) for d in diagnostics.sorted() if d.path == "content/sources.yml"]
+    assert lines == [
+        "content/sources.yml:10: 'hypertension-2018' 的 superseded_by 写的 'hypertension-2030' 没有登记",
+        "content/sources.yml:19: 来源 4：未知的键 'edition'（可用的键：id, title, publisher, year, url, "
+        "superseded_by, season, valid_until, cite）",
+        "content/sources.yml:22: 来源 5：来源编号 'basic-2020' 重复了：每个来源只登记一次",
+        "content/sources.yml:32: 数值 1：'五' 不是一个数（如 5、18.5、140/90）",
+        "content/sources.yml:40: 数值 3：数值依据的来源 'literacy-2024' 没有在 sources: 里登记",
+    ]
