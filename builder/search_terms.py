@@ -22,9 +22,12 @@ split a phrase that appears nowhere as typed (see docs/site.md). So:
 from __future__ import annotations
 
 import json
+import logging
 import re
+import threading
 from pathlib import Path
 
+import jieba
 import opencc
 
 from builder.model import Project
@@ -43,6 +46,37 @@ def user_dictionary(project: Project) -> list[str]:
         for text in (lesson.title, lesson.summary, *lesson.key_points):
             words.update(QUOTED_TERM.findall(text))
     return sorted(word for word in words if HAN_WORD.match(word))
+
+
+# jieba's own dictionary as it loads, before any build added words to it: see fresh_jieba.
+_PRISTINE: tuple[dict[str, int], int] | None = None
+_PRISTINE_LOCK = threading.Lock()
+
+
+def fresh_jieba() -> None:
+    """Put jieba's global tokenizer back to jieba's own dictionary, before MkDocs runs.
+
+    Material's search plugin segments the index with the global ``jieba.dt`` and
+    loads the project's user dictionary into it on every build. ``add_word`` raises
+    a word's frequency and the dictionary's total each time it is loaded again, so
+    the n-th build in one process segmented differently from the first (after a
+    few dozen builds in a test run, 职业健康检查 became 职业健康|检查 instead of
+    职业|健康检查), and words of other projects built earlier stayed in. Every build
+    starts from the same dictionary, so the same content gives the same index.
+    """
+    global _PRISTINE
+    with _PRISTINE_LOCK:
+        if _PRISTINE is None:
+            jieba.setLogLevel(logging.WARNING)
+            # A tokenizer of its own: the global one may already carry someone's words.
+            pristine = jieba.Tokenizer(jieba.dt.dictionary)
+            pristine.initialize()
+            _PRISTINE = (pristine.FREQ, pristine.total)
+        freq, total = _PRISTINE
+        jieba.dt.FREQ = dict(freq)
+        jieba.dt.total = total
+        jieba.dt.user_word_tag_tab = {}
+        jieba.dt.initialized = True
 
 
 # The traditional forms a simplified character may be typed as: OpenCC's

@@ -40,7 +40,7 @@ from builder.model import Campaign, Lesson, Project, Quiz, Term
 from builder.outputs import lesson_post_path, lesson_print_path, lesson_video_path
 from builder.parallel import background
 from builder.renderers.base import RenderContext, Renderer
-from builder.search_terms import prepare_search_index, user_dictionary
+from builder.search_terms import fresh_jieba, prepare_search_index, user_dictionary
 from builder.site.guard import SHARE_QR_MARK, PageGuard, url_path
 from builder.site.home import build_date, card_images, featured
 from builder.site.images import copy_media, logo_size, phone_images
@@ -302,6 +302,7 @@ def run_mkdocs(
     mkdocs_yml: Path, epoch: int, ctx: RenderContext, plugins: dict[str, BasePlugin] | None = None
 ) -> None:
     jieba.setLogLevel(logging.WARNING)
+    fresh_jieba()  # Material loads the user dictionary into jieba's global tokenizer: start clean
     logger = logging.getLogger("mkdocs")
     collector = _CollectWarnings()
     logger.addHandler(collector)
