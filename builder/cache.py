@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.diagnostics import Diagnostic, Severity
+from builder.remote_cache import RemoteCache
 from builder.templates import default_templates_dir, template_dirs
 from builder.writer import Artifact, is_safe_artifact_path, sha256_file, write_atomically
 
@@ -161,6 +162,7 @@ class ArtifactCache:
     """Entries live in ``folder/<renderer>/<key[:2]>/<key>/``; ``folder=None`` disables caching."""
 
     folder: Path | None
+    remote: RemoteCache | None = None  # the shared second tier (--cache-url), after the local folder
     rendered: Counter[str] = field(default_factory=Counter)  # renderer → artifacts rendered
     reused: Counter[str] = field(default_factory=Counter)  # renderer → artifacts taken from the cache
     rendered_paths: list[str] = field(default_factory=list)
@@ -179,13 +181,13 @@ class ArtifactCache:
         """
         self.used_keys.setdefault(renderer, set()).add(key)
         if self.folder is None:
-            return None
+            return self._lookup_remote(renderer, key, work_dir)
         entry = self._entry(renderer, key)
         record = _read_record(entry)
         if record is None:
             if entry.exists():
                 shutil.rmtree(entry, ignore_errors=True)
-            return None
+            return self._lookup_remote(renderer, key, work_dir)
         artifacts = []
         for item in record["artifacts"]:
             # Verify the copy, not the blob: those are the bytes that will be published.
@@ -205,6 +207,16 @@ class ArtifactCache:
         self.reused[renderer] += len(artifacts)
         return CachedUnit(artifacts, warnings)
 
+    def _lookup_remote(self, renderer: str, key: str, work_dir: Path) -> CachedUnit | None:
+        """A unit another checkout or machine rendered, verified; kept in the local folder too."""
+        found = self.remote.fetch(renderer, key, work_dir) if self.remote is not None else None
+        if found is None:
+            return None
+        unit = CachedUnit(*found)
+        self.reused[renderer] += len(unit.artifacts)
+        self._store_local(renderer, key, unit)
+        return unit
+
     def warnings(self, renderer: str, key: str) -> list[Diagnostic] | None:
         """The warnings a unit gave when it was rendered, or None if it is not cached.
 
@@ -219,6 +231,11 @@ class ArtifactCache:
     def store(self, renderer: str, key: str, unit: CachedUnit) -> None:
         self.rendered[renderer] += len(unit.artifacts)
         self.rendered_paths.extend(artifact.path for artifact in unit.artifacts)
+        self._store_local(renderer, key, unit)
+        if self.remote is not None:
+            self.remote.push(renderer, key, unit.artifacts, unit.warnings)
+
+    def _store_local(self, renderer: str, key: str, unit: CachedUnit) -> None:
         if self.folder is None:
             return
         entry = self._entry(renderer, key)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import os
 import sys
 import tempfile
@@ -18,7 +19,9 @@ import jinja2
 
 from builder import __version__
 from builder.diagnostics import ContentError, Diagnostics
-from builder.pipeline import CACHE_FOLDER, UnknownRendererError, build, check
+from builder.executors import EXECUTORS, ExecutorUnavailableError
+from builder.pipeline import CACHE_FOLDER, BuildResult, UnknownRendererError, build, check
+from builder.remote_cache import RemoteCacheError
 from builder.renderers import RenderError, registry
 from builder.writer import (
     DuplicateArtifactError,
@@ -61,6 +64,14 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("--strict", action="store_true", help="有警告也算失败")
     sub.add_argument("--no-cache", action="store_true", help="不用缓存，全部重新生成")
     sub.add_argument("--cache-dir", type=Path, metavar="DIR", help="缓存目录（默认：项目下的 .kepu-cache/）")
+    sub.add_argument("--cache-url", metavar="URL",
+                     help="共享缓存（fsspec 地址：file:///共享盘/kepu、s3://桶/kepu），多台机器、多个检出共用")  # fmt: skip
+    sub.add_argument("--executor", choices=EXECUTORS, default="local",
+                     help="在哪里渲染：local 本机进程（默认）；dask 交给 Dask 集群")  # fmt: skip
+    sub.add_argument("--dask-scheduler", metavar="ADDRESS",
+                     help="Dask 调度器地址，如 tcp://10.0.0.5:8786（不写则在本机开一个 LocalCluster）")  # fmt: skip
+    sub.add_argument("--report-json", type=Path, metavar="FILE",
+                     help="把构建结果（新渲染、复用、各阶段用时、执行方式、缓存）写成 JSON，供脚本和 CI 读取")  # fmt: skip
     sub.add_argument("--quiet", action="store_true", help="不显示进度")
     sub.set_defaults(func=run_build)
 
@@ -151,6 +162,10 @@ def run_build(args: argparse.Namespace) -> int:
             cache_dir=args.cache_dir,
             use_cache=not args.no_cache,
             progress=not args.quiet,
+            executor=args.executor,
+            dask_scheduler=args.dask_scheduler,
+            cache_url=args.cache_url,
+            announce=None if args.quiet else lambda line: print(line, file=sys.stderr),
         )
     except ContentError as error:
         print_diagnostics(error.diagnostics)
@@ -169,6 +184,8 @@ def run_build(args: argparse.Namespace) -> int:
         return 1
     except UnsafeOutputError as error:
         return environment_problem("构建", str(error), keeps_output=False)
+    except (ExecutorUnavailableError, RemoteCacheError) as error:
+        return environment_problem("构建", str(error))
     except (DuplicateArtifactError, UnsafeArtifactPathError) as error:
         return environment_problem("构建", f"{error}（若改动过缓存目录，请删除它后重试）")
     except ModuleNotFoundError as error:
@@ -182,7 +199,31 @@ def run_build(args: argparse.Namespace) -> int:
     print(f"已生成 {total} 个文件到 {result.out_dir}（{kinds}）")
     print(f"新渲染 {result.rendered} 个，从缓存复用 {result.reused} 个")
     print(f"用时 {time.perf_counter() - started:.1f} 秒（{stages}）")
+    if args.report_json is not None:
+        report = build_report(result)
+        try:
+            args.report_json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        except OSError as error:
+            return environment_problem("写构建报告", describe_os_error(error, args.report_json))
     return 0
+
+
+def build_report(result: BuildResult) -> dict[str, object]:
+    """What ``--report-json`` writes: the figures scripts and CI act on."""
+    remote = result.cache.remote
+    return {
+        "rendered": result.rendered,
+        "reused": result.reused,
+        "artifacts": sum(result.artifacts.values()),
+        "seconds": {stage: round(seconds, 3) for stage, seconds in result.seconds.items()},
+        "executor": result.executor,
+        "cache": {
+            "local": result.cache.folder is not None,
+            "remote": remote.describe() if remote is not None else None,
+            "rendered_by_output": dict(sorted(result.cache.rendered.items())),
+            "reused_by_output": dict(sorted(result.cache.reused.items())),
+        },
+    }
 
 
 def _environment_cause(cause: BaseException | None) -> str | None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.cache import ArtifactCache, relocatable_keys
 from builder.diagnostics import ContentError, Diagnostics
+from builder.executors import Executor, open_executor
 from builder.progress import stage_progress
 from builder.project import load_project
+from builder.remote_cache import RemoteCache
 from builder.renderers import RenderContext, Renderer, registry
 from builder.writer import OutputWriter, check_cache_folder, check_output_folder, recover_output
 
@@ -25,6 +28,7 @@ class BuildResult:
     artifacts: Counter[str] = field(default_factory=Counter)  # kind → count
     seconds: dict[str, float] = field(default_factory=dict)  # stage → seconds
     cache: ArtifactCache = field(default_factory=lambda: ArtifactCache(None))
+    executor: dict[str, object] = field(default_factory=dict)  # where the jobs ran, for --report-json
 
     @property
     def rendered(self) -> int:
@@ -49,11 +53,17 @@ def build(
     cache_dir: Path | None = None,
     use_cache: bool = True,
     progress: bool = False,
+    executor: str = "local",
+    dask_scheduler: str | None = None,
+    cache_url: str | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Build ``project_dir`` into ``out_dir`` (default ``project_dir/public``).
 
     Units whose inputs are unchanged are copied from the cache (default
-    ``project_dir/.kepu-cache``); ``use_cache=False`` renders everything.
+    ``project_dir/.kepu-cache``), or from the shared cache at ``cache_url`` (any fsspec
+    URL, :mod:`builder.remote_cache`); ``use_cache=False`` renders everything. Unit jobs
+    run on ``executor`` ("local" or "dask", :mod:`builder.executors`).
 
     Raises :class:`ContentError` with every problem when the content has errors
     (or warnings, with ``strict``); the previous output is then left untouched.
@@ -74,9 +84,10 @@ def build(
     # A build killed mid-commit may have left the last good output aside: put it back first,
     # so even a build that fails on content leaves the output as it was before that crash.
     recover_output(out_dir)
-    cache = ArtifactCache(cache_folder if use_cache else None)
-    with relocatable_keys(project_dir):
-        return _build(project_dir, out_dir, renderers, selected, jobs, strict, today, cache, progress)
+    remote = RemoteCache(cache_url) if cache_url and use_cache else None
+    cache = ArtifactCache(cache_folder if use_cache else None, remote=remote)
+    with relocatable_keys(project_dir), open_executor(executor, jobs, dask_scheduler, announce) as runner:
+        return _build(project_dir, out_dir, renderers, selected, jobs, strict, today, cache, progress, runner)
 
 
 def _build(
@@ -89,6 +100,7 @@ def _build(
     today: dt.date | None,
     cache: ArtifactCache,
     progress: bool,
+    executor: Executor,
 ) -> BuildResult:
     result = BuildResult(out_dir, Diagnostics(), cache=cache)
 
@@ -109,6 +121,7 @@ def _build(
                 renderer=name,
                 cache=cache,
                 progress=stage_progress(name, progress),
+                executor=executor,
             )
             try:
                 for artifact in renderers[name].render(project, ctx):
@@ -124,6 +137,7 @@ def _build(
         for name in selected:
             cache.prune(name)
         result.seconds["write"] = time.perf_counter() - started
+        result.executor = executor.describe()
     except BaseException:
         writer.abort()
         raise

@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from builder.cache import ArtifactCache, CachedUnit
 from builder.diagnostics import Diagnostic, Diagnostics
+from builder.executors import Executor
 from builder.model import Project
 from builder.parallel import parallel_map
 from builder.progress import StageProgress
@@ -68,6 +69,8 @@ class RenderContext:
     renderer: str = ""
     cache: ArtifactCache = field(default_factory=lambda: ArtifactCache(None))
     progress: StageProgress = field(default_factory=StageProgress)
+    # Where unit jobs run (builder.executors); None: this machine's pool of ``jobs`` workers.
+    executor: Executor | None = None
 
     def reuse(self, key: str) -> list[Artifact] | None:
         """The artifacts of a unit rendered before with the same inputs, with its warnings re-reported."""
@@ -98,7 +101,8 @@ class RenderContext:
         reused = [self.reuse(unit.key) for unit in units]
         self.progress.start(len(units))
         pending = [job(unit.plan) for unit, cached in zip(units, reused, strict=True) if cached is None]
-        results = iter(parallel_map(work, pending, self.jobs))
+        mapped = self.executor.map(work, pending) if self.executor else parallel_map(work, pending, self.jobs)
+        results = iter(mapped)
         for unit, cached in zip(units, reused, strict=True):
             self.progress.advance()
             if cached is not None:
