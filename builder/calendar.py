@@ -78,7 +78,7 @@ def _shanghai_timezone() -> Timezone:
 
 
 def campaign_calendar(project: Project, campaign: Campaign) -> bytes:
-    """RFC 5545 calendar: one event per activity, timed in Asia/Shanghai or all-day."""
+    """RFC 5545 calendar: one event per activity (one with an RRULE per recurring one), timed in Asia/Shanghai or all-day."""
     config = project.config
     host = urlsplit(config.url).hostname or "kepu"
     calendar = Calendar()
@@ -92,6 +92,8 @@ def campaign_calendar(project: Project, campaign: Campaign) -> bytes:
     # DTSTAMP must be a UTC time; the campaign's first day keeps the file reproducible.
     stamp = dt.datetime.combine(campaign.start, dt.time(0, 0), tzinfo=dt.UTC)
     for activity in campaign.activities:
+        if activity.occurrence > 1:
+            continue  # the first date of a series carries the RRULE for all of them
         event = Event()
         digest = hashlib.sha256(f"{activity.date}|{activity.title}".encode()).hexdigest()[:16]
         event.add("uid", f"{campaign.slug}-{activity.date:%Y%m%d}-{digest}@{host}")
@@ -106,6 +108,8 @@ def campaign_calendar(project: Project, campaign: Campaign) -> bytes:
             event.add("dtstart", start)
             if end is not None:
                 event.add("dtend", end)
+        if activity.repeat is not None:
+            event.add("rrule", _series_rule(campaign, activity, times))
         if activity.place:
             event.add("location", activity.place)
         event.add("categories", [activity.channel.label])
@@ -116,6 +120,24 @@ def campaign_calendar(project: Project, campaign: Campaign) -> bytes:
     return calendar.to_ical()
 
 
+def series_of(campaign: Campaign, first: Activity) -> list[Activity]:
+    """Every occurrence of the recurring activity whose first occurrence is ``first``."""
+    return [a for a in campaign.activities if a.repeat == first.repeat and a.line == first.line]
+
+
+def _series_rule(
+    campaign: Campaign, first: Activity, times: tuple[dt.datetime, dt.datetime | None] | None
+) -> dict[str, object]:
+    """The RRULE of a series, ending on its last start (UTC for a timed event, as RFC 5545 wants)."""
+    assert first.repeat is not None
+    last = series_of(campaign, first)[-1]
+    if times is None:
+        return first.repeat.rrule(last.date)
+    last_times = activity_times(last)
+    assert last_times is not None
+    return first.repeat.rrule(last_times[0].astimezone(dt.UTC))
+
+
 def _activity_description(project: Project, campaign: Campaign, activity: Activity) -> str:
     lines = []
     if activity.description:
@@ -123,7 +145,12 @@ def _activity_description(project: Project, campaign: Campaign, activity: Activi
     lines.append(f"渠道：{activity.channel.label}")
     if activity.audiences:
         lines.append("对象：" + "、".join(term.label for term in activity.audiences))
-    for lesson in activity.lessons:
+    series = series_of(campaign, activity) if activity.repeat else [activity]
+    if activity.repeat is not None:
+        rule = activity.repeat.describe()
+        lines.append(f"重复：{rule}" + ("" if activity.repeat.count else f"，共 {len(series)} 次"))
+    lessons = {lesson.slug: lesson for occurrence in series for lesson in occurrence.lessons}
+    for lesson in lessons.values():
         lines.append(f"课程：《{lesson.title}》 {project.config.url}{lesson.site_path}")
     lines.append(f"活动：{campaign.title}（{campaign.organizer}）")
     return "\n".join(lines)

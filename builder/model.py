@@ -10,9 +10,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from builder.recurrence import Recurrence
 from builder.standard import LEVELS  # noqa: F401  (re-exported for validation)
+
+if TYPE_CHECKING:
+    from builder.results import CampaignResults
 
 
 @dataclass(frozen=True)
@@ -218,6 +222,11 @@ class Quiz:
 class Goal:
     indicator: str
     target: str
+    # What measures it in content/results/<campaign>/ (attendance | quiz | survey | reach | count);
+    # None: measured elsewhere (a records system), shown as not measured in the report.
+    measure: str | None = None
+    channel: Term | None = None  # attendance/count of one channel only (讲座)
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -238,6 +247,21 @@ class Activity:
     description: str | None = None
     audiences: list[Term] = field(default_factory=list)
     lessons: list[Lesson] = field(default_factory=list)
+    # A recurring activity is expanded into one Activity per date; each keeps its rule
+    # (the calendar writes one event with an RRULE) and its number in the series, from 1.
+    repeat: Recurrence | None = None
+    occurrence: int = 0
+
+
+@dataclass(frozen=True)
+class CadenceRule:
+    """``cadence:`` of a campaign: at least / at most so many activities of a channel per period."""
+
+    channel: Term
+    per: str  # week | month | quarter | year
+    at_least: int | None
+    at_most: int | None
+    line: int
 
 
 @dataclass
@@ -256,6 +280,9 @@ class Campaign:
     body: str
     body_line: int
     images: list[MediaRef] = field(default_factory=list)
+    cadence: list[CadenceRule] = field(default_factory=list)
+    quiz: Quiz | None = None  # the before/after knowledge quiz its results are scored against
+    results: CampaignResults | None = None  # content/results/<slug>/, read at load time
 
     @property
     def site_path(self) -> str:

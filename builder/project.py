@@ -11,6 +11,7 @@ from builder.content import load_lesson, load_quiz, read_source, sources_in
 from builder.diagnostics import Diagnostics
 from builder.kits import load_handbooks
 from builder.model import Lesson, Project
+from builder.results import load_results, stray_result_folders
 from builder.sources import load_sources
 
 
@@ -47,13 +48,16 @@ def load_project(root: Path, diagnostics: Diagnostics, today: dt.date | None = N
     campaigns = []
     for src_path in sources_in(root, "campaigns"):
         src = read_source(root, src_path, diagnostics)
-        campaign = load_campaign(src, config, lessons, diagnostics) if src else None
+        campaign = load_campaign(src, config, lessons, diagnostics, {q.slug: q for q in quizzes}) if src else None
         if campaign:
+            campaign.results = load_results(root, campaign, diagnostics)
             campaigns.append(campaign)
             for lesson in campaign.lessons:
                 lesson.campaigns.append(campaign)
 
     handbooks = load_handbooks(root, config, lessons, quizzes, diagnostics)
+
+    stray_result_folders(root, {path.stem for path in sources_in(root, "campaigns")}, diagnostics)
 
     if diagnostics.errors:
         return None
