@@ -17,16 +17,26 @@ def brand_rgb(colour: str) -> tuple[int, int, int]:
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
 
-def text_colour_on(colour: tuple[int, int, int]) -> tuple[int, int, int]:
-    """White on dark brand colours, near-black on light ones (WCAG relative luminance)."""
+def relative_luminance(colour: tuple[float, float, float]) -> float:
+    """WCAG 2 relative luminance of an sRGB colour (channels 0–255)."""
 
-    def channel(value: int) -> float:
+    def channel(value: float) -> float:
         c = value / 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
     red, green, blue = (channel(value) for value in colour)
-    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
-    return (255, 255, 255) if luminance < 0.4 else (26, 26, 26)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast_ratio(first: tuple[float, float, float], second: tuple[float, float, float]) -> float:
+    """WCAG 2 contrast ratio of two opaque colours, 1 to 21."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def text_colour_on(colour: tuple[int, int, int]) -> tuple[int, int, int]:
+    """White on dark brand colours, near-black on light ones (WCAG relative luminance)."""
+    return (255, 255, 255) if relative_luminance(colour) < 0.4 else (26, 26, 26)
 
 
 @dataclass(frozen=True)

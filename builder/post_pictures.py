@@ -17,7 +17,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageOps
 
 from builder import pdf
-from builder.brand import brand_rgb
+from builder.brand import brand_rgb, contrast_ratio
 from builder.content import pictogram_names
 from builder.model import Lesson, Project
 from builder.pictograms import focal_pictogram as _focal_pictogram
@@ -30,15 +30,6 @@ THUMB_SIZE = (500, 500)  # 1:1, the cover when a post is shared or listed second
 # -- pictures: topic colours, pictograms, cover and thumbnail --------------------------
 
 KEYPOINT_ICON_PX = 48  # drawn at 24 CSS px in the article, twice that for sharp phones
-
-
-def _contrast_with_white(rgb: tuple[int, int, int]) -> float:
-    def channel(value: int) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    red, green, blue = (channel(value) for value in rgb)
-    return 1.05 / (0.2126 * red + 0.7152 * green + 0.0722 * blue + 0.05)
 
 
 def _hls(hue: float, lightness: float, saturation: float) -> tuple[int, int, int]:
@@ -98,7 +89,8 @@ def topic_palette(project: Project, lesson: Lesson) -> TopicPalette:
     saturation = min(max(saturation, 0.45), 0.75)
     lightness = min(lightness, 0.45) - (0.0, 0.1, 0.05)[rank % 3]
     base = _hls(hue, lightness, saturation)
-    while _contrast_with_white(base) < 4.5 and lightness > 0.1:  # yellow and cyan need to go darker
+    # Yellow and cyan need to go darker before white text reads on them.
+    while contrast_ratio(base, (255, 255, 255)) < 4.5 and lightness > 0.1:
         lightness -= 0.02
         base = _hls(hue, lightness, saturation)
     return TopicPalette(

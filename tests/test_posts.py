@@ -505,3 +505,20 @@ def test_colon_titles_break_after_the_colon():
         titles.title_tokens("粉尘与尘肺病：别让灰尘住进肺里"), 410, 340, range(65, 26, -2), 4
     )
     assert layout.lines == ["粉尘与尘肺病：", "别让灰尘住进肺里"]
+
+
+def test_every_bundled_article_reads_in_light_and_dark_mode(bundled: Path, browser):
+    """The posts index previews each article twice, as WeChat shows it in light and dark mode: ≥ 4.5:1."""
+    from test_posts_dark import CONTRAST_MIN, text_contrasts, too_faint
+
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    try:
+        page.goto((bundled / "posts/index.html").as_uri())
+        articles = len(of_kind(bundled, "post-html"))
+        for selector in ("div.article:not(.dark)", "div.article.dark"):
+            measured = text_contrasts(page, selector)
+            assert len({item["root"] for item in measured}) == articles, selector
+            assert not too_faint(measured), (selector, too_faint(measured))
+            assert min(item["ratio"] for item in measured) >= CONTRAST_MIN
+    finally:
+        page.close()

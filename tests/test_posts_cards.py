@@ -12,6 +12,7 @@ from PIL import Image, ImageChops, ImageStat
 from test_posts import TRICKY_LESSON, _photo
 
 from builder import post_cards, post_pictures
+from builder.brand import contrast_ratio
 from builder.diagnostics import Diagnostics
 from builder.pipeline import build
 from builder.project import load_project
@@ -146,4 +147,4 @@ def test_topic_palette_is_deterministic_and_readable():
     for lesson in project.lessons:
         palette = post_pictures.topic_palette(project, lesson)
         assert palette == post_pictures.topic_palette(project, lesson)
-        assert post_pictures._contrast_with_white(palette.base) >= 4.5, lesson.slug
+        assert contrast_ratio(palette.base, (255, 255, 255)) >= 4.5, lesson.slug

@@ -60,6 +60,7 @@ from builder.safety import (
 from builder.templates import make_environment
 from builder.wechat import Reference, enforce_wechat_rules, wechat_body
 from builder.wechat_css import Styles, parse_styles
+from builder.wechat_dark import dark_article, readable_text_colour
 from builder.writer import Artifact
 
 POSTS_RENDERER_VERSION = 3  # bump when this module's output changes for the same inputs
@@ -158,6 +159,7 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         posts=posts,
         campaigns=project.campaigns,
         recommended_material=recommended_material,
+        dark_article=dark_article,
     )
     yield Artifact("posts-index", POSTS_INDEX, "site_config.yml", (), index.encode("utf-8"))
 
@@ -212,6 +214,10 @@ def post_title_warnings(subject: Project | Lesson, diagnostics: Diagnostics) -> 
 # -- the article -----------------------------------------------------------------------
 
 
+BRAND_TINTS = (0.0, 0.07, 0.1)  # the brand-coloured panels text sits on (styles.css.j2's rgba alphas)
+WECHAT_LINK_BLUE = "#576b95"  # the blue WeChat gives links and 阅读原文
+
+
 class _PartStyles(dict[str, str]):
     """Styles by part name; a part a project's styles.css leaves out is simply unstyled."""
 
@@ -225,6 +231,10 @@ def post_styles(project: Project, env: Environment) -> Styles:
         brand=project.config.brand_color,
         brand_rgb=",".join(str(value) for value in rgb),
         on_brand="#{:02x}{:02x}{:02x}".format(*text_colour_on(rgb)),
+        # Text colours dark enough to read at 4.5:1 in light mode and after WeChat's dark mode.
+        brand_text=readable_text_colour(project.config.brand_color, BRAND_TINTS),
+        urgent_text=readable_text_colour("#{:02x}{:02x}{:02x}".format(*URGENT_RED)),
+        link_text=readable_text_colour(WECHAT_LINK_BLUE),
     )
     return _PartStyles(parse_styles(css))
 
