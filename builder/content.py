@@ -30,7 +30,7 @@ from builder.model import (
 from builder.paths import FileKind, inside, project_file, read_text
 from builder.sanitize import RAW_TAG, raw_html_problems
 from builder.schema import FieldReader, describe
-from builder.standard import NAMED_AREAS, is_competency
+from builder.standard import NAMED_AREAS, is_competency, levels_with
 from builder.templates import template_dirs
 from builder.yamlpos import YamlMap, load_yaml
 
@@ -47,7 +47,9 @@ TRUE_FALSE_PAIRS = ({"对", "错"}, {"正确", "错误"}, {"√", "×"})
 
 # Bounded and line-local on purpose: an unbounded "[^\]]*" made a line of many
 # "![" take minutes (each start scanned to the end of the body).
-IMAGE_MARKDOWN = re.compile(r"!\[[^\]\n]{0,300}\]\([ \t]{0,20}<?([^)\s>]{1,500})>?(?:[ \t]{1,20}\"[^\"\n]{0,300}\")?[ \t]{0,20}\)")
+IMAGE_MARKDOWN = re.compile(
+    r"!\[[^\]\n]{0,300}\]\([ \t]{0,20}<?([^)\s>]{1,500})>?(?:[ \t]{1,20}\"[^\"\n]{0,300}\")?[ \t]{0,20}\)"
+)
 IMAGE_HTML = re.compile(r"<img\b[^>\n]{0,1000}?\bsrc\s*=\s*[\"']?([^\"'\s>]{1,500})", re.IGNORECASE)
 FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -111,7 +113,9 @@ def sources_in(root: Path, kind: str) -> list[Path]:
     return sorted(folder.glob("*.md"))
 
 
-def raw_html_warnings(text: str, path: str, first_line: int, diagnostics: Diagnostics, where: str = "") -> None:
+def raw_html_warnings(
+    text: str, path: str, first_line: int, diagnostics: Diagnostics, where: str = ""
+) -> None:
     """Warn, at its line, about HTML the sanitizer will drop from a body."""
     for problem in raw_html_problems(text):
         diagnostics.warning(
@@ -144,21 +148,36 @@ def read_terms(reader: FieldReader, key: str, vocabulary: Vocabulary, required: 
     return terms
 
 
-def check_competency(code: str, path: str, line: int, diagnostics: Diagnostics) -> bool:
-    if is_competency(code):
-        return True
-    diagnostics.error(
-        path,
-        line,
-        f"能力编码 '{code}' 格式不对：应是《社群健康助理员》职业标准里的编号，如 \"2.1.3\"（记得加引号），"
-        f"或 {'、'.join(NAMED_AREAS)}",
-    )
-    return False
+def check_competency(
+    code: str, path: str, line: int, diagnostics: Diagnostics, level: str | None = None
+) -> bool:
+    """A code of the standard that exists — at ``level`` when the file declares one."""
+    if not is_competency(code):
+        diagnostics.error(
+            path,
+            line,
+            f"能力编码 '{code}' 格式不对：应是《社群健康助理员》职业标准里的编号，如 \"2.1.3\"（记得加引号），"
+            f"或 {'、'.join(NAMED_AREAS)}",
+        )
+        return False
+    found = levels_with(code)
+    if not found:
+        diagnostics.error(path, line, f"能力编码 '{code}' 不在职业标准的技能要求里（查标准第 3 部分的表）")
+        return False
+    # A level covers the ones below it: a 三级 quiz may ask about a 四级 item.
+    if level and not any(LEVELS.index(f) <= LEVELS.index(level) for f in found):
+        diagnostics.error(
+            path, line, f"能力编码 '{code}' 不是{level}的技能要求（它在{'、'.join(found)}的表里）"
+        )
+        return False
+    return True
 
 
-def read_competencies(reader: FieldReader) -> list[str]:
+def read_competencies(reader: FieldReader, level: str | None = None) -> list[str]:
     items = reader.text_items("competencies", required=False)
-    return [code for code, line in items if check_competency(code, reader.path, line, reader.diagnostics)]
+    return [
+        code for code, line in items if check_competency(code, reader.path, line, reader.diagnostics, level)
+    ]
 
 
 def read_level(reader: FieldReader) -> str | None:
@@ -227,8 +246,8 @@ def load_lesson(
         text_html_warning(r, key, value)
     audiences = read_terms(r, "audiences", config.audiences, required=True)
     topics = read_terms(r, "topics", config.topics, required=True)
-    competencies = read_competencies(r)
     level = read_level(r)
+    competencies = read_competencies(r, level)
     points = read_key_points(r, config, pictogram_names(root))
     key_points = [point.text for point in points]
     key_point_lines = [point.line for point in points]
@@ -309,7 +328,11 @@ def read_key_points(r: FieldReader, config: SiteConfig, icons: frozenset[str]) -
             icon = point.text("icon", required=False)
             if icon is not None and icon not in icons:
                 close = difflib.get_close_matches(icon, sorted(icons), n=1)
-                hint = f"，是不是 '{close[0]}'？" if close else f"（可选：{'、'.join(sorted(icons)) or '没有图标'}）"
+                hint = (
+                    f"，是不是 '{close[0]}'？"
+                    if close
+                    else f"（可选：{'、'.join(sorted(icons)) or '没有图标'}）"
+                )
                 point.error("icon", f"没有叫 '{icon}' 的图标{hint}")
                 icon = None
             flag = item.get("urgent")
@@ -331,7 +354,9 @@ def read_key_points(r: FieldReader, config: SiteConfig, icons: frozenset[str]) -
             )  # fmt: skip
         text_html_warning(r, "key_points", text, line)
         if icon is None:
-            icon = next((name for keyword, name in config.pictograms if keyword in text and name in icons), None)
+            icon = next(
+                (name for keyword, name in config.pictograms if keyword in text and name in icons), None
+            )
         if urgent is None:
             urgent = any(word in text for word in config.red_flags)
         points.append(KeyPoint(text, line, icon, urgent))
@@ -440,7 +465,9 @@ def quiz_prose_lines(src: SourceFile) -> list[tuple[int, str]]:
         if in_fence or OPTION.match(raw) or not raw.strip() or raw.lstrip().startswith("<!--"):
             continue
         heading, quote = QUESTION_HEADING.match(raw), QUOTE.match(raw)
-        found.append((src.body_line + offset, heading.group(1) if heading else quote.group(1) if quote else raw))
+        found.append(
+            (src.body_line + offset, heading.group(1) if heading else quote.group(1) if quote else raw)
+        )
     return found
 
 
@@ -476,9 +503,14 @@ def load_quiz(
     related = resolve_lessons(r, "lessons", lessons)
     if "lessons" not in src.front:
         r.warning(None, "没有写 lessons（相关课程）：测验页面和课程页面无法互相链接")
-    competencies = read_competencies(r)
     level = read_level(r)
+    competencies = read_competencies(r, level)
     intro, questions = parse_questions(src, diagnostics)
+    for question in questions:  # a question's own tags are checked against the quiz's level
+        question.competencies = [
+            code for code in question.competencies
+            if check_competency(code, src.path, question.line, diagnostics, level)
+        ]  # fmt: skip
     images = body_images(src.root, src, diagnostics) if src.root else []
     if not questions and not any(d.path == src.path and d.line >= src.body_line for d in diagnostics.errors):
         diagnostics.error(src.path, src.body_line, "测验里没有题目：每道题用 ## 开头写题干")

@@ -43,6 +43,13 @@ class BankQuestion:
         return (self.quiz.source, self.question.number)
 
 
+# The standard's §1.9 frame of the theory exam: marked out of 100, at least 90 minutes,
+# 60 (inclusive) passes. A paper of N questions gives each 100 / N points.
+TOTAL_POINTS = 100
+MINUTES = 90
+PASS_MARK = 60
+
+
 @dataclass
 class Exam:
     level: str
@@ -50,6 +57,13 @@ class Exam:
     seed: int
     planned: dict[str, int]  # area → questions the weight table asks for
     questions: list[BankQuestion] = field(default_factory=list)
+    unplaced: list[str] = field(default_factory=list)  # "source:line" of questions with no single area
+
+    @property
+    def points_each(self) -> str:
+        """Points per question, as printed: 5 for 20 questions, 2.5 for 40."""
+        value = TOTAL_POINTS / max(len(self.questions), 1)
+        return f"{value:g}" if value == round(value, 2) else f"{value:.2f}"
 
     def drawn(self, area: str) -> int:
         return sum(1 for item in self.questions if item.area == area)
@@ -70,6 +84,23 @@ def plan(level: str, count: int) -> dict[str, int]:
     return {area: n for area, n in counts.items() if weights[area] > 0}
 
 
+def area_of_question(question: Question, quiz: Quiz) -> tuple[tuple[str, ...], str | None]:
+    """A question's tags and the weight-table area it counts in.
+
+    Its own tags (``<!-- competencies: … -->`` under the heading) come before the quiz's.
+    With several tags the first names the work item the question mainly tests, and the
+    question counts in that item's area, as the standard's §3 table files the item. A
+    question with only the quiz's tags counts only when they all lie in one area: a quiz
+    tagged with codes of several areas does not say which one each question tests.
+    """
+    if question.competencies:
+        tags = tuple(question.competencies)
+        return tags, area_of(tags[0])
+    tags = tuple(quiz.competencies)
+    areas = {area_of(tag) for tag in tags}
+    return tags, (areas.pop() if len(areas) == 1 else None)
+
+
 def question_bank(project: Project, level: str) -> list[BankQuestion]:
     """Tagged questions usable at ``level``: a higher level covers the lower ones, never the reverse."""
     bank = []
@@ -77,16 +108,28 @@ def question_bank(project: Project, level: str) -> list[BankQuestion]:
         if quiz.level and level_rank(quiz.level) > level_rank(level):
             continue
         for question in quiz.questions:
-            tags = tuple(question.competencies or quiz.competencies)
-            if tags:
-                bank.append(BankQuestion(quiz, question, tags, area_of(tags[0])))
+            tags, area = area_of_question(question, quiz)
+            if area is not None:
+                bank.append(BankQuestion(quiz, question, tags, area))
     return sorted(bank, key=lambda item: item.sort_key)
+
+
+def unplaced(project: Project, level: str) -> list[tuple[Quiz, Question]]:
+    """Questions left out of the bank because their quiz's tags span several areas."""
+    return [
+        (quiz, question)
+        for quiz in project.quizzes
+        if not (quiz.level and level_rank(quiz.level) > level_rank(level))
+        for question in quiz.questions
+        if quiz.competencies and area_of_question(question, quiz)[1] is None
+    ]
 
 
 def assemble(project: Project, level: str, count: int, seed: int) -> Exam:
     exam = Exam(level=level, count=count, seed=seed, planned=plan(level, count))
     rng = random.Random(f"kepu-exam:{level}:{count}:{seed}")
     bank = question_bank(project, level)
+    exam.unplaced = [f"{quiz.source}:{question.line}" for quiz, question in unplaced(project, level)]
     for area, wanted in exam.planned.items():
         pool = [item for item in bank if item.area == area]
         exam.questions += rng.sample(pool, min(wanted, len(pool)))
@@ -114,6 +157,10 @@ def exam_json(exam: Exam) -> str:
         "level": exam.level,
         "count": exam.count,
         "seed": exam.seed,
+        "total_points": TOTAL_POINTS,
+        "minutes": MINUTES,
+        "pass_mark": PASS_MARK,
+        "points_each": exam.points_each,
         "areas": [
             {"area": area, "planned": n, "drawn": exam.drawn(area)} for area, n in exam.planned.items()
         ],
@@ -134,6 +181,7 @@ def write_exam(project: Project, exam: Exam, out_dir: Path) -> list[Path]:
         "quiz_js": (assets / "kepu-quiz.js").read_text(encoding="utf-8"),
         "quiz_css": (assets / "kepu.css").read_text(encoding="utf-8"),
         "letters": "ABCDEFGHIJKLMNOP",
+        "frame": {"total": TOTAL_POINTS, "minutes": MINUTES, "pass_mark": PASS_MARK},
     }
     written = []
     (out_dir / "exam.json").write_text(exam_json(exam), encoding="utf-8")
@@ -160,8 +208,13 @@ def write_exam(project: Project, exam: Exam, out_dir: Path) -> list[Path]:
 
 
 def describe(exam: Exam) -> Iterable[str]:
-    yield f"{exam.level} 理论练习卷：{len(exam.questions)} / {exam.count} 题（seed {exam.seed}）"
+    yield (
+        f"{exam.level} 理论练习卷：{len(exam.questions)} / {exam.count} 题（seed {exam.seed}），"
+        f"满分 {TOTAL_POINTS} 分，每题 {exam.points_each} 分，{MINUTES} 分钟，{PASS_MARK} 分及格"
+    )
     for area, n in exam.planned.items():
         drawn = exam.drawn(area)
         note = f"  缺 {n - drawn} 题" if drawn < n else ""
         yield f"  {area:<10} 计划 {n:>2}  抽到 {drawn:>2}{note}"
+    for where in exam.unplaced:
+        yield f"  未入题库：{where} 没有自己的能力编码，测验的编码又分属几个领域（在题干下写 <!-- competencies: … -->）"

@@ -33,6 +33,32 @@ THEORY_WEIGHTS: dict[str, tuple[int, ...]] = {
     "二级": (5, 5, 10, 15, 20, 10, 15, 10, 10),
 }
 
+# §3 work items: "1.1:3" = work content 1.1 has items 1.1.1–1.1.3 at that level. Taken from
+# the standard's tables; 三级 4.2 has five (4.2.4 "提醒客户执行、遵从医嘱" is written without 能).
+_WORK_ITEMS = {
+    "四级": "1.1:3 1.2:3 1.3:2 2.1:3 2.2:3 2.3:3 3.1:3 3.2:2 3.3:2 4.1:4 4.2:4 4.3:3 5.1:3 5.2:4 5.3:3 "
+    "6.1:4 6.2:4 6.3:3 6.4:3",
+    "三级": "1.1:2 1.2:3 1.3:3 2.1:4 2.2:2 2.3:3 3.1:2 3.2:3 3.3:4 4.1:4 4.2:5 4.3:3 5.1:3 5.2:3 5.3:2 "
+    "6.1:4 6.2:3 6.3:2 6.4:2 7.1:3 7.2:3",
+    "二级": "1.1:2 1.2:3 1.3:2 2.1:3 2.2:3 2.3:3 3.1:3 3.2:4 3.3:2 4.1:4 4.2:3 5.1:3 5.2:3 5.3:2 6.1:3 "
+    "6.2:3 6.3:2 6.4:2 7.1:4 7.2:3 7.3:5",
+}
+WORK_ITEMS: dict[str, frozenset[str]] = {
+    level: frozenset(
+        code
+        for entry in table.split()
+        for content, count in [entry.split(":")]
+        for code in (content, *(f"{content}.{n}" for n in range(1, int(count) + 1)))
+    )
+    for level, table in _WORK_ITEMS.items()
+}
+
+
+def levels_with(code: str) -> list[str]:
+    """The levels whose §3 table has this work content or item (a named area: every level)."""
+    return [level for level in LEVELS if code in NAMED_AREAS or code in WORK_ITEMS[level]]
+
+
 CODE = re.compile(r"^[1-7]\.[1-9](\.[1-9]\d?)?$")
 
 

@@ -31,6 +31,8 @@ AREA_TAGS = {
 def write_bank(write, per_area: int, level: str = "三级") -> None:
     questions = []
     for area, tag in AREA_TAGS.items():
+        if level == "四级" and tag.startswith("7."):  # 7.x is in the 三级 and 二级 tables only
+            continue
         for index in range(per_area):
             questions.append(f"## {area}第{index + 1}题\n<!-- competencies: {tag} -->\n- [x] 对\n- [ ] 错\n")
     head = f"---\ntitle: 题库\naudiences: [老年人]\nlessons: [hypertension-basics]\nlevel: {level}\n---\n"
@@ -86,19 +88,72 @@ def test_shortfall_is_reported_and_the_rest_assembled(project, write):
     assert len(json.loads((project / "exam" / "exam.json").read_text(encoding="utf-8"))["questions"]) == 9
 
 
-def test_bundled_bank_gives_a_full_level_4_exam_with_pdfs(tmp_path):
+@pytest.mark.parametrize("level", ["四级", "三级", "二级"])
+def test_bundled_bank_gives_a_full_exam_at_every_level_with_pdfs(tmp_path, level):
     out = tmp_path / "exam"
-    command = [sys.executable, "-m", "builder", "exam", "--level", "四级", "--count", "20", "--seed", "1"]
+    command = [sys.executable, "-m", "builder", "exam", "--level", level, "--count", "20", "--seed", "1"]
     result = subprocess.run(
         [*command, "--out", str(out)], capture_output=True, text=True, cwd=REPO, timeout=120
     )
-    assert result.returncode == 0 and "题库不足" not in result.stderr, result.stderr
+    assert result.returncode == 0 and "题库不足" not in result.stderr and "缺" not in result.stdout, result
+    assert "满分 100 分，每题 5 分，90 分钟，60 分及格" in result.stdout
     exam = json.loads((out / "exam.json").read_text(encoding="utf-8"))
     assert len(exam["questions"]) == 20
+    assert all(area["drawn"] == area["planned"] for area in exam["areas"])
+    assert (exam["total_points"], exam["minutes"], exam["pass_mark"]) == (100, 90, 60)
     paper = PdfReader(out / "exam.pdf")
     text = "".join(page.extract_text() for page in paper.pages)
     assert exam["questions"][0]["text"][:8] in text and "姓名" in text
+    assert (
+        "满分 100 分" in text and "每题 5 分" in text and "考试时间 90 分钟" in text and "60 分及格" in text
+    )
     answers = "".join(page.extract_text() for page in PdfReader(out / "answers.pdf").pages)
     assert "答案" in answers
     page = (out / "exam.html").read_text(encoding="utf-8")
     assert page.count('class="kepu-question"') == 20 and "<script src" not in page and "http" not in page
+
+
+def test_the_skills_quizs_questions_count_in_their_own_areas():
+    from builder.exam import question_bank
+
+    diagnostics = Diagnostics()
+    project = load_project(REPO, diagnostics, today=TODAY)
+    assert project is not None
+    bank = [item for item in question_bank(project, "四级") if item.quiz.slug == "assistant-skills-quiz"]
+    counts: dict[str, int] = {}
+    for item in bank:
+        counts[item.area] = counts.get(item.area, 0) + 1
+    # Before: every question took the quiz's first tag (1.1.1), so all ten counted as 健康档案管理.
+    assert counts == {
+        "健康档案管理": 3,
+        "健康科普教育": 2,
+        "健康咨询": 2,
+        "就诊协助": 2,
+        "公共卫生事务协助": 1,
+    }
+    by_text = {item.question.text: item.area for item in bank}
+    assert by_text["下面哪些做法在使用消毒剂时是正确的？（多选）"] == "公共卫生事务协助"
+    assert by_text["协助老人预约挂号后，老人因病不能按时去，应该怎么办？"] == "就诊协助"
+
+
+def test_a_question_with_only_its_quizs_tags_counts_only_when_they_name_one_area(project, write):
+    head = "---\ntitle: 题库\naudiences: [老年人]\nlessons: [hypertension-basics]\nlevel: 四级\n"
+    questions = "## 甲题\n- [x] 对\n- [ ] 错\n\n## 乙题\n<!-- competencies: 4.1.1 -->\n- [x] 对\n- [ ] 错\n"
+    write("content/quizzes/bank.md", head + 'competencies: ["1.1.1", "2.1.1"]\n---\n' + questions)
+    diagnostics = Diagnostics()
+    loaded = load_project(project, diagnostics, today=TODAY)
+    assert loaded is not None, [str(d) for d in diagnostics.items]
+    exam = assemble(loaded, "四级", 20, 1)
+    from builder.exam import question_bank
+
+    areas = {
+        item.question.text: item.area for item in question_bank(loaded, "四级") if item.quiz.slug == "bank"
+    }
+    assert areas == {"乙题": "就诊协助"}  # 甲题's quiz tags span two areas: left out, and said so
+    assert exam.unplaced == ["content/quizzes/bank.md:" + str(8)]
+    write("content/quizzes/bank.md", head + 'competencies: ["1.1.1", "1.2.1"]\n---\n' + questions)
+    loaded = load_project(project, Diagnostics(), today=TODAY)
+    areas = {
+        item.question.text: item.area for item in question_bank(loaded, "四级") if item.quiz.slug == "bank"
+    }
+    assert areas == {"甲题": "健康档案管理", "乙题": "就诊协助"}

@@ -166,6 +166,23 @@ def test_a_date_written_in_quotes_or_with_a_time_is_still_a_date(write, diagnose
     assert only(diagnose(), LESSON) == []
 
 
+def test_competency_codes_are_checked_against_the_standards_work_items_of_the_level(write, diagnose):
+    # 7.x (培训、指导与研究) is in the 三级 and 二级 tables only; 1.1.9 is in no table.
+    text = GOOD_LESSON.replace(
+        "reviewed_by", 'level: 四级\ncompetencies: ["7.1.1", "1.1.9", "2.1.3"]\nreviewed_by'
+    )
+    write(LESSON, text)
+    errors = only(diagnose(), LESSON)
+    assert errors == [
+        f"{LESSON}:11: 能力编码 '1.1.9' 不在职业标准的技能要求里（查标准第 3 部分的表）",
+        f"{LESSON}:11: 能力编码 '7.1.1' 不是四级的技能要求（它在三级、二级的表里）",
+    ]
+    write(LESSON, text.replace("level: 四级", "level: 二级"))  # a level covers the ones below it
+    assert only(diagnose(), LESSON) == [
+        f"{LESSON}:11: 能力编码 '1.1.9' 不在职业标准的技能要求里（查标准第 3 部分的表）"
+    ]
+
+
 # -- warnings --------------------------------------------------------------------
 
 
