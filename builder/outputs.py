@@ -37,6 +37,12 @@ LESSON_POSTS = {
 # A campaign's calendars, under posts/campaigns/<slug>/.
 CAMPAIGN_POSTS = {"calendar-ics": "calendar.ics", "schedule-csv": "schedule.csv"}
 POSTS_INDEX = "posts/index.html"
+# A campaign's 总结评估 report, under reports/campaigns/<slug>/.
+CAMPAIGN_REPORT = {
+    "campaign-report-json": "report.json",
+    "campaign-report-html": "report.html",
+    "campaign-report-pdf": "report.pdf",
+}
 # A lesson's videos, under video/lessons/<slug>/.
 LESSON_VIDEO = {
     "video": "video.mp4",
@@ -93,6 +99,11 @@ def post_card_path(slug: str, number: int) -> str:
 
 def campaign_post_path(slug: str, kind: str) -> str:
     return f"posts/campaigns/{slug}/{CAMPAIGN_POSTS[kind]}"
+
+
+def campaign_report_path(slug: str, kind: str) -> str:
+    """``campaign_report_path("flu-month", "campaign-report-pdf")`` → ``reports/campaigns/flu-month/report.pdf``."""
+    return f"reports/campaigns/{slug}/{CAMPAIGN_REPORT[kind]}"
 
 
 def lesson_video_path(slug: str, kind: str = "video") -> str:
