@@ -36,6 +36,7 @@ RENDERER_MODULES = [
     "builder.renderers.printing",
     "builder.renderers.video",
     "builder.renderers.fieldkit.handbook",
+    "builder.renderers.fieldkit.slides",
     "builder.renderers.report",
 ]
 
