@@ -96,6 +96,11 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", type=Path, required=True, metavar="DIR")
     sub.set_defaults(func=run_exam)
 
+    sub = command("report", "生成一个宣传活动的总结评估报告（目标与实测、参与率、前后测、满意度）")
+    sub.add_argument("--campaign", required=True, metavar="SLUG", help="活动计划的文件名，不带 .md")
+    sub.add_argument("--out", type=Path, metavar="DIR", help="输出目录（默认：项目下的 public/）")
+    sub.set_defaults(func=run_report)
+
     sub = command("publish", "把课程推送到公众号草稿箱（只建草稿，不会发表）")
     sub.add_argument("target", choices=("wechat",))
     which = sub.add_mutually_exclusive_group(required=True)
@@ -284,6 +289,26 @@ def run_new(args: argparse.Namespace) -> int:
 
 # What ``kepu exam`` writes (builder/exam.py); a folder holding only these is a previous exam.
 EXAM_FILES = frozenset({"exam.json", "exam.html", "exam.pdf", "answers.pdf"})
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from builder.report_command import ReportProblem, write_report
+
+    diagnostics = Diagnostics()
+    try:
+        written = write_report(args.project.resolve(), args.campaign, args.out, diagnostics)
+    except ReportProblem as problem:
+        print_diagnostics(diagnostics)
+        print(f"kepu report：{problem}", file=sys.stderr)
+        return 1
+    except UnsafeOutputError as error:
+        return environment_problem("生成报告", str(error), keeps_output=False)
+    except OSError as error:
+        return environment_problem("生成报告", describe_os_error(error, args.out), keeps_output=False)
+    print_diagnostics(diagnostics)
+    for path in written:
+        print(path)
+    return 0
 
 
 def run_exam(args: argparse.Namespace) -> int:

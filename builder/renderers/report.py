@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from jinja2 import Environment
 from markupsafe import Markup
 
 from builder import pdf
@@ -203,6 +204,24 @@ def report_json(data: dict[str, Any]) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+def plan_report(project: Project, env: Environment, campaign: Campaign) -> tuple[dict[str, Any], str, str]:
+    """The numbers of ``campaign``'s report, its page and its print document (HTML)."""
+    data = campaign_report(campaign)
+    context = report_context(project, campaign, data)
+    page = env.get_template("report/page.html").render(**context)
+    document = env.get_template("report/print.html").render(**context)
+    return data, page, document
+
+
+def report_files(project: Project, campaign: Campaign) -> list[tuple[str, str, bytes]]:
+    """(kind, output path, bytes) of one campaign's report, made here (``kepu report``)."""
+    data, page, document = plan_report(project, make_environment(project, autoescape=True), campaign)
+    job = ReportJob(document, str(project.root), f"{campaign.title}总结评估报告", campaign.organizer)
+    made = {"campaign-report-json": report_json(data), "campaign-report-html": page.encode("utf-8"),
+            "campaign-report-pdf": render_report_pdf(job)}  # fmt: skip
+    return [(kind, campaign_report_path(campaign.slug, kind), body) for kind, body in made.items()]
+
+
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     env = make_environment(project, autoescape=True)
     templates = templates_digest(project.root, "report")
@@ -210,13 +229,9 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     for campaign in project.campaigns:
         if campaign.results is None:
             continue
-        data = campaign_report(campaign)
-        context = report_context(project, campaign, data)
-        page = env.get_template("report/page.html").render(**context)
-        document = env.get_template("report/print.html").render(**context)
-        key = fingerprint(
-            "reports", REPORT_RENDERER_VERSION, data, context["note"], project.config, templates
-        )
+        data, page, document = plan_report(project, env, campaign)
+        note = campaign.results.note
+        key = fingerprint("reports", REPORT_RENDERER_VERSION, data, note, project.config, templates)
         what = campaign_report_path(campaign.slug, "campaign-report-pdf")
         units.append(Unit(key, (campaign, data, page, document), campaign.source, what))
 
