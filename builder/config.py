@@ -175,9 +175,20 @@ def _video_options(section: FieldReader, root: Path) -> VideoOptions:
 
 
 def _post_options(section: FieldReader, organization: str) -> PostOptions:
-    section.check_keys(("author", "open_comment"))
+    section.check_keys(("author", "open_comment", "follow", "archive"))
     author = section.text("author", required=False, max_len=16) or organization[:16]
-    return PostOptions(author=author, open_comment=_flag(section, "open_comment", False))
+    follow = section.text("follow", required=False, max_len=60) or ""
+    archive = section.text("archive", required=False, max_len=500) or ""
+    if archive and not re.fullmatch(r"https://mp\.weixin\.qq\.com/[^\s\"'<>]*", archive):
+        # Any other address is not a link a reader can tap inside a WeChat article.
+        section.error(
+            "archive",
+            f"'archive' 应是 https://mp.weixin.qq.com/ 开头的链接（公众号合集或历史消息页），这里是 '{archive}'",
+        )
+        archive = ""
+    return PostOptions(
+        author=author, open_comment=_flag(section, "open_comment", False), follow=follow, archive=archive
+    )
 
 
 PLAIN_LIMITS = ("score", "average_sentence", "difficult_words", "sentence")

@@ -66,6 +66,8 @@ class PostOptions:
 
     author: str = ""  # ≤ 16 characters (draft API); defaults to the organisation
     open_comment: bool = False
+    follow: str = ""  # the 关注 line closing every article; empty: one naming the site
+    archive: str = ""  # the 往期 link (an mp.weixin.qq.com album or history page); empty: none
 
 
 @dataclass(frozen=True)

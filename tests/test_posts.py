@@ -24,6 +24,7 @@ from builder.diagnostics import Diagnostics
 from builder.pipeline import build
 from builder.project import load_project
 from builder.renderers import posts
+from builder.templates import make_environment
 from builder.wechat import enforce_wechat_rules, wechat_body
 from builder.wechat_css import clean_style, parse_styles
 
@@ -182,6 +183,9 @@ def test_every_bundled_post_json_fits_the_draft_api(bundled: Path):
         assert fields["content_source_url"].startswith("https://health.example.org/lessons/"), path
         assert fields["need_open_comment"] in (0, 1)
         assert fields["article_type"] == "news"
+        # Every article closes with the 关注 line, and those with neighbours with 往期推荐.
+        assert "关注「社区健康科普课堂」" in fields["content"], path
+        assert "往期推荐" in fields["content"], path
 
 
 def test_every_bundled_group_text_fits(bundled: Path):
@@ -199,7 +203,9 @@ def test_every_bundled_campaign_calendar_parses(bundled: Path):
         data = (bundled / f"posts/campaigns/{campaign.slug}/calendar.ics").read_bytes()
         calendar = Calendar.from_ical(data)
         events = calendar.walk("VEVENT")
-        firsts = [activity for activity in campaign.activities if activity.occurrence <= 1]  # a series is one RRULE event
+        firsts = [
+            activity for activity in campaign.activities if activity.occurrence <= 1
+        ]  # a series is one RRULE event
         assert len(events) == len(firsts) > 0
         by_summary = {str(event["SUMMARY"]): event for event in events}
         for activity in firsts:
@@ -522,3 +528,59 @@ def test_every_bundled_article_reads_in_light_and_dark_mode(bundled: Path, brows
             assert min(item["ratio"] for item in measured) >= CONTRAST_MIN
     finally:
         page.close()
+
+
+# -- the 往期 / 关注 footer -------------------------------------------------------------
+
+ALBUM = "https://mp.weixin.qq.com/mp/appmsgalbum?__biz=MzA5&action=getalbum&album_id=42"
+
+
+def footer_post(project_dir: Path, lesson_slug: str) -> str:
+    project = load_project(project_dir, Diagnostics(), TODAY)
+    assert project is not None
+    env = make_environment(project, autoescape=True)
+    lesson = project.lesson(lesson_slug)
+    assert lesson is not None
+    return posts.build_post(project, lesson, env, posts.post_styles(project, env), Diagnostics()).content
+
+
+def test_footer_recommends_lessons_of_the_topic_and_follows_config(project: Path):
+    config = project / "site_config.yml"
+    extra = f"posts:\n  follow: 关注「示例健康」，每周一节健康课\n  archive: {ALBUM}\n"
+    config.write_text(config.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    # Two more lessons on 慢性病防治: the one for the same readers (老年人) comes first.
+    for slug, topics in (("flu-vaccine", "[传染病防控]"), ("dust-pneumoconiosis", "[职业健康]")):
+        lesson = project / f"content/lessons/{slug}.md"
+        text = lesson.read_text(encoding="utf-8")
+        lesson.write_text(
+            text.replace(f"topics: {topics}", f"topics: {topics[:-1]}, 慢性病防治]"), encoding="utf-8"
+        )
+    content = footer_post(project, "hypertension-basics")
+    tree = lxml_html.fromstring(content)
+    [footer] = tree.xpath("//section[p[normalize-space(.)='往期推荐']]")
+    items = [p.text_content().strip() for p in footer.xpath("p[span]")]
+    assert items == ["• 流感与疫苗接种", "• 粉尘与尘肺病"]  # never the article itself
+    assert "关注「示例健康」，每周一节健康课" in footer.text_content()
+    [link] = footer.xpath(".//a")
+    assert link.get("href") == ALBUM and link.text_content().startswith(
+        "查看往期"
+    )  # a WeChat link stays a link
+
+
+def test_footer_without_config_names_the_site_and_no_link(project: Path):
+    content = footer_post(project, "flu-vaccine")
+    assert "关注「测试健康课堂」，获取更多健康科普知识" in content  # the site name
+    assert "往期文章：点击文章顶部的公众号名称" in content
+    assert "往期推荐" not in content  # no other lesson on its topic
+    assert ALBUM not in content
+
+
+def test_footer_archive_must_be_a_wechat_link(project: Path, diagnose):
+    config = project / "site_config.yml"
+    lines = config.read_text(encoding="utf-8").splitlines()
+    config.write_text(
+        "\n".join([*lines, "posts:", "  archive: https://example.com/old-posts"]) + "\n", encoding="utf-8"
+    )
+    messages = [line for line in diagnose() if "archive" in line]
+    assert len(messages) == 1 and messages[0].startswith(f"site_config.yml:{len(lines) + 2}:"), messages
+    assert "https://mp.weixin.qq.com/" in messages[0] and "https://example.com/old-posts" in messages[0]

@@ -141,7 +141,11 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
             media.append(project_media(project, lesson.cover))
         # A cover's shade depends on the lesson's place among its topic's lessons.
         rank = topic_rank(project, lesson)
-        key = fingerprint("posts", POSTS_RENDERER_VERSION, lesson, project.config, templates, media, rank)
+        # The footer names other lessons: a new title there means a new article.
+        related = [post_title(other) for other in related_lessons(project, lesson)]
+        key = fingerprint(
+            "posts", POSTS_RENDERER_VERSION, lesson, project.config, templates, media, rank, related
+        )
         artifacts = ctx.reuse(key)
         if artifacts is None:
             artifacts = list(post_artifacts(project, post, env))
@@ -288,6 +292,7 @@ def build_post(
         s=styles,
         banner=BANNER_SRC,
         points=points,
+        footer=post_footer(project, lesson),
     )
     content = enforce_wechat_rules(article)
     if len(content) >= CONTENT_MAX or len(content.encode("utf-8")) >= CONTENT_BYTES_MAX:
@@ -311,6 +316,30 @@ def build_post(
 # The cover, shown at the top of the article: every post opens with a picture. It is
 # the post's own cover file (posts/lessons/<slug>/cover.jpg), uploaded with the body images.
 BANNER_SRC = LESSON_POSTS["post-cover"]
+RELATED_MAX = 3  # 往期推荐: a short list reads; a long one is skipped
+
+
+def related_lessons(project: Project, lesson: Lesson) -> list[Lesson]:
+    """Up to three other lessons on one of its topics, those for the same readers first."""
+    topics = {term.id for term in lesson.topics}
+    audiences = {term.id for term in lesson.audiences}
+    candidates = [
+        other
+        for other in project.lessons
+        if other.slug != lesson.slug and topics & {term.id for term in other.topics}
+    ]
+    candidates.sort(key=lambda other: (-len(audiences & {term.id for term in other.audiences}), other.slug))
+    return candidates[:RELATED_MAX]
+
+
+def post_footer(project: Project, lesson: Lesson) -> dict[str, object]:
+    """The article's last lines: 往期推荐 (titles: their URLs exist only once published), 往期, 关注."""
+    options = project.config.posts
+    return {
+        "related": [post_title(other) for other in related_lessons(project, lesson)],
+        "archive": options.archive,
+        "follow": options.follow or f"关注「{project.config.name}」，获取更多健康科普知识",
+    }
 
 
 def icon_name(point: KeyPoint) -> str | None:
