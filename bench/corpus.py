@@ -99,3 +99,16 @@ def make_corpus(dest: Path, lessons: int, seed: int = 1) -> Path:
         text = "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n" + body
         (dest / "content" / "campaigns" / f"campaign-{index:03d}.md").write_text(text, encoding="utf-8")
     return dest
+
+
+def add_bundled_lessons(dest: Path) -> list[str]:
+    """Copy the repository's own lessons into a corpus made by ``make_corpus``; their slugs.
+
+    The search bench measures at scale with its query set: the lessons a query should find
+    must be there, among the synthetic ones whose paragraphs were cut from them.
+    """
+    slugs = []
+    for src in sorted((REPO / "content" / "lessons").glob("*.md")):
+        shutil.copy(src, dest / "content" / "lessons" / src.name)
+        slugs.append(src.stem)
+    return slugs

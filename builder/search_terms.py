@@ -99,18 +99,25 @@ def traditional_variants(characters: set[str]) -> dict[str, str]:
 
 
 def prepare_search_index(index_file: Path) -> None:
-    """Make Material's search index the one Kepu's search worker reads.
+    """Make Material's search index the pieces Kepu's search worker fetches (builder/site/search_index.py).
 
     Drops the ``tags`` field (nothing hidden is indexed; Material would show it
-    as chips) and adds ``config.kepu_variants``, the 繁体 → 简体 map of the
-    characters in the index. Only ``config`` and ``docs`` reach the worker.
+    as chips) and Material's field boosts (the worker ranks on its own), adds
+    ``config.kepu_variants``, the 繁体 → 简体 map of the characters in the index,
+    and ``config.kepu_index``, where the pieces are. ``search_index.json`` keeps
+    no page text: Material hands it to the worker, which fetches what a query needs.
     """
+    from builder.site.search_index import write_search_shards
+
     index = json.loads(index_file.read_text(encoding="utf-8"))
     characters: set[str] = set()
     for doc in index["docs"]:
         doc.pop("tags", None)
         for field in ("title", "text"):
             characters.update(HAN_CHAR.findall(doc.get(field, "")))
-    index["config"].pop("fields", None)  # Material's field boosts; the worker ranks on its own
-    index["config"]["kepu_variants"] = traditional_variants(characters)
-    index_file.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    config = index["config"]
+    config.pop("fields", None)
+    config["kepu_variants"] = traditional_variants(characters)
+    config["kepu_index"] = write_search_shards(index_file.parent, index["docs"], config)
+    manifest = {"config": config, "docs": []}
+    index_file.write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

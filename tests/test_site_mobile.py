@@ -23,7 +23,7 @@ import pytest
 from conftest import REPO, TEXT_CONTRAST, needs_chromium, search, serve_folder
 from PIL import Image
 
-from builder.site.offline import write_offline_files
+from builder.site.offline import search_pieces, write_offline_files
 
 pytest.importorskip("playwright.sync_api")
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -153,20 +153,21 @@ def test_service_worker_manifest_is_deterministic_and_lists_the_shell(built_site
         assert any(path.startswith(prefix) for path in shell), prefix
     assert "assets/kepu-search-worker.js" in shell  # offline search: Kepu's worker, no lunr files
     assert not any("lunr" in path for path in shell)
-    assert manifest["data"] == ["search/search_index.json"]  # small: saved right after the first visit
+    # Small: the search manifest and all its pieces are saved right after the first visit.
+    pieces = search_pieces(site)
+    assert manifest["data"] == pieces and len(pieces) > 20 and pieces[0] == "search/search_index.json"
     listing = json.loads((site / "offline-files.json").read_text(encoding="utf-8"))
     assert (
         listing["lessons"] == 3
         and [LESSON, (site / LESSON / "index.html").stat().st_size] in listing["pages"]
     )
     assert ["media/bp.webp", (site / "media" / "bp.webp").stat().st_size] in listing["media"]
-    # A large index (1,000 lessons: about 3 MB compressed) waits until the reader searches.
-    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    index["docs"].append({"location": "x/", "title": "x", "text": secrets.token_urlsafe(800_000)})
-    (site / "search" / "search_index.json").write_text(json.dumps(index), encoding="utf-8")
+    assert all([path, (site / path).stat().st_size] in listing["data"] for path in pieces)  # "save all"
+    # A large index (1,000 lessons: about 3 MB compressed): its pieces wait until searches fetch them.
+    (site / pieces[-1]).write_text(json.dumps(secrets.token_urlsafe(800_000)), encoding="utf-8")
     write_offline_files(site)
     sw = (site / "sw.js").read_text(encoding="utf-8")
-    assert json.loads(re.search(r"^const MANIFEST = (.*);$", sw, re.MULTILINE).group(1))["data"] == []
+    assert json.loads(re.search(r"^const MANIFEST = (.*);$", sw, re.MULTILINE).group(1))["data"] == pieces[:1]
 
 
 def test_search_index_loads_only_when_the_reader_searches(phone, site_url: str):

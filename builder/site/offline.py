@@ -22,10 +22,10 @@ from mkdocs.structure.pages import Page
 SERVICE_WORKER = "sw.js"
 OFFLINE_FILES = "offline-files.json"
 OFFLINE_PAGE = "offline/"
-# The service worker saves the search index right after the first visit (so search
-# works offline at once) only up to this compressed size; a larger index (about
-# 3 MB for 1,000 lessons) is saved when the reader first searches, or with
-# "save all", where its size is shown first.
+# The service worker saves the whole search index (manifest and pieces) right after
+# the first visit, so search works offline at once, only up to this compressed size;
+# on a larger site the pieces are saved as searches fetch them, or with "save all",
+# where their size is shown first.
 SEARCH_WARM_LIMIT = 512 * 1024
 MANIFEST_LINE = re.compile(r"^const MANIFEST = .*;$", re.MULTILINE)
 LOCAL_REF = re.compile(r"<(?:link|script|img)\b[^>]{0,2000}?\s(?:href|src)=\"([^\":#?]{1,2000})\"")
@@ -88,13 +88,15 @@ def write_offline_files(out_dir: Path, measured: Mapping[Path, tuple[int, int]] 
     version = hashlib.sha256()
     for path in sorted(shell):
         version.update(path.encode() + b"\0" + (out_dir / path).read_bytes() + b"\0")
-    index = out_dir / "search" / "search_index.json"
-    index_gzip = sizes_of(index.read_bytes())[1] if index.is_file() else 0
+    # The search manifest and the pieces it names (builder/site/search_index.py).
+    search_files = search_pieces(out_dir)
+    search_sizes = {path: sizes_of((out_dir / path).read_bytes()) for path in search_files}
+    search_gzip = sum(gzipped for _, gzipped in search_sizes.values())
     manifest = {
         "version": version.hexdigest()[:16],
         "shell": sorted(shell),
         "pages": ["./"],
-        "data": ["search/search_index.json"] if 0 < index_gzip <= SEARCH_WARM_LIMIT else [],
+        "data": search_files if 0 < search_gzip <= SEARCH_WARM_LIMIT else search_files[:1],
         "offline": OFFLINE_PAGE,
     }
     worker = MANIFEST_LINE.sub(
@@ -123,10 +125,8 @@ def write_offline_files(out_dir: Path, measured: Mapping[Path, tuple[int, int]] 
             path = local_path(rel, ref)
             if path and path not in shell and (out_dir / path).is_file():
                 media[path] = (out_dir / path).stat().st_size
-    extra = []
-    if index.is_file():
-        extra.append(["search/search_index.json", index.stat().st_size])
-        download += index_gzip
+    extra = [[path, size] for path, (size, _) in search_sizes.items()]
+    download += search_gzip
     stored = sum(size for _, size in pages) + sum(media.values()) + sum(size for _, size in extra)
     listing = {
         "lessons": sum(1 for url, _ in pages if url.startswith("lessons/")),
@@ -165,6 +165,19 @@ def local_path(page: str, ref: str) -> str | None:
         else:
             parts.append(part)
     return "/".join(parts) or None
+
+
+def search_pieces(out_dir: Path) -> list[str]:
+    """``search/search_index.json`` first, then every piece of the index it names, in order."""
+    index = out_dir / "search" / "search_index.json"
+    if not index.is_file():
+        return []
+    files = ["search/search_index.json"]
+    pieces = json.loads(index.read_text(encoding="utf-8")).get("config", {}).get("kepu_index")
+    if pieces:
+        folder = out_dir / "search" / pieces["folder"]
+        files += sorted(path.relative_to(out_dir).as_posix() for path in folder.rglob("*.json"))
+    return files
 
 
 def lunr_files(out_dir: Path) -> set[str]:

@@ -8,72 +8,157 @@
    - every term of the query is required, matched as a string (疫苗 is found
      inside 流感疫苗, 高血压 never as 高 alone);
    - a term found nowhere as typed is split into the words the build's jieba
-     segmentation used (the U+200B marks in the index) and then every word is
-     required; a term is never reduced to its single characters;
+     segmentation used and then every word is required; a term is never reduced
+     to its single characters;
    - 繁体 is folded to 简体 with the map the build wrote (config.kepu_variants);
    - pages rank by: every term as typed, the whole query in the title, each
-     term in the title, a lesson rather than a list, then how often terms occur.
-   Nothing is fetched here: the index comes from the page in the SETUP message. */
+     term in the title, a lesson rather than a list, then the shorter title.
+
+   The index comes in pieces (builder/site/search_index.py): SETUP brings only a
+   small manifest; a query fetches the shards of its character pairs (which pages
+   have them), then the pages it shows (to check the match as a string and cut
+   the snippet). Everything is fetched from the site's own folder, never another
+   host, and kept in memory for the next query (the service worker keeps it for
+   offline use). */
 "use strict";
 
 var SETUP = 0, READY = 1, QUERY = 2, RESULT = 3;
 var HAN = /[\u4e00-\u9fff]/;
-var MAX_RESULTS = 50;
+var MAX_RESULTS = 20;  // results shown, each checked against its page
 var MAX_SECTIONS = 5;
 
-var pages = [];       // [{location, title, text, lower, sections: [{location, title, text, lower}]}]
-var words = {};       // jieba words (≥ 2 characters) seen in the index: word → true
-var longest = 2;      // the longest such word, to bound the split
+var MAX_CHECKED = 80;  // pages fetched at most for one query (each ~2 KB gzip)
+
+var manifest = null;  // config.kepu_index: folder, shards, word_shards, pages, lessons, titles
+var base = "";        // the pieces' folder, same origin as this worker
 var variants = {};    // traditional character → simplified
-
-var ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'", nbsp: " " };
-
-function plain(html) {
-  return String(html || "")
-    .replace(/<[^>]*>/g, " ")
-    .replace(/&(amp|lt|gt|quot|#39|nbsp);/g, function (_, name) { return ENTITIES[name]; })
-    .replace(/\u200b/g, "")
-    .replace(/\s+/g, " ")
-    .trim();
-}
-
-function collectWords(html) {
-  String(html || "").replace(/<[^>]*>/g, " ").split(/[\u200b\s]+/).forEach(function (segment) {
-    (segment.match(/[\u4e00-\u9fff]{2,}/g) || []).forEach(function (word) {
-      words[word] = true;
-      if (word.length > longest) longest = word.length;
-    });
-  });
-}
+var shards = {};      // shard number → promise of {gram: [title gaps, page gaps]}
+var wordShards = {};  // shard number → promise of a set of words
+var pageCache = {};   // page number → promise of {l, t, x, s, lower, titleLower}
+var latest = 0;       // the newest query: older answers are dropped
 
 function setup(data) {
-  variants = (data.config && data.config.kepu_variants) || {};
-  words = {};
-  var byLocation = {};
-  pages = [];
-  (data.docs || []).forEach(function (doc) {
-    collectWords(doc.title);
-    collectWords(doc.text);
-    var item = { location: doc.location, title: plain(doc.title), text: plain(doc.text) };
-    item.lower = (item.title + " " + item.text).toLowerCase();
-    var hash = doc.location.indexOf("#");
-    var pageLocation = hash < 0 ? doc.location : doc.location.slice(0, hash);
-    var page = byLocation[pageLocation];
-    if (!page) {
-      page = byLocation[pageLocation] = { location: pageLocation, title: "", text: "", sections: [], lower: "" };
-      pages.push(page);
-    }
-    if (hash < 0) {
-      page.title = item.title;
-      page.text = item.text;
-    } else {
-      page.sections.push(item);
-    }
+  var config = (data && data.config) || {};
+  variants = config.kepu_variants || {};
+  manifest = config.kepu_index || null;
+  shards = {}; wordShards = {}; pageCache = {};
+  if (manifest) base = new URL("../search/" + manifest.folder, self.location.href).href;
+}
+
+function fnv1a(text) {
+  var hash = 0x811c9dc5;
+  for (var i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+function fetchJson(name) {
+  return fetch(base + name, { credentials: "same-origin" }).then(function (response) {
+    if (!response.ok) throw new Error(name + ": " + response.status);
+    return response.json();
   });
-  pages.forEach(function (page) {
-    page.lower = [page.title, page.text].concat(page.sections.map(function (s) { return s.title + " " + s.text; }))
-      .join(" \n ").toLowerCase();
-    page.titleLower = page.title.toLowerCase();
+}
+
+function shard(number) {
+  if (!shards[number]) {
+    shards[number] = fetchJson("g" + number + ".json");
+    shards[number].catch(function () { delete shards[number]; });
+  }
+  return shards[number];
+}
+
+function wordShard(number) {
+  if (!wordShards[number]) {
+    wordShards[number] = fetchJson("w" + number + ".json").then(function (list) {
+      var set = {};
+      list.forEach(function (word) { set[word] = true; });
+      return set;
+    });
+    wordShards[number].catch(function () { delete wordShards[number]; });
+  }
+  return wordShards[number];
+}
+
+function page(number) {
+  if (!pageCache[number]) {
+    pageCache[number] = fetchJson("p/" + number + ".json").then(function (item) {
+      item.lower = [item.t, item.x].concat(item.s.map(function (s) { return s[1] + " " + s[2]; }))
+        .join(" \n ").toLowerCase();
+      item.titleLower = item.t.toLowerCase();
+      item.sections = item.s.map(function (s) {
+        return { location: s[0], title: s[1], text: s[2], lower: (s[1] + " " + s[2]).toLowerCase() };
+      });
+      return item;
+    });
+    pageCache[number].catch(function () { delete pageCache[number]; });
+  }
+  return pageCache[number];
+}
+
+// The keys a term is looked up by, as the build made them: character pairs of each
+// run of Chinese or of Latin letters and digits; a lone Chinese character itself.
+function gramsOf(term) {
+  var grams = [];
+  (term.match(/[\u4e00-\u9fff]+|[a-z0-9]+/g) || []).forEach(function (run) {
+    if (run.length === 1) {
+      if (HAN.test(run)) grams.push(run);
+      return;
+    }
+    for (var i = 0; i + 1 < run.length; i++) grams.push(run.substr(i, 2));
+  });
+  return grams.filter(function (gram, i, all) { return all.indexOf(gram) === i; });
+}
+
+function undoGaps(gaps) {
+  var out = [], at = -1;
+  for (var i = 0; i < gaps.length; i++) { at += gaps[i]; out.push(at); }
+  return out;
+}
+
+function intersect(a, b) {
+  var out = [], i = 0, j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) { out.push(a[i]); i++; j++; } else if (a[i] < b[j]) i++; else j++;
+  }
+  return out;
+}
+
+// {all: pages that have every key of the term, title: those with every key in the title}
+// (a superset: the pages shown are checked against the term as a string).
+function lookup(term) {
+  var grams = gramsOf(term);
+  if (!grams.length) return Promise.resolve(null);
+  return Promise.all(grams.map(function (gram) { return shard(fnv1a(gram) % manifest.shards); }))
+    .then(function (loaded) {
+      var all = null, title = null;
+      for (var i = 0; i < grams.length; i++) {
+        var entry = loaded[i][grams[i]];
+        if (!entry) return { all: [], title: [] };
+        var a = undoGaps(entry[1]), t = undoGaps(entry[0]);
+        all = all ? intersect(all, a) : a;
+        title = title ? intersect(title, t) : t;
+      }
+      return { all: all, title: title };
+    });
+}
+
+// Forward maximum matching over the build's own words: 流感疫苗接种 → 流感疫苗, 接种.
+function split(term) {
+  var starts = [];
+  for (var i = 0; i < term.length; i++) starts.push(wordShard(fnv1a(term.charAt(i)) % manifest.word_shards));
+  return Promise.all(starts).then(function (sets) {
+    var parts = [], at = 0;
+    while (at < term.length) {
+      var found = 1;
+      for (var n = term.length - at; n >= 2; n--) {
+        if (sets[at][term.substr(at, n)]) { found = n; break; }
+      }
+      parts.push(term.substr(at, found));
+      at += found;
+    }
+    return parts;
   });
 }
 
@@ -86,27 +171,6 @@ function fold(query) {
     out += variants[c] || c;
   }
   return out.toLowerCase();
-}
-
-// Forward maximum matching over the index's own words: 流感疫苗接种 → 流感疫苗, 接种.
-function split(term) {
-  var parts = [];
-  var i = 0;
-  while (i < term.length) {
-    var found = 1;
-    for (var n = Math.min(longest, term.length - i); n >= 2; n--) {
-      if (words[term.substr(i, n)]) { found = n; break; }
-    }
-    parts.push(term.substr(i, found));
-    i += found;
-  }
-  return parts;
-}
-
-function count(haystack, needle) {
-  var n = 0, at = haystack.indexOf(needle);
-  while (at >= 0 && n < 20) { n++; at = haystack.indexOf(needle, at + needle.length); }
-  return n;
 }
 
 function escapeHtml(text) {
@@ -146,76 +210,170 @@ function snippet(text, needles) {
   return (start > 0 ? "…" : "") + highlight(piece, needles) + (start + 120 < text.length ? "…" : "");
 }
 
+function has(list, number) {
+  var low = 0, high = list.length - 1;
+  while (low <= high) {
+    var mid = (low + high) >> 1;
+    if (list[mid] === number) return true;
+    if (list[mid] < number) low = mid + 1; else high = mid - 1;
+  }
+  return false;
+}
+
+// For each term: the pages that may have it as typed, or else (a longer Chinese
+// term found nowhere as typed) the pages that may have all of its words.
+function plan(term) {
+  return lookup(term).then(function (exact) {
+    if (!exact) return { term: term, exact: null, parts: null };  // nothing to look up (a lone letter)
+    if (exact.all.length || term.length < 3 || !HAN.test(term)) return { term: term, exact: exact, parts: null };
+    return split(term).then(function (parts) {
+      parts = parts.filter(function (part) { return part.length >= 2 || !HAN.test(part); });
+      if (parts.length < 2) return { term: term, exact: exact, parts: null };
+      return Promise.all(parts.map(lookup)).then(function (hits) {
+        return { term: term, exact: exact, parts: parts, hits: hits };
+      });
+    });
+  });
+}
+
+function candidates(step) {
+  if (!step.exact) return null;
+  if (!step.parts) return step.exact.all;
+  var all = null;
+  step.hits.forEach(function (hit) {
+    if (!hit) return;
+    all = all ? intersect(all, hit.all) : hit.all;
+  });
+  return all || [];
+}
+
+// The page as fetched really has the term as typed (or all of its words).
+function matches(item, step) {
+  if (item.lower.indexOf(step.term) >= 0) return true;
+  return !!step.parts && step.parts.every(function (part) { return item.lower.indexOf(part) >= 0; });
+}
+
 function search(query) {
   var folded = fold(String(query || "")).trim();
   var terms = folded.split(/[\s,，、;；。!?！？:：]+/).filter(function (term, i, all) {
     return term && all.indexOf(term) === i;
   });
-  if (!terms.length) return { items: [] };
+  if (!terms.length || !manifest) return Promise.resolve({ items: [] });
   var whole = terms.join("");
-  var scored = [];
-  pages.forEach(function (page) {
-    var score = 0, needles = [], exact = true;
-    for (var t = 0; t < terms.length; t++) {
-      var term = terms[t];
-      if (page.lower.indexOf(term) >= 0) {
-        needles.push(term);
-        if (page.titleLower.indexOf(term) >= 0) score += 200;
-        score += 5 * count(page.lower, term);
-        continue;
+  return Promise.all(terms.map(plan).concat([terms.length > 1 ? lookup(whole) : Promise.resolve(null)]))
+    .then(function (steps) {
+      var wholeHit = steps.pop() || (steps[0].exact && !steps[0].parts ? steps[0].exact : null);
+      var pool = null;
+      for (var t = 0; t < steps.length; t++) {
+        var list = candidates(steps[t]);
+        if (list) pool = pool ? intersect(pool, list) : list;
       }
-      exact = false;
-      // Not found as typed: a longer Chinese term may still be there as its words.
-      if (term.length < 3 || !HAN.test(term)) return;
-      var parts = split(term).filter(function (part) { return part.length >= 2 || !HAN.test(part); });
-      if (parts.length < 2) return;
-      for (var p = 0; p < parts.length; p++) {
-        if (page.lower.indexOf(parts[p]) < 0) return;
-        needles.push(parts[p]);
-        if (page.titleLower.indexOf(parts[p]) >= 0) score += 40;
-        score += 2 * count(page.lower, parts[p]);
-      }
-    }
-    if (exact) score += 1000;
-    if (page.titleLower.indexOf(whole) >= 0) score += 500;
-    if (/^lessons\//.test(page.location)) score += 100;
-    scored.push({ page: page, score: score, needles: needles });
-  });
-  scored.sort(function (a, b) {
-    return b.score - a.score || a.page.title.length - b.page.title.length ||
-      (a.page.location < b.page.location ? -1 : 1);
-  });
-  var items = scored.slice(0, MAX_RESULTS).map(function (hit) {
-    var page = hit.page, needles = hit.needles;
-    var marks = {};
-    needles.forEach(function (needle) { marks[needle] = true; });
-    var sections = page.sections.filter(function (section) {
-      return needles.some(function (needle) { return section.lower.indexOf(needle) >= 0; });
+      if (!pool || !pool.length) return { items: [] };
+      var titles = manifest.titles;
+      var ranked = pool.map(function (number) {
+        var score = 0, exact = true;
+        steps.forEach(function (step) {
+          if (!step.exact) return;
+          if (!step.parts) {
+            if (has(step.exact.title, number)) score += 200;
+          } else {
+            exact = false;
+            step.hits.forEach(function (hit) { if (hit && has(hit.title, number)) score += 40; });
+          }
+        });
+        if (exact) score += 1000;
+        if (wholeHit && has(wholeHit.title, number)) score += 500;
+        if (number < manifest.lessons) score += 100;
+        return { number: number, score: score, titleLength: titles.charCodeAt(number) - 48 };
+      });
+      ranked.sort(function (a, b) {
+        return b.score - a.score || a.titleLength - b.titleLength || a.number - b.number;
+      });
+      return verify(ranked, steps, 0, []);
     });
-    var best = sections.filter(function (section) {
-      return needles.every(function (needle) { return section.lower.indexOf(needle) >= 0; });
-    })[0] || sections[0];
-    var teaser = page.text.toLowerCase().indexOf(needles[0]) >= 0 || !best ? page.text : best.text;
-    var article = {
-      location: page.location,
-      title: highlight(page.title, needles),
-      text: snippet(teaser, needles),
-      score: hit.score,
+}
+
+// Fetch the best pages a batch at a time and keep those that really match, until
+// a page of results is full or enough has been looked at.
+function verify(ranked, steps, from, kept) {
+  if (kept.length >= MAX_RESULTS || from >= ranked.length || from >= MAX_CHECKED) {
+    kept.forEach(function (hit) { hit.score = fullScore(hit.item, steps, hit.number); });
+    kept.sort(function (a, b) {
+      return b.score - a.score || a.item.t.length - b.item.t.length || a.number - b.number;
+    });
+    return { items: kept.slice(0, MAX_RESULTS).map(function (hit) { return present(hit, steps); }) };
+  }
+  var batch = ranked.slice(from, from + MAX_RESULTS);
+  return Promise.all(batch.map(function (hit) { return page(hit.number); })).then(function (items) {
+    items.forEach(function (item, i) {
+      if (steps.every(function (step) { return matches(item, step); })) kept.push({ item: item, number: batch[i].number, score: batch[i].score });
+    });
+    return verify(ranked, steps, from + batch.length, kept);
+  });
+}
+
+function count(haystack, needle) {
+  var n = 0, at = haystack.indexOf(needle);
+  while (at >= 0 && n < 20) { n++; at = haystack.indexOf(needle, at + needle.length); }
+  return n;
+}
+
+// The pages shown are ranked again on their text, now at hand: as typed, in the
+// title, then how often the terms occur (尘肺病 before 心肺复苏 for 肺).
+function fullScore(item, steps, number) {
+  var score = 0, exact = true, whole = "";
+  steps.forEach(function (step) {
+    whole += step.term;
+    if (item.lower.indexOf(step.term) >= 0) {
+      if (item.titleLower.indexOf(step.term) >= 0) score += 200;
+      score += 5 * count(item.lower, step.term);
+      return;
+    }
+    exact = false;
+    (step.parts || []).forEach(function (part) {
+      if (item.titleLower.indexOf(part) >= 0) score += 40;
+      score += 2 * count(item.lower, part);
+    });
+  });
+  if (exact) score += 1000;
+  if (item.titleLower.indexOf(whole) >= 0) score += 500;
+  if (number < manifest.lessons) score += 100;
+  return score;
+}
+
+function present(hit, steps) {
+  var item = hit.item, needles = [];
+  steps.forEach(function (step) {
+    if (item.lower.indexOf(step.term) >= 0) needles.push(step.term);
+    else if (step.parts) needles.push.apply(needles, step.parts);
+  });
+  var marks = {};
+  needles.forEach(function (needle) { marks[needle] = true; });
+  var sections = item.sections.filter(function (section) {
+    return needles.some(function (needle) { return section.lower.indexOf(needle) >= 0; });
+  });
+  var best = sections.filter(function (section) {
+    return needles.every(function (needle) { return section.lower.indexOf(needle) >= 0; });
+  })[0] || sections[0];
+  var teaser = item.x.toLowerCase().indexOf(needles[0]) >= 0 || !best ? item.x : best.text;
+  var article = {
+    location: item.l,
+    title: highlight(item.t, needles),
+    text: snippet(teaser, needles),
+    score: hit.score,
+    terms: marks
+  };
+  // Sections rank below their page, so Material folds them under "more results on this page".
+  var more = sections.slice(0, MAX_SECTIONS).map(function (section) {
+    return {
+      location: section.location,
+      title: highlight(section.title, needles),
+      text: snippet(section.text, needles),
+      score: hit.score / 2,
       terms: marks
     };
-    // Sections rank below their page, so Material folds them under "more results on this page".
-    var more = sections.slice(0, MAX_SECTIONS).map(function (section) {
-      return {
-        location: section.location,
-        title: highlight(section.title, needles),
-        text: snippet(section.text, needles),
-        score: hit.score / 2,
-        terms: marks
-      };
-    });
-    return [article].concat(more);
   });
-  return { items: items };
+  return [article].concat(more);
 }
 
 self.addEventListener("message", function (event) {
@@ -224,12 +382,9 @@ self.addEventListener("message", function (event) {
     setup(message.data || {});
     self.postMessage({ type: READY });
   } else if (message.type === QUERY) {
-    var result;
-    try {
-      result = search(message.data);
-    } catch (e) {
-      result = { items: [] };
-    }
-    self.postMessage({ type: RESULT, data: result });
+    var ticket = ++latest;
+    search(message.data).catch(function () { return { items: [] }; }).then(function (result) {
+      if (ticket === latest) self.postMessage({ type: RESULT, data: result });
+    });
   }
 });

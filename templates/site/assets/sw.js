@@ -8,10 +8,10 @@
    shell   CSS, JS, search worker, logo       cache first, one cache per version
    pages   every page the reader opened       network first (cached copy after a few seconds)
    media   images of those pages              cache first
-   data    search index, group texts …        search index: cached copy at once, refreshed
-                                              in the background (saved after the first visit
-                                              when small, else on the first search); others
-                                              network first
+   data    search index, group texts …        search manifest: cached copy at once, refreshed
+                                              in the background; its pieces cache first (saved
+                                              after the first visit when small, else as searches
+                                              fetch them); others network first
    Nothing from other hosts is ever requested or cached; videos are never cached. */
 "use strict";
 
@@ -26,6 +26,7 @@ const MEDIA = PREFIX + "media";
 const DATA = PREFIX + "data";
 const SHELL_URLS = new Set(MANIFEST.shell.map((path) => new URL(path, SCOPE).href));
 const SEARCH_INDEX = new URL("search/search_index.json", SCOPE).href;
+const SEARCH_PIECES = new URL("search/kepu/", SCOPE).href;
 const OFFLINE_PAGE = new URL(MANIFEST.offline, SCOPE).href;
 // On a weak signal, show the saved copy of a page after this long, not a blank screen.
 const NETWORK_TIMEOUT_MS = 4000;
@@ -83,6 +84,9 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(cacheFirst(SHELL, request));
   } else if (url.href === SEARCH_INDEX) {
     event.respondWith(staleWhileRevalidate(DATA, request, event));
+  } else if (url.href.startsWith(SEARCH_PIECES)) {
+    // Named by a hash of the index's bytes: a saved piece never goes stale.
+    event.respondWith(cacheFirst(DATA, request));
   } else if (request.destination === "image") {
     event.respondWith(cacheFirst(MEDIA, request));
   } else {

@@ -1,0 +1,168 @@
+"""The site's search index in pieces a phone fetches on demand (issue 15: search at 10,000 lessons).
+
+Material writes one ``search/search_index.json`` holding every page's text: 2.3 MB
+gzip at 1,000 lessons, about 22 MB at 10,000, all downloaded before the first
+result. Kepu's worker (``assets/kepu-search-worker.js``) instead reads:
+
+* ``search/search_index.json`` — a small manifest: the 繁体 → 简体 map, the
+  number of shards, each page's title length (for ranking) and the folder the
+  pieces are in (named by a hash of their bytes, so a new build never mixes
+  with pieces a phone saved from an old one);
+* ``g<k>.json`` — which pages contain a character pair (高血, 血压) or, for a
+  one-character query, a character; for each, the pages with it in the title and
+  the pages with it anywhere, as gaps between page numbers. A pair lands in shard
+  ``fnv1a(pair) % shards``, so a query fetches one shard per pair it has;
+* ``w<k>.json`` — jieba's words (the build's segmentation), by their first
+  character, used only to split a phrase that appears nowhere as typed;
+* ``p/<n>.json`` — one page: its address, title, text and sections, fetched for
+  the results shown (to check the match as a string and make the snippet).
+
+Lessons are numbered first, so "a lesson before a list" is a comparison.
+Everything is sorted and hashed from the content only: same input, same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from pathlib import Path
+
+FOLDER = "kepu"  # under search/
+TAG = re.compile(r"<[^>]*>")
+SPACE = re.compile(r"\s+")
+# What a query is matched on: runs of Chinese characters, runs of Latin letters and digits.
+RUNS = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+")
+WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+SHARD_BYTES = 24_000  # aim for about this much JSON per gram shard (before gzip)
+MAX_SHARDS = 4096
+WORD_SHARDS = 64
+MAX_TITLE = 60  # title lengths are capped here (one character each in the manifest)
+
+
+def fnv1a(text: str) -> int:
+    """32-bit FNV-1a over UTF-16 code units, as the worker computes it."""
+    value = 0x811C9DC5
+    data = text.encode("utf-16-le")
+    for i in range(0, len(data), 2):
+        value ^= data[i] | data[i + 1] << 8
+        value = (value * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+def plain(markup: str) -> str:
+    """Material's indexed HTML as the reader's text: no tags, entities read, no U+200B."""
+    text = html.unescape(TAG.sub(" ", markup or "")).replace("\u200b", "")
+    return SPACE.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """What the worker matches against: NFKC, lower case (the worker folds queries the same way)."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def grams(text: str) -> set[str]:
+    """Character pairs of every run, and every Chinese character on its own."""
+    found: set[str] = set()
+    for run in RUNS.findall(fold(text)):
+        if run[0] >= "\u4e00":
+            found.update(run)
+        found.update(run[i : i + 2] for i in range(len(run) - 1))
+    return found
+
+
+def _gaps(numbers: list[int]) -> list[int]:
+    previous, out = -1, []
+    for number in numbers:
+        out.append(number - previous)
+        previous = number
+    return out
+
+
+def _dump(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def write_search_shards(search_dir: Path, docs: list[dict], config: dict) -> dict:
+    """Write the pieces from Material's ``docs`` into ``search_dir``; the manifest's ``kepu_index``."""
+    pages: dict[str, dict] = {}
+    words: set[str] = set()
+    for doc in docs:
+        for field in ("title", "text"):
+            for segment in re.split(r"[\u200b\s]+", TAG.sub(" ", doc.get(field, ""))):
+                words.update(WORD.findall(segment))
+        location = doc["location"]
+        page_location, _, anchor = location.partition("#")
+        page = pages.setdefault(page_location, {"l": page_location, "t": "", "x": "", "s": []})
+        if anchor:
+            page["s"].append([location, plain(doc.get("title", "")), plain(doc.get("text", ""))])
+        else:
+            page["t"], page["x"] = plain(doc.get("title", "")), plain(doc.get("text", ""))
+    # Lessons first, then every other page, each in address order.
+    ordered = sorted(pages.values(), key=lambda page: (not page["l"].startswith("lessons/"), page["l"]))
+    title_postings: dict[str, list[int]] = defaultdict(list)
+    all_postings: dict[str, list[int]] = defaultdict(list)
+    files: dict[str, bytes] = {}
+    for number, page in enumerate(ordered):
+        everything = " \n ".join([page["t"], page["x"], *(f"{title} {text}" for _, title, text in page["s"])])
+        for gram in grams(page["t"]):
+            title_postings[gram].append(number)
+        for gram in grams(everything):
+            all_postings[gram].append(number)
+        files[f"p/{number}.json"] = _dump(page)
+    entries = {
+        gram: [_gaps(title_postings.get(gram, [])), _gaps(numbers)] for gram, numbers in all_postings.items()
+    }
+    total = sum(len(gram) * 3 + 8 + 2 * (len(a) + len(b)) for gram, (a, b) in entries.items())
+    shards = min(MAX_SHARDS, 2 ** max(0, math.ceil(math.log2(max(1, total / SHARD_BYTES)))))
+    by_shard: dict[int, dict] = defaultdict(dict)
+    for gram, entry in entries.items():
+        by_shard[fnv1a(gram) % shards][gram] = entry
+    for shard in range(shards):
+        files[f"g{shard}.json"] = _dump(by_shard.get(shard, {}))
+    by_first: dict[int, list[str]] = defaultdict(list)
+    for word in sorted(words):
+        by_first[fnv1a(word[0]) % WORD_SHARDS].append(word)
+    for shard in range(WORD_SHARDS):
+        files[f"w{shard}.json"] = _dump(by_first.get(shard, []))
+
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name] + b"\0")
+    version = digest.hexdigest()[:12]
+    folder = search_dir / FOLDER / version
+    for name, data in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return {
+        "folder": f"{FOLDER}/{version}/",
+        "shards": shards,
+        "word_shards": WORD_SHARDS,
+        "pages": len(ordered),
+        "lessons": sum(1 for page in ordered if page["l"].startswith("lessons/")),
+        "titles": "".join(chr(48 + min(len(page["t"]), MAX_TITLE)) for page in ordered),
+    }
+
+
+def read_pages(site: Path) -> list[dict]:
+    """Every page of a built site's search pieces (for tests and benches): address, title, text, sections."""
+    manifest = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    index = manifest["config"]["kepu_index"]
+    folder = site / "search" / index["folder"]
+    return [json.loads((folder / f"p/{n}.json").read_text(encoding="utf-8")) for n in range(index["pages"])]
+
+
+def read_words(site: Path) -> set[str]:
+    """The jieba words the build's segmentation made, as the worker's word shards hold them."""
+    manifest = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    index = manifest["config"]["kepu_index"]
+    folder = site / "search" / index["folder"]
+    words: set[str] = set()
+    for shard in range(index["word_shards"]):
+        words.update(json.loads((folder / f"w{shard}.json").read_text(encoding="utf-8")))
+    return words
