@@ -37,6 +37,7 @@ RENDERER_MODULES = [
     "builder.renderers.video",
     "builder.renderers.fieldkit.handbook",
     "builder.renderers.fieldkit.slides",
+    "builder.renderers.fieldkit.cards",
     "builder.renderers.report",
 ]
 

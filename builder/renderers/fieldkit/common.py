@@ -124,7 +124,8 @@ class LaidOut:
 
 def job_key(renderer: str, job: object, documents: Sequence[str], root: str, templates: str) -> str:
     """A unit's key: the job without the project folder, the files it links, the templates, the engine."""
-    relocatable = dataclasses.replace(job, root="") if dataclasses.is_dataclass(job) else job  # type: ignore[type-var]
+    has_root = dataclasses.is_dataclass(job) and any(f.name == "root" for f in dataclasses.fields(job))
+    relocatable = dataclasses.replace(job, root="") if has_root else job  # type: ignore[type-var]
     files = pdf.linked_files(documents, root)
     return fingerprint(renderer, FIELDKIT_VERSION, relocatable, files, templates, pdf.engine_version())
 
