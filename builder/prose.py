@@ -248,3 +248,74 @@ def readability(sentences: Iterable[Sentence], skip: Iterable[str] = ()) -> Read
         key=lambda item: (-vocabulary.rarity(item[0]), item[1], item[0]),
     )
     return Readability(count, han, total, difficult, tuple(rare))
+
+
+# -- the published formula -------------------------------------------------------
+
+# 汉语文本难度系数 (Chinese language difficulty coefficient, CLDC) of Wang et al.,
+# BMJ Open 2020;10:e038091, the formula used to grade Chinese patient-education
+# materials: CLDC = ASL + ANDW, the average sentence length in Han characters plus the
+# difficult words per 100 words (Arabic numerals and Latin letters left out). Their
+# difficult words are those outside the two lowest grades of the 1992 HSK word list
+# (甲、乙, 3,051 words); that list is superseded, so the easy words here are levels 1–4 of
+# its successor, GF 0025—2021 (3,211 entries, the size closest to 甲乙), shipped in
+# builder/wordlists/. The paper reads 20–30 as middle difficulty and > 30 as difficult.
+EASY_WORDS_FILE = Path(__file__).parent / "wordlists" / "gf0025-2021-levels-1-4.txt"
+CLDC_MIDDLE, CLDC_DIFFICULT = 20.0, 30.0
+
+
+@functools.cache
+def easy_words() -> frozenset[str]:
+    with EASY_WORDS_FILE.open(encoding="utf-8") as lines:
+        return frozenset(word for line in lines if (word := line.strip()) and not word.startswith("#"))
+
+
+@dataclass(frozen=True)
+class Cldc:
+    sentences: int
+    han: int
+    words: int
+    difficult: int
+
+    @property
+    def average_sentence(self) -> float:  # ASL
+        return self.han / self.sentences if self.sentences else 0.0
+
+    @property
+    def difficult_per_100(self) -> float:  # ANDW
+        return 100 * self.difficult / self.words if self.words else 0.0
+
+    @property
+    def score(self) -> float:
+        return self.average_sentence + self.difficult_per_100
+
+    @property
+    def band(self) -> str:
+        """The paper's reading of the score."""
+        if self.score > CLDC_DIFFICULT:
+            return "较难"
+        return "中等" if self.score >= CLDC_MIDDLE else "容易"
+
+
+def cldc(sentences: Iterable[Sentence]) -> Cldc:
+    """The published formula on jieba's words, difficult = outside GF 0025—2021 levels 1–4."""
+    vocabulary, easy = words(), easy_words()
+    count = han = total = difficult = 0
+    for sentence in sentences:
+        count += 1
+        han += sentence.length
+        for word in vocabulary.cut(sentence.text):
+            total += 1
+            difficult += not is_easy(word, easy)
+    return Cldc(count, han, total, difficult)
+
+
+def is_easy(word: str, easy: frozenset[str]) -> bool:
+    """In the list, or jieba's join of two listed words (每天 = 每 + 天, 吃盐 = 吃 + 盐).
+
+    jieba's dictionary has many such two-part compounds that the standard lists as two
+    words; 高血压 stays difficult (高 + 血压, and 血压 is not in levels 1–4).
+    """
+    if word in easy:
+        return True
+    return len(word) <= 4 and any(word[:cut] in easy and word[cut:] in easy for cut in range(1, len(word)))

@@ -36,9 +36,11 @@ from builder.model import Lesson, PlainLimits, Project, Quiz, SiteConfig
 from builder.prose import (
     HAN,
     SENTENCE_END,
+    Cldc,
     Prose,
     Readability,
     Sentence,
+    cldc,
     clean,
     han_count,
     read_prose,
@@ -257,6 +259,7 @@ class Report:
 class LessonReport(Report):
     lesson: Lesson | None = None
     readability: Readability | None = None
+    cldc: Cldc | None = None  # the published formula (prose.cldc), reported beside our score
     limits: dict[str, tuple[float, str]] = field(default_factory=dict)
     reason: str = ""
 
@@ -314,6 +317,7 @@ def check_lesson(project: Project, lesson: Lesson) -> LessonReport:
     terms = config.checks.terms
     score = readability(prose.sentences, skip=terms)
     report.readability = score
+    report.cldc = cldc(prose.sentences)
 
     # Plain language
     plain_checks(report, prose.sentences, limits)

@@ -613,3 +613,31 @@ def test_registry_mistakes_are_errors_with_their_lines(project: Path):
         "content/sources.yml:32: 数值 1：'五' 不是一个数（如 5、18.5、140/90）",
         "content/sources.yml:40: 数值 3：数值依据的来源 'literacy-2024' 没有在 sources: 里登记",
     ]
+
+
+# -- the published readability formula -----------------------------------------------
+
+
+def test_the_published_formula_is_sentence_length_plus_difficult_words_per_100():
+    from builder.prose import cldc, easy_words, read_prose
+
+    plain = cldc(read_prose("我每天早上吃饭。", 1).sentences)
+    # 7 Han characters in one sentence; 我/每天/早上/吃饭 are all everyday words (每天 = 每 + 天).
+    assert (plain.sentences, plain.han, plain.words, plain.difficult) == (1, 7, 4, 0)
+    assert plain.score == 7.0 and plain.band == "容易"
+    hard = cldc(read_prose("收缩压和舒张压都要测量。", 1).sentences)
+    # 收缩压 and 舒张压 are outside GF 0025—2021 levels 1–4: 11 + 100 × 2 / 6.
+    assert (hard.han, hard.words, hard.difficult) == (11, 6, 2)
+    assert round(hard.score, 2) == 44.33 and hard.band == "较难"
+    easy = easy_words()
+    assert 3100 < len(easy) < 3300 and {"医生", "医院", "身体", "测量"} <= easy
+    assert not {"血压", "高血压", "疫苗", "糖尿病"} & easy
+
+
+def test_every_lesson_report_carries_the_published_score(project: Path):
+    diagnostics = Diagnostics()
+    loaded = load_project(project, diagnostics, today=TODAY)
+    assert loaded is not None
+    for report in check_quality(loaded).lessons:
+        assert report.cldc is not None and report.cldc.sentences > 0
+        assert report.cldc.score == report.cldc.average_sentence + report.cldc.difficult_per_100
