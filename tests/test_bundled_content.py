@@ -87,3 +87,20 @@ def test_a_wrong_figure_in_a_bundled_lesson_is_flagged(tmp_path):
     found = quality_lines(root)
     assert len(found) == 2 and all(f.startswith(f"content/lessons/cpr-basics.md:{line}: ") for f in found)
     assert all("[claim-figure]" in f and "胸外按压的深度" in f for f in found)
+
+
+def test_every_bundled_lesson_has_a_drawn_picture_with_a_description():
+    project, _ = load()
+    for lesson in project.lessons:
+        pictures = [
+            image
+            for image in lesson.images
+            if image.path.startswith("media/") and image.path.endswith(".svg")
+        ]
+        assert pictures, f"{lesson.slug} has no drawn picture"
+        for image in pictures:
+            svg = (REPO / image.path).read_text(encoding="utf-8")
+            assert 'role="img"' in svg and "aria-label=" in svg and "<title>" in svg, image.path
+            assert "<image" not in svg and "href=" not in svg, image.path  # drawn shapes, nothing embedded
+        alts = [line for line in lesson.body.split("\n") if line.startswith("![") and ".svg)" in line]
+        assert all(len(line.split("](")[0]) > 8 for line in alts), lesson.slug
