@@ -16,6 +16,7 @@ from pathlib import Path
 import pypdf
 import pytest
 from conftest import TODAY
+from test_architecture import opened_sources  # noqa: F401  (the fixture)
 from test_campaign_results import CAMPAIGN, PLAN, QUIZ, RESULTS
 from test_print import embedded_font_names
 
@@ -183,3 +184,9 @@ def test_kepu_report_writes_one_campaigns_report(results_project: Path, tmp_path
                             str(results_project), "--out", str(out)], capture_output=True, text=True, timeout=300)  # fmt: skip
     assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
     assert "找不到宣传活动 dust" in wrong.stderr
+
+
+def test_the_report_reads_no_result_file_after_loading(results_project: Path, tmp_path: Path, opened_sources):  # noqa: F811
+    build(results_project, tmp_path / "out", only=["reports"], jobs=1, today=TODAY, use_cache=False)
+    assert (tmp_path / "out" / REPORT / "report.pdf").exists()
+    assert opened_sources == []
