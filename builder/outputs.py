@@ -115,6 +115,13 @@ def lesson_video_path(slug: str, kind: str = "video") -> str:
 HANDBOOK_PRINT = {"handbook-pdf": "handbook.pdf", "handbook-imposed-pdf": "handbook-imposed.pdf"}
 LESSON_CARDS = {"pocket-card-pdf": "card.pdf", "pocket-sheet-pdf": "sheet.pdf"}
 LESSON_SLIDES = {"slides-pptx": "slides.pptx", "slides-pdf": "slides.pdf"}
+# A lesson's display boards under boards/lessons/<slug>/, the print shop's versions under press/.
+LESSON_BOARDS = {
+    "board-pdf": "board.pdf",
+    "xbanner-pdf": "xbanner.pdf",
+    "board-press-pdf": "press/board.pdf",
+    "xbanner-press-pdf": "press/xbanner.pdf",
+}
 
 
 def handbook_path(slug: str, kind: str) -> str:
@@ -127,3 +134,7 @@ def pocket_card_path(slug: str, kind: str) -> str:
 
 def slides_path(slug: str, kind: str) -> str:
     return f"slides/lessons/{slug}/{LESSON_SLIDES[kind]}"
+
+
+def board_path(slug: str, kind: str) -> str:
+    return f"boards/lessons/{slug}/{LESSON_BOARDS[kind]}"

@@ -38,6 +38,7 @@ RENDERER_MODULES = [
     "builder.renderers.fieldkit.handbook",
     "builder.renderers.fieldkit.slides",
     "builder.renderers.fieldkit.cards",
+    "builder.renderers.fieldkit.boards",
     "builder.renderers.report",
 ]
 

@@ -92,9 +92,13 @@ def markdown_body(
     return Markup(keep_last_words(pdf.unwrap_local_links(IMG_TAG.sub(image, html)), glossary))
 
 
-def glued(text: str, glossary: tuple[str, ...]) -> Markup:
-    """Plain text (escaped) whose last word keeps its line, for a key point or a title."""
-    html = keep_last_words(f"<p>{html_escape.escape(text)}</p>", glossary)
+def glued(text: str, glossary: tuple[str, ...], figures: bool = False) -> Markup:
+    """Plain text (escaped) whose last word keeps its line, for a key point or a title.
+
+    With ``figures``, its key figures (5克, 140/90) are marked up too, for large type.
+    """
+    inner = emphasise_figures(text) if figures else html_escape.escape(text)
+    html = keep_last_words(f"<p>{inner}</p>", glossary)
     return Markup(html[3:-4])
 
 
