@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 from lxml import html as lxml_html
+from PIL import ImageColor
 
 from builder.brand import contrast_ratio
 
@@ -49,10 +50,15 @@ BRIGHT_BACKGROUND = 100  # a background this bright wants darker text
 GREY_LIGHTNESS_HIGH = 40  # HSL lightness (%) above which a grey background is mirrored
 LIGHTNESS_LOW = 22  # HSL lightness (%) a very dark background is lifted to
 
+# CSS colour names (Pillow carries the CSS list), and transparent as mp-darkmode reads it: white at alpha 0.
+NAMED = {name: (*ImageColor.getrgb(name)[:3], 1.0) for name in ImageColor.colormap}
+NAMED["transparent"] = (255, 255, 255, 0.0)
 COLOUR = re.compile(
-    r"#[0-9a-fA-F]{3,8}\b|\brgba?\([^()]{0,60}\)|\b(?:white|black|transparent)\b", re.IGNORECASE
+    r"#[0-9a-fA-F]{3,8}\b|\brgba?\([^()]{0,60}\)|\b(?:"
+    + "|".join(sorted(NAMED, key=len, reverse=True))
+    + r")\b",
+    re.IGNORECASE,
 )
-NAMED = {"white": (255, 255, 255, 1.0), "black": (0, 0, 0, 1.0), "transparent": (255, 255, 255, 0.0)}
 BORDER = re.compile(r"border(?:-(?:top|right|bottom|left))?(?:-color)?$")
 TEXT_KEYS = ("color", "-webkit-text-fill-color")
 

@@ -134,6 +134,16 @@ def test_white_panels_go_dark_and_grey_text_goes_light():
     assert "margin:0" in bordered.get("style") and "rgba(" in colour_of(bordered.get("style"), "border")
 
 
+def test_named_colours_are_converted_like_any_other():
+    # A project's own styles may say "red" or "White": WeChat reads them as the colours they name.
+    html = dark_article('<p style="color:red;border-bottom:1px solid Gray;background-color:WHITE">x</p>')
+    style = lxml_html.fragment_fromstring(html).get("style")
+    assert colour_of(style, "background-color") == "rgb(25, 25, 25)"
+    assert colour_of(style, "color") != "red" and colour_of(style, "color").startswith("rgb(255, ")
+    # Grey is 103 brighter than the dark page, more than the 65 asked: kept.
+    assert colour_of(style, "border-bottom") == "1px solid rgb(128, 128, 128)"
+
+
 def test_text_too_close_to_its_background_is_moved_away():
     # Dark green on the dark page: its lightness is mirrored, so it becomes a light green.
     green = parse_colour("#1f7a4d")
