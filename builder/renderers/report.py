@@ -29,6 +29,7 @@ from builder.model import Campaign, Project
 from builder.outputs import campaign_report_path
 from builder.renderers.base import RenderContext, Renderer, Unit
 from builder.templates import make_environment
+from builder.widows import keep_last_words
 from builder.writer import Artifact
 
 REPORT_KINDS = ("campaign-report-json", "campaign-report-html", "campaign-report-pdf")
@@ -41,6 +42,11 @@ def css_string(text: str) -> Markup:
     """``text`` as a quoted CSS string that cannot end the string or the style sheet."""
     escaped = "".join(f"\\{ord(char):x} " if char in '"\\<>\n\r' else char for char in text)
     return Markup(f'"{escaped}"')
+
+
+def short(text: str, length: int) -> str:
+    """A chart label: ``text`` cut to ``length`` characters with an ellipsis when longer."""
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def percent(value: float | None) -> str:
@@ -162,7 +168,8 @@ def charts(data: dict[str, Any], colour: str, soft: str) -> dict[str, Markup | N
     attendance_goal = next((g for g in data["goals"] if g["measure"] == "attendance"), None)
     target = _target_fraction(attendance_goal["target"]) if attendance_goal else None
     rows = [
-        (f"{a['date'][5:].replace('-', '月', 1)}日 {a['title'][:8]}", a["rate"]) for a in data["activities"]
+        (f"{a['date'][5:].replace('-', '月', 1)}日 {short(a['title'], 8)}", a["rate"])
+        for a in data["activities"]
     ]
     questions = data["knowledge"]["questions"]
     satisfaction = data["satisfaction"]
@@ -208,8 +215,9 @@ def plan_report(project: Project, env: Environment, campaign: Campaign) -> tuple
     """The numbers of ``campaign``'s report, its page and its print document (HTML)."""
     data = campaign_report(campaign)
     context = report_context(project, campaign, data)
-    page = env.get_template("report/page.html").render(**context)
-    document = env.get_template("report/print.html").render(**context)
+    # No character alone on a line: the last word of every block is kept whole (.keep).
+    page = keep_last_words(env.get_template("report/page.html").render(**context))
+    document = keep_last_words(env.get_template("report/print.html").render(**context))
     return data, page, document
 
 
