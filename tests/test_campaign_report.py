@@ -192,7 +192,9 @@ def test_the_report_reads_no_result_file_after_loading(results_project: Path, tm
     assert opened_sources == []
 
 
-def test_markup_in_the_plan_or_the_note_stays_text_on_the_page_and_in_the_pdf(results_project: Path, write, tmp_path):
+def test_markup_in_the_plan_or_the_note_stays_text_on_the_page_and_in_the_pdf(
+    results_project: Path, write, tmp_path
+):
     hostile = '示例区疾控中心"</style><script>alert(1)</script>'
     write(CAMPAIGN, PLAN.replace("organizer: 示例区疾控中心", f"organizer: '{hostile}'"))
     write(f"{RESULTS}/README.md", "<img src=https://evil.example/x.png onerror=alert(2)> 示例数据\n")
@@ -202,4 +204,6 @@ def test_markup_in_the_plan_or_the_note_stays_text_on_the_page_and_in_the_pdf(re
     assert "<script" not in html and "<img" not in html and "evil.example" in html  # shown, as text
     assert "&lt;/style&gt;&lt;script&gt;" in html
     text = pdf_text((out / REPORT / "report.pdf").read_bytes())
-    assert '示例区疾控中心"</style><script>alert(1)</script>' in text  # the footer and title page say it literally
+    assert (
+        '示例区疾控中心"</style><script>alert(1)</script>' in text
+    )  # the footer and title page say it literally
