@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -145,19 +146,18 @@ def test_report_page_is_noindex_and_asks_no_other_host(built: Path, browser):
     assert requests and all(url.startswith("file://") for url in requests), requests
 
 
-def test_the_report_builds_to_the_same_bytes_and_is_in_the_manifest(results_project: Path, tmp_path: Path):
+def test_the_report_builds_to_the_same_bytes_from_another_folder_and_is_in_the_manifest(
+    results_project: Path, tmp_path: Path
+):
+    elsewhere = tmp_path / "a-much-longer-folder-name" / "nested" / "kepu-checkout"
+    shutil.copytree(results_project, elsewhere)
     digests = []
-    for name in ("one", "two"):
+    for name, root in (("one", results_project), ("two", elsewhere)):
         out = tmp_path / name
-        build(
-            results_project,
-            out,
-            only=["reports"],
-            today=TODAY,
-            use_cache=False,
-            cache_dir=tmp_path / f"c-{name}",
-        )
+        build(root, out, only=["reports"], today=TODAY, use_cache=False, cache_dir=tmp_path / f"c-{name}")
         digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (out / REPORT).iterdir()})
+        for path in (out / REPORT).iterdir():
+            assert str(root).encode() not in path.read_bytes(), path  # no absolute path in any file
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         kinds = {item["kind"]: item for item in manifest["artifacts"]}
         assert set(kinds) == {"campaign-report-json", "campaign-report-html", "campaign-report-pdf"}
