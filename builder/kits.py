@@ -1,4 +1,5 @@
-"""Loading and validating the field kit's own content: handbooks (``content/handbooks/``).
+"""Loading and validating the field kit's own content: handbooks (``content/handbooks/``)
+and health rooms (``content/rooms/``).
 
 A handbook binds lessons (and optionally quizzes) into one printed booklet. It is
 read after every lesson and quiz, so its ``lessons:`` and ``quizzes:`` resolve
@@ -8,6 +9,7 @@ against what was found; every mistake names the line of its key or item.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 from builder.content import (
@@ -20,9 +22,10 @@ from builder.content import (
     text_html_warning,
 )
 from builder.diagnostics import Diagnostics
-from builder.model import Handbook, Lesson, Quiz, SiteConfig
+from builder.model import Handbook, HealthRoom, Lesson, OpeningDay, Quiz, SiteConfig
 from builder.paths import inside
 from builder.schema import FieldReader
+from builder.yamlpos import YamlMap
 
 HANDBOOK_FOLDER = "handbooks"
 HANDBOOK_KEYS = ("title", "subtitle", "edition", "audiences", "lessons", "quizzes")
@@ -118,3 +121,133 @@ def load_handbook(
         images=body_images(src.root, src, diagnostics) if src.root else [],
         lines={key: src.front.line_of(key) for key in src.front},
     )
+
+
+# -- health rooms (健康小屋): content/rooms/<slug>.md ------------------------------------
+
+ROOM_FOLDER = "rooms"
+ROOM_KEYS = ("name", "address", "contact", "hours", "services", "rules", "quarters")
+WEEKDAYS = "一二三四五六日"
+CLOSED = ("休息", "闭馆", "不开放", "关闭")
+SPAN = re.compile(r"^(\d{1,2}):(\d{2})\s*[-–~至]\s*(\d{1,2}):(\d{2})$")
+SPAN_SPLIT = re.compile(r"[,，、;；]\s*")
+# 沧州市健康小屋管理规定: a health room opens every day for no less than 3 hours.
+MIN_OPEN_MINUTES = 180
+MAX_ROOM_ITEMS = 20  # services, rules
+MAX_QUARTER_LESSONS = 10
+
+
+def weekday_of(label: str) -> int | None:
+    """周一 / 星期一 / 礼拜一 / 周天 → 0 … 6."""
+    match = re.fullmatch(r"(?:周|星期|礼拜)([一二三四五六日天])", label.strip())
+    return None if match is None else WEEKDAYS.index(match.group(1).replace("天", "日"))
+
+
+def read_hours(r: FieldReader, diagnostics: Diagnostics) -> list[OpeningDay]:
+    hours = r.data.get("hours")
+    if not isinstance(hours, YamlMap) or not hours:
+        r.error(
+            "hours" if "hours" in r.data else None,
+            '缺少开放时间 hours:，按星期写，如 周一: "08:30-11:30, 14:00-17:00"',
+        )
+        return []
+    found: dict[int, OpeningDay] = {}
+    for label, value in hours.items():
+        line = hours.line_of(label)
+        day = weekday_of(str(label))
+        if day is None:
+            diagnostics.error(r.path, line, f"'{label}' 不是星期几：写 周一 … 周日")
+            continue
+        if day in found:
+            diagnostics.error(r.path, line, f"{label} 写了两次")
+            continue
+        text = str(value if value is not None else "").strip()
+        spans: list[tuple[str, str]] = []
+        if text and text not in CLOSED:
+            for part in SPAN_SPLIT.split(text)[:6]:
+                match = SPAN.match(part.strip())
+                hour_values = [int(match.group(i)) for i in (1, 3)] if match else []
+                if (
+                    not match
+                    or any(h > 23 for h in hour_values)
+                    or int(match.group(2)) > 59
+                    or int(match.group(4)) > 59
+                ):
+                    diagnostics.error(
+                        r.path,
+                        line,
+                        f"{label} 的时间 '{part}' 应写成 08:30-11:30（多段用逗号隔开，或写 休息）",
+                    )
+                    continue
+                start = f"{int(match.group(1)):02d}:{match.group(2)}"
+                end = f"{int(match.group(3)):02d}:{match.group(4)}"
+                if end <= start or (spans and start < spans[-1][1]):
+                    diagnostics.error(r.path, line, f"{label} 的时间 '{part}' 结束早于开始，或和上一段重叠")
+                    continue
+                spans.append((start, end))
+        found[day] = OpeningDay(day, tuple(spans), line)
+    days = [found.get(day, OpeningDay(day, (), r.line("hours"))) for day in range(7)]
+    for day in days:
+        if day.spans and day.minutes < MIN_OPEN_MINUTES:
+            diagnostics.warning(
+                r.path, day.line,
+                f"周{WEEKDAYS[day.weekday]}只开放 {day.minutes / 60:.1f} 小时：健康小屋管理规定要求每日开放不少于3小时",
+            )  # fmt: skip
+    if not any(day.spans for day in days) and found:
+        r.error("hours", "一周里没有一天开放：至少写一天的开放时间")
+    return days
+
+
+def load_room(src: SourceFile, lessons: dict[str, Lesson], diagnostics: Diagnostics) -> HealthRoom | None:
+    r = FieldReader(src.front, src.path, diagnostics)
+    r.check_keys(ROOM_KEYS)
+    name = r.text("name", max_len=40)
+    address = r.text("address", max_len=80)
+    contact = r.text("contact", max_len=60)
+    for key, value in (("name", name), ("address", address), ("contact", contact)):
+        text_html_warning(r, key, value)
+    hours = read_hours(r, diagnostics)
+    services = [text for text, _ in r.text_items("services", required=True, max_items=MAX_ROOM_ITEMS)]
+    rules = []
+    for text, line in r.text_items("rules", required=True, max_items=MAX_ROOM_ITEMS):
+        text_html_warning(r, "rules", text, line)
+        rules.append(text)
+    quarters: dict[int, list[Lesson]] = {}
+    table = src.front.get("quarters")
+    if table is not None and not isinstance(table, YamlMap):
+        r.error("quarters", "quarters: 应按季度列出课程，如 1: [hypertension-basics]")
+    for key in table or {}:
+        quarter = FieldReader(table, src.path, diagnostics, where=f"第 {key} 季度")
+        if str(key) not in ("1", "2", "3", "4"):
+            diagnostics.error(src.path, table.line_of(key), f"季度应写 1、2、3 或 4，这里是 '{key}'")
+            continue
+        if len(quarter.items(key, required=False, max_items=MAX_QUARTER_LESSONS)) <= MAX_QUARTER_LESSONS:
+            quarters[int(key)] = resolve_lessons(quarter, key, lessons)
+    if not (SLUG.fullmatch(src.slug) and name and address and contact and hours):
+        return None
+    return HealthRoom(
+        slug=src.slug,
+        source=src.path,
+        name=name,
+        address=address,
+        contact=contact,
+        hours=hours,
+        services=services,
+        rules=rules,
+        quarters=dict(sorted(quarters.items())),
+        intro=src.body.strip(),
+        lines={key: src.front.line_of(key) for key in src.front},
+    )
+
+
+def load_rooms(root: Path, lessons: dict[str, Lesson], diagnostics: Diagnostics) -> list[HealthRoom]:
+    folder = root / "content" / ROOM_FOLDER
+    if not folder.is_dir() or not inside(root, folder):
+        return []
+    found = []
+    for path in sorted(folder.glob("*.md")):
+        src = read_source(root, path, diagnostics)
+        room = load_room(src, lessons, diagnostics) if src else None
+        if room:
+            found.append(room)
+    return found

@@ -317,6 +317,34 @@ class Handbook:
     lines: dict[str, int] = field(default_factory=dict)  # front-matter key → line
 
 
+@dataclass(frozen=True)
+class OpeningDay:
+    weekday: int  # 0 = Monday, as date.weekday() counts
+    spans: tuple[tuple[str, str], ...]  # ("08:30", "11:30"), …; empty: closed
+    line: int
+
+    @property
+    def minutes(self) -> int:
+        return sum(int(end[:2]) * 60 + int(end[3:]) - int(start[:2]) * 60 - int(start[3:]) for start, end in self.spans)
+
+
+@dataclass
+class HealthRoom:
+    """``content/rooms/<slug>.md``: a health room (健康小屋) and what its notices say."""
+
+    slug: str
+    source: str
+    name: str
+    address: str
+    contact: str
+    hours: list[OpeningDay]  # Monday first, all seven days
+    services: list[str]
+    rules: list[str]
+    quarters: dict[int, list[Lesson]]  # quarter (1–4) → the lessons whose prescriptions it hands out
+    intro: str = ""  # the body, Markdown
+    lines: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass
 class Project:
     root: Path
@@ -325,6 +353,7 @@ class Project:
     quizzes: list[Quiz]
     campaigns: list[Campaign]
     handbooks: list[Handbook] = field(default_factory=list)
+    rooms: list[HealthRoom] = field(default_factory=list)
     sources: Any = None  # builder.sources.Registry of content/sources.yml, read at load time
 
     def lesson(self, slug: str) -> Lesson | None:

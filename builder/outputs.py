@@ -138,3 +138,13 @@ def slides_path(slug: str, kind: str) -> str:
 
 def board_path(slug: str, kind: str) -> str:
     return f"boards/lessons/{slug}/{LESSON_BOARDS[kind]}"
+
+
+# A health room's notices under rooms/<slug>/; a quarter's prescriptions are numbered by the quarter.
+ROOM_PRINT = {"room-hours-pdf": "hours.pdf", "room-rules-pdf": "rules.pdf", "room-register-pdf": "register.pdf"}
+
+
+def room_path(slug: str, kind: str, quarter: int = 0) -> str:
+    if kind == "room-prescriptions-pdf":
+        return f"rooms/{slug}/prescriptions-q{quarter}.pdf"
+    return f"rooms/{slug}/{ROOM_PRINT[kind]}"

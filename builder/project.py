@@ -9,7 +9,7 @@ from builder.campaigns import load_campaign
 from builder.config import load_config
 from builder.content import load_lesson, load_quiz, read_source, sources_in
 from builder.diagnostics import Diagnostics
-from builder.kits import load_handbooks
+from builder.kits import load_handbooks, load_rooms
 from builder.model import Lesson, Project
 from builder.results import load_results, stray_result_folders
 from builder.sources import load_sources
@@ -56,6 +56,7 @@ def load_project(root: Path, diagnostics: Diagnostics, today: dt.date | None = N
                 lesson.campaigns.append(campaign)
 
     handbooks = load_handbooks(root, config, lessons, quizzes, diagnostics)
+    rooms = load_rooms(root, lessons, diagnostics)
 
     stray_result_folders(root, {path.stem for path in sources_in(root, "campaigns")}, diagnostics)
 
@@ -68,5 +69,6 @@ def load_project(root: Path, diagnostics: Diagnostics, today: dt.date | None = N
         quizzes=quizzes,
         campaigns=campaigns,
         handbooks=handbooks,
+        rooms=rooms,
         sources=sources,
     )

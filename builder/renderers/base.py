@@ -39,6 +39,7 @@ RENDERER_MODULES = [
     "builder.renderers.fieldkit.slides",
     "builder.renderers.fieldkit.cards",
     "builder.renderers.fieldkit.boards",
+    "builder.renderers.fieldkit.rooms",
     "builder.renderers.report",
 ]
 
