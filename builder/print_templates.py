@@ -29,6 +29,7 @@ from builder.pdf import TAG_BODY, project_url
 from builder.pictograms import pictogram_data_uri
 from builder.sanitize import clean_html
 from builder.templates import make_environment
+from builder.titles import print_title_lines
 
 PDF_LANG = "zh-CN"
 # How far the templates run backgrounds out past the trim edge: past the press
@@ -77,6 +78,9 @@ def print_environment(project: Project) -> jinja2.Environment:
     env.filters["markdown"] = lambda text, source="": markdown_html(text, project, images.get(source, []))
     env.filters["title_size"] = title_size
     env.filters["clauses"] = keep_clauses_together
+    env.filters["title_lines"] = lambda text, width_mm, size_pt, letter_spacing=0.0: title_lines(
+        text, width_mm, size_pt, letter_spacing, config.glossary
+    )
     env.filters["kind_label"] = question_kind_label
     # Every question gets its kind as a badge, so an editor's own "（多选）" leaves the text.
     env.filters["kind_badge"] = lambda question: QUESTION_KIND_LABELS[question.kind]
@@ -88,6 +92,23 @@ def print_environment(project: Project) -> jinja2.Environment:
     # A pictogram name → a tinted data: URI (or None: the template shows a numbered badge).
     env.filters["pictogram"] = lambda name, colour: pictogram_data_uri(project.root, name, colour)
     return env
+
+
+def title_lines(
+    text: str, width_mm: float, size_pt: float, letter_spacing: float = 0.0, words: tuple[str, ...] = ()
+) -> Markup:
+    """A big title with its line breaks chosen here (``<br>``), not by the layout engine.
+
+    WeasyPrint breaks Chinese between any two characters ("母乳喂养与辅/食添加");
+    :func:`builder.titles.print_title_lines` breaks between words with even lines.
+    A title it cannot break so (a word wider than the line) keeps its short clauses
+    together and is left to the engine, which never lets it overflow.
+    """
+    width_pt = width_mm * 72 / 25.4
+    lines = print_title_lines(text, width_pt, size_pt, letter_spacing, words)
+    if lines is None:
+        return keep_clauses_together(text, width_pt / (size_pt * (1 + letter_spacing)))
+    return Markup("<br>").join(lines)
 
 
 def css_string(text: object) -> Markup:

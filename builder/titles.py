@@ -150,3 +150,50 @@ def fit_title(
         )
     font = load_font("bold", sizes[-1])
     return TitleLayout(font, ["".join(tokens)], round(sizes[-1] * 1.32), 0.0)
+
+
+# How much narrower than the box a printed title's lines are measured: Pillow and
+# WeasyPrint (HarfBuzz) may round an advance differently, and a line one hair too
+# wide would be broken again by the layout engine, inside a word.
+PRINT_WIDTH_MARGIN = 0.97
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class _SpacedFont:
+    """Noto Sans CJK SC Bold at ``size`` (any unit) with CSS ``letter-spacing`` in em, as
+    :func:`layout_title` measures: one advance per character plus the spacing."""
+
+    font: ImageFont.FreeTypeFont
+    scale: float  # size / the size the font was loaded at
+    spacing: float  # letter-spacing × size
+
+    def getlength(self, text: str) -> float:
+        return self.font.getlength(text) * self.scale + self.spacing * len(text)
+
+
+def print_title_lines(
+    text: str,
+    max_width: float,
+    size: float,
+    letter_spacing: float = 0.0,
+    words: tuple[str, ...] = (),
+    max_lines: int = 4,
+) -> list[str] | None:
+    """A big printed title broken into lines that a layout engine then sets as they are.
+
+    ``max_width`` and ``size`` in the same unit (pt). The breaks fall between jieba
+    words, obey the punctuation rules, prefer a break after a colon or comma, and
+    even the lines out (see :func:`layout_title`); no line is one Han character alone.
+    None when no such layout fits in ``max_lines`` lines (a word wider than the line):
+    the caller leaves the breaking to the layout engine.
+    """
+    font = _SpacedFont(load_font("bold", 200), size / 200, letter_spacing * size)
+    tokens = title_tokens(text, words)
+    layout = layout_title(tokens, font, max_width * PRINT_WIDTH_MARGIN, max_lines)  # type: ignore[arg-type]
+    if layout is None:
+        return None
+    lines = layout[1]
+    if len(lines) > 1 and any(len(HAN.findall(line)) == 1 and len(line.strip()) <= 2 for line in lines):
+        return None
+    return lines
