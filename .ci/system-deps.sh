@@ -7,8 +7,9 @@
 #   ffmpeg                  video encoding and probing
 #   espeak-ng               optional video narration (video.narration: espeak)
 #   poppler-utils           pdftoppm/pdftotext for previews and tests
+#   libgs-common            Ghostscript's CMYK ICC profile: the print shop's PDFs are converted for it
 set -euo pipefail
-packages=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium ffmpeg espeak-ng poppler-utils)
+packages=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium ffmpeg espeak-ng poppler-utils libgs-common)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -278,18 +278,18 @@ def rasterise(pdf: bytes, width_px: int) -> bytes:
 #
 # WeasyPrint (68–70) writes the PDF/X envelope (version keys, Trapped, ID, TrimBox and
 # BleedBox) and device-cmyk() colours as DeviceCMYK, but leaves sRGB colours and
-# images as RGB, and writes an output intent only from a CMYK @color-profile. No
-# CMYK ICC profile is on this system (nor in Debian's base install), so the press
-# version is PDF/X-1a:2003, whose output intent may name a registered printing
-# condition instead of embedding its profile, and X-1a's other rules are kept by
-# construction: every colour and image is converted to CMYK here, and the print
-# templates use no transparency. See docs/print.md for what the tests check.
+# images as RGB. So every colour and image is converted here, through the system's
+# CMYK ICC profile (builder/colour.py: Ghostscript's default_cmyk.icc, ICC v2), the
+# output intent embeds that profile, and the press version is PDF/X-1a:2003 (no
+# transparency: the templates use none, and WeasyPrint's own is removed below).
+# PDF/X-4 would keep live transparency, which nothing here needs. See docs/print.md
+# for what the tests check.
 
 PRESS_VARIANT = "pdf/x-1a"
 PRESS_EPOCH = 315532800  # 1980-01-01, the date a press PDF carries when no SOURCE_DATE_EPOCH is set
-# The registered characterisation the CMYK values are meant for (ICC registry):
-# coated paper, offset — what Chinese print shops ask for when they name one.
-PRESS_CONDITION = ("FOGRA39", "Coated FOGRA39 (ISO 12647-2:2004)", "http://www.color.org")
+# The CMYK values are for the profile the output intent embeds (builder/colour.py),
+# which is no registered printing condition: PDF/X then names the condition "Custom".
+PRESS_CONDITION = "Custom"
 # The page's CSS bleed: room for the crop marks outside the bleed. WeasyPrint puts
 # the BleedBox 10 pt (3.53 mm) outside the TrimBox whatever the CSS bleed is.
 PRESS_MEDIA_BLEED_MM = 10.0
@@ -307,7 +307,9 @@ STYLE_ATTRIBUTE = re.compile(r'(\sstyle=")([^"]*)(")')
 SVG_PAINT = re.compile(
     r'(\s(?:fill|stroke|stop-color|flood-color|lighting-color|color)=["\'])([^"\']*)(["\'])'
 )
-IMG_SOURCE = re.compile(r'(<img\b[^>]{0,2000}?\ssrc=")([^"]*)(")', re.IGNORECASE)  # bounded: see test_fuzz_parsers
+IMG_SOURCE = re.compile(
+    r'(<img\b[^>]{0,2000}?\ssrc=")([^"]*)(")', re.IGNORECASE
+)  # bounded: see test_fuzz_parsers
 CSS_COLOUR = re.compile(
     r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b|\brgba?\(\s*([\d.]+%?)[\s,]+([\d.]+%?)[\s,]+([\d.]+%?)(?:\s*[,/]\s*[\d.]+%?)?\s*\)"
     r"|(?<![-\w])(?:white|black)(?![-\w])",
@@ -335,9 +337,9 @@ def _rgb_of(match: re.Match[str]) -> tuple[int, int, int]:
 
 def cmyk_css(text: str) -> str:
     """CSS (or an SVG paint value) with every sRGB colour written as device-cmyk()."""
-    from builder.brand import device_cmyk
+    from builder.colour import press_device_cmyk
 
-    return CSS_COLOUR.sub(lambda match: device_cmyk(_rgb_of(match)), text)
+    return CSS_COLOUR.sub(lambda match: press_device_cmyk(_rgb_of(match)), text)
 
 
 def cmyk_svg(svg: str) -> str:
@@ -345,6 +347,7 @@ def cmyk_svg(svg: str) -> str:
     svg = STYLE_BLOCK.sub(lambda m: m.group(1) + cmyk_css(m.group(2)) + m.group(3), svg)
     svg = STYLE_ATTRIBUTE.sub(lambda m: m.group(1) + cmyk_css(m.group(2)) + m.group(3), svg)
     svg = SVG_PAINT.sub(lambda m: m.group(1) + cmyk_css(m.group(2)) + m.group(3), svg)
+
     # An element without a fill is painted black: say so in CMYK, or it comes out RGB.
     def root(match: re.Match[str]) -> str:
         attributes = match.group(1)
@@ -362,7 +365,7 @@ def cmyk_image_uri(url: str, files: ProjectFiles) -> str:
 
     from PIL import Image
 
-    from builder.brand import cmyk_image
+    from builder.colour import press_image
 
     if url[:5].lower() == "data:":
         header, _, payload = url.partition(",")
@@ -375,7 +378,7 @@ def cmyk_image_uri(url: str, files: ProjectFiles) -> str:
             return "data:image/svg+xml;charset=utf-8," + quote(cmyk_svg(data.decode("utf-8")), safe="")
     with Image.open(io.BytesIO(data)) as image:
         image.load()
-        converted = cmyk_image(image)
+        converted = press_image(image)
     output = io.BytesIO()
     converted.save(output, format="JPEG", quality=92)  # type: ignore[attr-defined]
     return "data:image/jpeg;base64," + base64.b64encode(output.getvalue()).decode("ascii")
@@ -409,18 +412,24 @@ def write_press_pdf(document: Document) -> bytes:
     """A laid-out press document as PDF/X-1a:2003 with its output intent."""
     import pydyf
 
-    identifier, info, registry = PRESS_CONDITION
+    from builder.colour import press_profile, press_profile_description
+
+    info = press_profile_description()
 
     def output_intent(_document: Any, pdf: Any) -> None:
         if "OutputIntents" not in pdf.catalog:
+            # The profile the colours were converted for, embedded: not a registered
+            # condition, so the identifier is "Custom" and the profile says it all.
+            profile = pydyf.Stream([press_profile()], {"N": 4}, compress=True)
+            pdf.add_object(profile)
             intent = pydyf.Dictionary(
                 {
                     "Type": "/OutputIntent",
                     "S": "/GTS_PDFX",
-                    "OutputConditionIdentifier": pydyf.String(identifier),
+                    "OutputConditionIdentifier": pydyf.String(PRESS_CONDITION),
                     "OutputCondition": pydyf.String(info),
                     "Info": pydyf.String(info),
-                    "RegistryName": pydyf.String(registry),
+                    "DestOutputProfile": profile.reference,
                 }
             )
             pdf.catalog["OutputIntents"] = pydyf.Array([intent])

@@ -17,6 +17,7 @@ import pytest
 from conftest import TODAY
 
 from builder.brand import device_cmyk, rgb_to_cmyk
+from builder.colour import press_cmyk, press_image, press_profile
 from builder.diagnostics import Diagnostics
 from builder.outputs import lesson_print_path
 from builder.pdf import cmyk_css, cmyk_svg
@@ -112,7 +113,12 @@ def test_press_version_is_pdfx_cmyk_with_bleed_crop_marks_and_embedded_fonts(pro
 
     intents = pdf.Root.OutputIntents
     assert len(intents) == 1 and intents[0].S == "/GTS_PDFX"
-    assert str(intents[0].OutputConditionIdentifier) == "FOGRA39" and str(intents[0].RegistryName)
+    # The output intent embeds the CMYK printer profile the colours were converted for.
+    profile = intents[0].DestOutputProfile
+    icc = profile.read_bytes()
+    assert int(profile.N) == 4 and icc == press_profile()
+    assert icc[12:20] == b"prtrCMYK" and icc[8] == 2  # output device, CMYK, ICC v2 (PDF 1.4)
+    assert str(intents[0].OutputConditionIdentifier) == "Custom" and "CMYK" in str(intents[0].Info)
     assert str(pdf.docinfo["/GTS_PDFXVersion"]) == "PDF/X-1a:2003"
     assert str(pdf.docinfo["/Trapped"]) == "/False" and "/ID" in pdf.trailer
     assert "/CreationDate" in pdf.docinfo and "/ModDate" in pdf.docinfo
@@ -166,3 +172,20 @@ def test_cmyk_conversion_prints_greys_and_text_black_with_black_ink_alone():
         '<svg color="device-cmyk(0 0 0 1)" viewBox="0 0 1 1" fill="none">'
         '<path stroke="device-cmyk(0 0 0 1)" d="M0 0"/></svg>'
     )
+
+
+def test_press_colours_go_through_the_cmyk_profile_and_greys_stay_black_ink():
+    # The brand green as the profile prints it: four inks of a SWOP press, not the naive formula.
+    cyan, magenta, yellow, black = press_cmyk((31, 122, 77))
+    assert (cyan, magenta, yellow, black) != rgb_to_cmyk((31, 122, 77))
+    assert cyan > 0.7 and 0.15 < magenta < 0.45 and yellow > 0.7 and black < 0.3
+    assert press_cmyk((29, 37, 33)) == (0, 0, 0, 1) and press_cmyk((255, 255, 255)) == (0, 0, 0, 0)
+    from PIL import Image
+
+    picture = Image.new("RGB", (2, 1), (128, 128, 128))
+    picture.putpixel((1, 0), (31, 122, 77))
+    converted = press_image(picture)
+    assert converted.mode == "CMYK"
+    assert converted.getpixel((0, 0)) == (0, 0, 0, 127)  # grey: black ink alone
+    expected = [round(v * 255) for v in press_cmyk((31, 122, 77))]
+    assert all(abs(a - b) <= 1 for a, b in zip(converted.getpixel((1, 0)), expected, strict=True))

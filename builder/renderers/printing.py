@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from builder import pdf
 from builder.cache import ArtifactCache, fingerprint, templates_digest
 from builder.calendar import campaign_timeline
+from builder.colour import press_profile_digest
 from builder.content import pictogram_names
 from builder.diagnostics import Diagnostic, Diagnostics, Severity
 from builder.model import Lesson, Project, Term
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
 # Trim sizes in millimetres, portrait.
 PAGE_SIZES_MM = {"A3": (297.0, 420.0), "A4": (210.0, 297.0), "A5": (148.0, 210.0)}
 FLYER_PNG_WIDTH = 1080  # px: WeChat shows images up to this width without downscaling
-PRINT_RENDERER_VERSION = 3  # bump when this module's output changes for the same HTML
+PRINT_RENDERER_VERSION = 4  # bump when this module's output changes for the same HTML
 # Lessons only for these audiences (ids) train the project's own staff: they get a
 # flyer and a prescription-style handout for the training pack, not a public poster.
 TRAINER_AUDIENCES = frozenset({"health-assistants"})
@@ -229,14 +230,16 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
 
 def print_job_key(job: PrintJob, templates: str) -> str:
     """The document at its largest and smallest type step, the bytes of the files it links, the
-    print templates (which make the steps in between) and the engine's version.
+    print templates (which make the steps in between), the engine's version and the press profile.
 
     The project folder is left out (documents name files by project-relative URLs),
     so a checkout anywhere has the same keys."""
     files = pdf.linked_files(job.html_by_scale, job.root)
     weasyprint = pdf.engine_version()
     relocatable = dataclasses.replace(job, root="")
-    return fingerprint("print", PRINT_RENDERER_VERSION, relocatable, files, templates, weasyprint)
+    # The press version's colours come from the system's CMYK profile: another profile, other bytes.
+    profile = press_profile_digest() if job.press_path else ""
+    return fingerprint("print", PRINT_RENDERER_VERSION, relocatable, files, templates, weasyprint, profile)
 
 
 def check_print_fit(
