@@ -501,6 +501,9 @@ def check_quiz(project: Project, quiz: Quiz) -> Report:
     sentences = [Sentence(line, piece.strip()) for line, text in texts for piece in SENTENCE_END.split(text)]
     plain_checks(report, [s for s in sentences if HAN.search(s.text)], limits)
     compliance_checks(report, texts, project.config)
+    # Figures in stems and explanations (never the options, which may be wrong on purpose).
+    for finding in claim_findings(project.sources or Registry(), texts):
+        report.add(finding.rule, finding.line, finding.message)
     report.apply(silencing)
     return report
 

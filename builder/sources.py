@@ -107,7 +107,7 @@ def load_sources(root: Path, diagnostics: Diagnostics, today: dt.date) -> Regist
     """Read content/sources.yml if the project has one; every mistake is reported with its line."""
     registry = Registry()
     src = root / SOURCES_FILE
-    if not src.is_file():
+    if not (src.exists() or src.is_symlink()):  # a folder or a link of that name is refused below
         return registry
     registry.present = True
     text = read_text(root, src, diagnostics)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -641,3 +642,63 @@ def test_every_lesson_report_carries_the_published_score(project: Path):
     for report in check_quality(loaded).lessons:
         assert report.cldc is not None and report.cldc.sentences > 0
         assert report.cldc.score == report.cldc.average_sentence + report.cldc.difficult_per_100
+
+
+def test_a_quiz_explanation_with_another_figure_is_flagged_but_its_wrong_options_are_not(project: Path):
+    with_registry(project)
+    quiz = (
+        "---\ntitle: 盐\naudiences: [老年人]\nlessons: [hypertension-basics]\n---\n\n"
+        "## 每天吃盐最多几克？\n\n- [ ] 吃盐不超过10克\n- [x] 5克\n\n> 每天吃盐不超过 6 克。\n"
+    )
+    found = run(project, quiz, "content/quizzes/salt.md")
+    assert [(line, rule) for line, _, rule, _ in found] == [(12, "claim-figure")]
+
+
+def hostile_registry_errors(project: Path, text: str | None = None) -> list[str]:
+    if text is not None:
+        with_registry(project, text)
+    diagnostics = Diagnostics()
+    load_project(project, diagnostics, today=TODAY)
+    return [str(d) for d in diagnostics.sorted() if d.path == "content/sources.yml"]
+
+
+def test_hostile_registries_give_line_numbered_errors_never_a_traceback(project: Path, tmp_path: Path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8)
+    )
+    assert hostile_registry_errors(project, bomb) == [
+        "content/sources.yml:1: 内容展开后超过 50000 项（别名套别名？）"
+    ]
+    assert hostile_registry_errors(project, "- just\n- a list\n") == [
+        "content/sources.yml:1: sources.yml 的顶层应是键值对：sources: 和 claims:"
+    ]
+    assert hostile_registry_errors(project, "sources: 文字\n") == [
+        "content/sources.yml:1: 'sources' 第 1 项应是键值对（如 name: …）"
+    ]
+    bad = REGISTRY.replace(
+        "year: 2024\n  - id: hypertension-2018",
+        "year: 2024\n    url: javascript:alert(1)\n  - id: hypertension-2018",
+        1,
+    )
+    assert hostile_registry_errors(project, bad) == [
+        "content/sources.yml:10: 来源 2：'url' 应是 https:// 开头的网址，这里是 'javascript:alert(1)'"
+    ]
+    # A keyword full of regex syntax is matched as plain text, and a long line stays fast.
+    with_registry(project, REGISTRY.replace("words: [吃盐]", 'words: ["(a+)+$"]'))
+    text = CLEAN.replace("很多人是在体检时才发现的。", "(a+)+$ 6克" + "a" * 50_000 + "。")
+    started = time.perf_counter()
+    found = run(project, text)
+    assert time.perf_counter() - started < 20
+    assert [(rule, message.split("，")[0]) for _, _, rule, message in found] == [
+        ("claim-figure", "每天吃盐的上限写的是 6 克")
+    ]
+    # A registry that is a link out of the project is refused, never read.
+    outside = tmp_path / "outside.yml"
+    outside.write_text(REGISTRY, encoding="utf-8")
+    target = project / "content" / "sources.yml"
+    target.unlink()
+    target.symlink_to(outside)
+    assert hostile_registry_errors(project) == [
+        "content/sources.yml:0: 这个文件是指向项目以外的链接：只能发布项目里的文件"
+    ]
