@@ -10,6 +10,7 @@ They are warnings: the plan is still valid, just not what its text says.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import re
@@ -154,10 +155,12 @@ def check_cadence(campaign: Campaign, diagnostics: Diagnostics) -> None:
     """Warn where a ``cadence:`` rule is not kept, or a counted goal cannot be reached by the plan."""
     for rule in campaign.cadence:
         misses = []
+        # Sorted dates and bisect: a weekly rule over a long plan is thousands of periods.
+        dates = sorted(a.date for a in campaign.activities if a.channel == rule.channel)
         for label, first, last in periods(rule.per, campaign.start, campaign.end):
             lo, hi = max(first, campaign.start), min(last, campaign.end)
             share = ((hi - lo).days + 1) / ((last - first).days + 1)  # part of a period: a share of its count
-            held = sum(1 for a in campaign.activities if a.channel == rule.channel and lo <= a.date <= hi)
+            held = bisect.bisect_right(dates, hi) - bisect.bisect_left(dates, lo)
             least = math.floor(rule.at_least * share + 1e-9) if rule.at_least is not None else None
             most = math.ceil(rule.at_most * share - 1e-9) if rule.at_most is not None else None
             if least is not None and held < least:

@@ -329,3 +329,27 @@ def test_kepus_dates_are_the_dates_dateutil_expands_from_the_rrule(every, start,
     spec = vRecur(rule.rrule(dates[-1])).to_ical().decode()
     expanded = [day.date() for day in rrulestr(spec, dtstart=dt.datetime.combine(dates[0], dt.time(0)))]
     assert expanded == dates
+
+
+def test_a_weekly_cadence_over_a_very_long_plan_is_checked_quickly(project: Path, write):
+    import time
+
+    activities = "".join(
+        f"""\
+  - title: 宣传栏更新{n}
+    date: 2026-03-01
+    channel: 宣传栏
+    repeat: {{every: week, count: 300}}
+"""
+        for n in range(6)
+    )
+    extra = "cadence:\n  - {channel: 宣传栏, per: week, at_least: 1}\n"
+    write(CAMPAIGN, campaign_text(activities, extra=extra, start="2026-01-01", end="2099-12-31"))
+    started = time.perf_counter()
+    loaded, messages = load(project)
+    assert time.perf_counter() - started < 10
+    assert loaded is not None and len(loaded.campaigns[0].activities) == 1800
+    (warning,) = [m for m in messages if "节奏" in m]
+    assert (
+        "2026年第2周（1月5日起）只有 0 次" in warning and "等 3560 个周" in warning
+    )  # a part week asks for less
