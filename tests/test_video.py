@@ -32,6 +32,7 @@ from builder.renderers.video.audio import synthesize_speech
 from builder.renderers.video.encode import (
     Timeline,
     frame_schedule,
+    phrase_seconds,
     plan_timeline,
     retime_filter,
     slide_seconds,
@@ -51,7 +52,7 @@ SHORT_POINTS = {
 # Short slides and a fast preset keep the module's builds to a few seconds; the
 # override also proves a project's style file is merged over the default.
 TEST_STYLE = """\
-timing: {title_seconds: 1.0, closing_seconds: 1.2, point_min_seconds: 1.2, point_max_seconds: 1.5}
+timing: {hook_seconds: 0.8, title_seconds: 1.0, closing_seconds: 1.2, point_min_seconds: 1.2, point_max_seconds: 1.5}
 encoder: {preset: ultrafast, x264_params: "cabac=1:8x8dct=1"}  # the cheapest High-profile settings
 """
 
@@ -104,7 +105,11 @@ def planned_timeline(project_dir: Path, slug: str) -> tuple[list[Slide], Timelin
     job = video.make_job(project, lesson, style, resolve_fonts(style), None, project_dir / "unused")
     slides = job.slides()
     seconds = [slide_seconds(slide, style.timing, None) for slide in slides]
-    return slides, plan_timeline(seconds, style.timing)
+    beats = [
+        phrase_seconds(slide, style.timing, None, length)
+        for slide, length in zip(slides, seconds, strict=True)
+    ]
+    return slides, plan_timeline(seconds, style.timing, beats)
 
 
 def probe(path: Path) -> dict:
@@ -219,34 +224,43 @@ def test_videos_decode_without_errors(built: Built):
         assert result.returncode == 0 and result.stderr == "", path
 
 
-def test_captions_have_a_cue_per_slide_at_the_slide_times(built: Built):
+def test_captions_have_a_cue_per_phrase_at_the_times_it_shows(built: Built):
     slides, timeline = planned_timeline(built.project, "hypertension-basics")
     cues = parse_srt((built.lesson_dir("hypertension-basics") / "captions.srt").read_text(encoding="utf-8"))
-    assert len(cues) == len(slides) == 2 + len(SHORT_POINTS["hypertension-basics"])
-    assert cues[0][2] == "认识高血压"
-    for point, (_, _, text) in zip(SHORT_POINTS["hypertension-basics"], cues[1:-1], strict=True):
-        assert point in text
-    assert "扫描二维码" in cues[-1][2]
-    for index, (start, end, _) in enumerate(cues):
-        assert (start, end) == pytest.approx(timeline.cue(index), abs=0.001)
+    # The hook, the title, each key point phrase by phrase, the closing card.
+    assert [slide.kind for slide in slides] == ["hook", "title", "point", "point", "point", "closing"]
+    assert len(cues) == sum(len(slide.beats) for slide in slides)
+    assert [len(slide.beats) for slide in slides[2:5]] == [1, 2, 1]  # "遵医嘱长期服药，" then "不要自己停药"
+    assert "140/90 mmHg" in cues[0][2]  # the hook: the lesson's most striking number
+    assert cues[1][2] == "认识高血压"
+    by_slide = iter(cues[2:-1])
+    for point in SHORT_POINTS["hypertension-basics"]:
+        read = ""
+        while len(read.replace("，", "")) < len(point.replace("，", "")):
+            read += next(by_slide)[2]
+        assert read.replace("，", "") == point.replace("，", "")  # the phrases read the whole point, in order
+    assert "微信搜索" in cues[-1][2]  # 抖音 (the portrait profile): no QR code on the closing card
+    expected = [cue for index in range(len(slides)) for cue in timeline.beat_cues(index)]
+    for index, ((start, end, _), want) in enumerate(zip(cues, expected, strict=True)):
+        assert (start, end) == pytest.approx(want, abs=0.001)
         assert start < end <= timeline.seconds + 0.001
         if index:
-            assert start >= cues[index - 1][0] and start == pytest.approx(cues[index - 1][1], abs=0.001)
+            assert start == pytest.approx(cues[index - 1][1], abs=0.001)
     assert cues[0][0] == 0 and cues[-1][1] == pytest.approx(timeline.seconds, abs=0.001)
 
 
 def test_a_key_point_frame_shows_its_slide_and_a_caption(built: Built):
     path = built.lesson_dir("hypertension-basics") / "video.mp4"
     _, timeline = planned_timeline(built.project, "hypertension-basics")
-    title = grab(path, sum(timeline.cue(0)) / 2, (1080, 1920))
-    point = grab(path, sum(timeline.cue(1)) / 2, (1080, 1920))
+    title = grab(path, sum(timeline.cue(1)) / 2, (1080, 1920))
+    point = grab(path, sum(timeline.cue(2)) / 2, (1080, 1920))
     assert np.abs(point - title).mean() > 20  # light key-point slide vs. the brand-coloured title card
     band_top, band_bottom = load_style(built.project).safe_area("portrait").caption_band
     band = point[round(band_top * 1920) : round(band_bottom * 1920), 100:900]
     # White caption type on the dark caption box: both must be there.
     assert (band > 200).mean() > 0.02 and (band < 100).mean() > 0.1
     # Half way through the first crossfade the frame is a mix of both slides.
-    boundary = timeline.cue(1)[0]
+    boundary = timeline.cue(2)[0]
     middle = grab(path, boundary, (1080, 1920))
     assert np.abs(middle - title).mean() > 5 and np.abs(middle - point).mean() > 5
 
@@ -256,7 +270,10 @@ def test_cover_is_the_title_card_as_a_jpeg(built: Built):
     with Image.open(cover) as image:
         assert (image.format, image.size, image.mode) == ("JPEG", (1080, 1920), "RGB")
         cover_rgb = np.asarray(image, dtype=int)
-    first = grab(built.lesson_dir("hypertension-basics") / "video.mp4", 0.5, (1080, 1920), "rgb24")
+    _, timeline = planned_timeline(built.project, "hypertension-basics")
+    first = grab(
+        built.lesson_dir("hypertension-basics") / "video.mp4", sum(timeline.cue(1)) / 2, (1080, 1920), "rgb24"
+    )
     # Same card above the captions (the cover has none); JPEG and H.264 differ a little.
     assert np.abs(cover_rgb[:1200] - first[:1200]).mean() < 4
     # BT.709 conversion and tags: the brand colour comes back as the brand colour.
@@ -424,32 +441,60 @@ def test_every_bundled_lesson_plans_a_video_of_10_to_90_seconds():
         assert 10 <= timeline.seconds <= 90, lesson.slug
 
 
-def test_schedule_holds_each_slide_and_blends_only_around_boundaries():
+def test_schedule_holds_each_slide_and_blends_only_around_boundaries_and_phrases():
     timing = load_style(REPO).timing
-    timeline = plan_timeline([3.5, 4.0, 5.0], timing)
-    assert timeline.lengths == (105, 120, 150) and timeline.crossfade == 12
-    schedule = frame_schedule(timeline)
-    # Expand the schedule the way ffmpeg's fps filter does: each frame holds until the next.
-    shown: list[tuple[int, int]] = []
-    for item, following in zip(schedule, [*schedule[1:], None], strict=True):
-        until = following.at if following else timeline.total_frames
-        shown.extend([(item.slide, item.blend)] * (until - item.at))
-    assert len(shown) == timeline.total_frames
-    for frame, (slide, blend) in enumerate(shown):
-        near = [b for b in timeline.starts[1:] if abs(frame - b + 0.5) < timeline.crossfade / 2]
-        assert (blend > 0) == bool(near), frame
-        if not blend:
-            assert timeline.starts[slide] <= frame < timeline.starts[slide] + timeline.lengths[slide]
-    weights = [blend for _, blend in shown if blend]
-    assert weights[:12] == sorted(weights[:12])  # the fade moves one way
+    timeline = plan_timeline([3.5, 4.0, 5.0], timing, [[], [1.5, 2.5], []])
+    assert timeline.lengths == (106, 120, 150) and timeline.crossfade == 12  # whole motion steps
+    assert timeline.beats[1] == (0, 45, 75) and timeline.fade == 9
+    step = timing.motion_step_frames
+    schedule = frame_schedule(timeline, [True, True, False], step)
+    # One frame is sent a step; ffmpeg's fps filter holds each for the step.
+    assert [item.at for item in schedule] == list(range(0, timeline.total_frames, step))
+    assert retime_filter(step, 30) == "fps=30"
+    phrase_fades = [timeline.starts[1] + beat for beat in timeline.beats[1][1:]]
+    for item in schedule:
+        near_boundary = any(abs(item.at - b + 0.5) < timeline.crossfade / 2 for b in timeline.starts[1:])
+        fading_phrase = any(0 <= item.at - b < timeline.fade for b in phrase_fades)
+        assert (item.blend > 0) == (near_boundary or fading_phrase), item
+        if item.blend and fading_phrase:
+            assert (
+                item.other == item.still + 1 and item.fill == item.other_fill
+            )  # one slide, its bar where it is
+        if not item.blend:
+            assert (
+                timeline.starts[item.slide]
+                <= item.at
+                < timeline.starts[item.slide] + timeline.lengths[item.slide]
+            )
+    # The bars run from empty to full over their slide, and the last slide has none.
+    fills = [item.fill for item in schedule if item.slide == 0 and not item.blend]
+    assert fills == sorted(fills) and fills[0] == 0 and fills[-1] > 0.8
+    assert all(item.fill == -1 for item in schedule if item.slide == 2 and not item.blend)
+    weights = [item.blend for item in schedule if item.blend][:3]
+    assert weights == sorted(weights)  # the fade moves one way
 
 
-def test_retime_filter_puts_each_frame_at_its_place():
-    schedule = frame_schedule(plan_timeline([2.0, 2.0, 3.0], load_style(REPO).timing))
-    expression = re.search(r"setpts='(.+?)'", retime_filter(schedule, 30)).group(1)
-    terms = [(int(gap), int(index)) for gap, index in re.findall(r"(\d+)\*gt\(N,(\d+)\)", expression)]
-    for number, item in enumerate(schedule):
-        assert number + sum(gap for gap, index in terms if number > index) == item.at
+def test_phrases_of_a_key_point_and_the_hook():
+    from builder.renderers.video.wording import hook_line, phrases
+
+    point = "非同日三次测量，收缩压≥140或舒张压≥90 mmHg，可诊断为高血压"
+    assert phrases(point) == ("非同日三次测量，", "收缩压≥140或舒张压≥90 mmHg，", "可诊断为高血压")
+    assert phrases("戴好防尘口罩") == ()  # one step: nothing to build in
+    assert phrases("少吃咸菜、酱料、腊肉和加工肉，每天吃盐不超过5克") == (
+        "少吃咸菜、酱料、腊肉和加工肉，",
+        "每天吃盐不超过5克",
+    )
+    assert (
+        "".join(phrases("高血压早期常常没有症状，要定期测量，每年至少一次，不能等"))
+        == "高血压早期常常没有症状，要定期测量，每年至少一次，不能等"
+    )
+    # The most striking figure of all the points: a ratio or bound over a number with its unit.
+    assert hook_line(("每天吃盐不超过5克", "血压140/90 mmHg以上要就医"), "") == (
+        "140/90 mmHg",
+        "血压140/90 mmHg以上要就医",
+    )
+    assert hook_line(("戴好口罩",), "血压多高算高血压？为什么要长期管理。") == ("", "血压多高算高血压？")
+    assert hook_line(("戴好口罩，做好防护",), "一句话。") == ("", "戴好口罩，做好防护")
 
 
 def test_srt_times_are_milliseconds():
@@ -543,9 +588,10 @@ def test_every_drawn_element_keeps_out_of_the_platform_ui(orientation: str, prof
         width, height = (int(v) for v in layouts[orientation]["size"])
         zones = safe.zones(width, height)
         band = (safe.caption_band[0] * height, safe.caption_band[1] * height)
-        for slide, painter in zip(job.slides(), paint_slides(job, job.slides(), orientation), strict=True):
+        painted = paint_slides(job, job.slides(), orientation)
+        for slide, painter in ((s, p) for s, ps in zip(job.slides(), painted, strict=True) for p in ps):
             content = [drawn for drawn in painter.drawn if drawn.role != "decor"]
-            assert any(drawn.role == "caption" for drawn in content)
+            assert any(drawn.role == "caption" for drawn in content) == (slide.kind != "hook")
             for drawn in content:
                 where = (job.slug, slide.kind, drawn.role, drawn.text, drawn.box)
                 assert (
@@ -579,9 +625,9 @@ def test_no_text_or_edges_in_the_ui_zones_of_real_frames(built: Built):
         for left, top, right, bottom in safe.zones(1080, 1920):
             zone = edges[round(top) : round(bottom), round(left) : round(right)]
             assert zone.sum() == 0, (slides[index].kind, (left, top, right, bottom), int(zone.sum()))
-        # The caption is there, in its band.
+        # The caption is there, in its band (the hook's words are on the card, large).
         band = edges[round(safe.caption_band[0] * 1920) : round(safe.caption_band[1] * 1920)]
-        assert band.mean() > 0.01
+        assert band.mean() > 0.01 or slides[index].kind == "hook"
 
 
 def test_a_title_breaks_only_between_words():
@@ -597,7 +643,7 @@ def test_a_title_breaks_only_between_words():
     ]:
         titled = dataclasses.replace(job, title=title)
         for orientation in ("portrait", "landscape"):
-            painter = paint_slides(titled, titled.slides()[:1], orientation)[0]
+            painter = paint_slides(titled, titled.slides()[1:2], orientation)[0][0]
             lines = [drawn.text for drawn in painter.drawn if drawn.role == "text" and drawn.text in title]
             title_lines = next(
                 (
@@ -617,8 +663,8 @@ def test_a_title_breaks_only_between_words():
 
 
 def test_key_figures_of_a_point_are_drawn_in_the_brand_colour():
-    from builder.renderers.video.wording import figure_runs
     from builder.renderers.video.style import Palette
+    from builder.renderers.video.wording import figure_runs
 
     assert [run for run, figure in figure_runs("血压140/90 mmHg以上，马上打120，2型") if figure] == [
         "140/90 mmHg",
@@ -631,7 +677,7 @@ def test_key_figures_of_a_point_are_drawn_in_the_brand_colour():
     job = dataclasses.replace(job, key_points=("每天吃盐不超过5克，少吃咸菜",))
     brand = np.array(Palette(style.colors, job.brand_color).brand[:3])
     for orientation in ("portrait", "landscape"):
-        painter = paint_slides(job, job.slides()[1:2], orientation)[0]
+        painter = paint_slides(job, job.slides()[2:3], orientation)[0][-1]  # all its phrases shown
         pixels = np.asarray(painter.image).astype(int)
         share = {}
         for text in ("5克", "每天吃盐不超过"):
@@ -641,3 +687,103 @@ def test_key_figures_of_a_point_are_drawn_in_the_brand_colour():
             share[text] = float((np.abs(region - brand).sum(axis=2) < 40).mean())
         assert share["5克"] > 0.1, orientation  # the figure's strokes are brand-coloured
         assert share["每天吃盐不超过"] == 0.0, orientation  # the rest is ink
+
+
+# -- motion, pictograms, the closing card per platform, the shared palette ----------------
+
+
+def distinct_share(path: Path) -> float:
+    """The share of a video's frames that ffmpeg's ``mpdecimate`` keeps (drops near-repeats)."""
+    total = int(probe(path)["streams"][0]["nb_read_frames"])
+    kept = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-an", "-vf", "mpdecimate", "-f", "framemd5", "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout.count("\n0,")  # fmt: skip
+    return kept / total
+
+
+@pytest.mark.parametrize("name", ["video.mp4", "landscape.mp4"])
+def test_at_least_30_percent_of_the_frames_are_distinct(built: Built, name: str):
+    for slug in SHORT_POINTS:
+        share = distinct_share(built.lesson_dir(slug) / name)
+        assert share >= 0.30, (slug, name, share)
+
+
+def test_a_key_point_builds_in_phrase_by_phrase_and_its_bar_fills(built: Built):
+    path = built.lesson_dir("hypertension-basics") / "video.mp4"
+    _, timeline = planned_timeline(built.project, "hypertension-basics")
+    [(first_start, first_end), (second_start, second_end)] = timeline.beat_cues(
+        3
+    )  # "遵医嘱长期服药，" "不要自己停药"
+    early = grab(path, first_start + 0.1, (1080, 1920)).astype(int)
+    before = grab(path, (first_start + first_end) / 2, (1080, 1920)).astype(int)
+    after = grab(path, (second_start + second_end) / 2, (1080, 1920)).astype(int)
+    band_top = round(load_style(built.project).safe_area("portrait").caption_band[0] * 1920)
+    # The card (above the captions) gains the second phrase; the caption changes to it.
+    card = np.abs(after[500:band_top] - before[500:band_top]).mean(axis=1)
+    assert (card > 8).sum() > 40, "the second phrase did not appear on the card"
+    caption = np.abs(after[band_top:1440] - before[band_top:1440]).mean()
+    assert caption > 3, "the caption still shows the first phrase"
+    # The header's progress segment of this point grows while the slide shows.
+    segments = slice(280, 320)
+    assert (
+        np.abs(before[segments] - early[segments]).sum() > 0
+        and np.abs(after[segments] - before[segments]).sum() > 0
+    )
+
+
+def test_the_hook_opens_on_the_striking_number_before_the_title(built: Built):
+    path = built.lesson_dir("hypertension-basics") / "video.mp4"
+    slides, timeline = planned_timeline(built.project, "hypertension-basics")
+    assert slides[0].kind == "hook" and slides[0].figure == "140/90 mmHg"
+    hook_end = timeline.cue(0)[1]
+    assert 0.5 <= hook_end <= 2.0
+    hook = grab(path, hook_end / 2, (1080, 1920)).astype(int)
+    title = grab(path, sum(timeline.cue(1)) / 2, (1080, 1920)).astype(int)
+    assert np.abs(hook - title).mean() > 3  # its own card, not the title's
+
+
+def _closing_roles(job, orientation: str, profile: str) -> set[str]:
+    layouts = {**job.style.layouts, orientation: {**job.style.layouts[orientation], "profile": profile}}
+    job = dataclasses.replace(job, style=dataclasses.replace(job.style, layouts=layouts))
+    slides = job.slides()
+    [[painter]] = paint_slides(job, slides[-1:], orientation)
+    return {drawn.role for drawn in painter.drawn} | {
+        text for d in painter.drawn for text in [d.text] if text
+    }
+
+
+def test_the_closing_qr_code_is_a_choice_of_the_platform_profile():
+    [job] = _bundled_jobs_with_the_most_text(1)
+    douyin = _closing_roles(job, "portrait", "douyin")
+    assert "qr" not in douyin and job.site_name in douyin  # 抖音: the name to search for, no off-site code
+    assert "qr" in _closing_roles(job, "portrait", "shipinhao")
+    assert "qr" in _closing_roles(job, "landscape", "screen")
+
+
+def test_each_key_point_shows_its_pictogram():
+    project = load_project(REPO, Diagnostics())
+    assert project is not None
+    style = load_style(REPO)
+    lesson = project.lesson("hypertension-basics")
+    job = video.make_job(project, lesson, style, resolve_fonts(style), None, REPO / "unused")
+    assert len(job.pictograms) == len(job.key_points) and all(job.pictograms)
+    for orientation in ("portrait", "landscape"):
+        painted = paint_slides(job, job.slides()[2:3], orientation)[0]
+        for painter in painted:
+            [box] = [d.box for d in painter.drawn if d.role == "picture"]
+            left, top, right, bottom = (round(v) for v in box)
+            region = np.asarray(painter.image)[top:bottom, left:right].astype(int)
+            brand = np.array(tuple(int(job.brand_color[i : i + 2], 16) for i in (1, 3, 5)))
+            assert (np.abs(region - brand).sum(axis=2) < 60).mean() > 0.03, (
+                orientation
+            )  # strokes in brand colour
+
+
+def test_the_video_palette_is_the_shared_brand_palette():
+    from builder.brand import brand_palette
+    from builder.renderers.video.style import Palette, parse_hex
+
+    for colour in ("#1f7a4d", "#c0392b", "#2a6fdb"):
+        palette, shared = Palette({}, colour), brand_palette(colour)
+        assert palette.brand_dark == parse_hex(shared.dark) and palette.brand_tint == parse_hex(shared.tint)

@@ -46,16 +46,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
+
 from builder.cache import file_digest, fingerprint, templates_digest
 from builder.diagnostics import ContentError, Diagnostics
 from builder.fonts import FontFile
 from builder.model import Lesson, Project
+from builder.pictograms import pictogram_svg
 from builder.renderers.base import RenderContext, Renderer, RenderError, Unit
 from builder.renderers.video.audio import audio_seconds, compose_soundtrack
 from builder.renderers.video.encode import (
+    Strip,
     Timeline,
     encode_mp4,
     ffmpeg_binary,
+    phrase_seconds,
     plan_timeline,
     slide_seconds,
     write_srt,
@@ -82,7 +87,7 @@ from builder.search_terms import user_dictionary
 from builder.writer import Artifact
 
 # Bump when a change to this package changes the videos, so cached ones are rendered again.
-VIDEO_RENDERER_VERSION = 4
+VIDEO_RENDERER_VERSION = 5
 # Output file name and artifact kind of everything a lesson's video produces.
 OUTPUTS = {
     "video": "video.mp4",
@@ -104,13 +109,20 @@ def render_lesson_video(job: LessonVideoJob) -> dict[str, Path]:
     speech_files: list[Path | None] = [None] * len(slides)
     speech_seconds: list[float | None] = [None] * len(slides)
     if job.narrator is not None:
-        clips = narrate(job.narrator, [slide.caption for slide in slides], job.work_dir, job.narration_cache)
-        for index, clip in enumerate(clips):
+        # The hook is music only; the narration (and an editor's recording 01) starts at the title.
+        spoken = [index for index, slide in enumerate(slides) if slide.spoken]
+        clips = narrate(
+            job.narrator, [slides[index].caption for index in spoken], job.work_dir, job.narration_cache
+        )
+        for index, clip in zip(spoken, clips, strict=True):
             speech_files[index] = clip
             speech_seconds[index] = audio_seconds(clip, job.style.audio.sample_rate)
-    timeline = plan_timeline(
-        [slide_seconds(s, timing, t) for s, t in zip(slides, speech_seconds, strict=True)], timing
-    )
+    seconds = [slide_seconds(s, timing, t) for s, t in zip(slides, speech_seconds, strict=True)]
+    beats = [
+        phrase_seconds(slide, timing, speech, length)
+        for slide, speech, length in zip(slides, speech_seconds, seconds, strict=True)
+    ]
+    timeline = plan_timeline(seconds, timing, beats)
 
     files: dict[str, Path] = {}
     orientations = ORIENTATIONS if job.landscape else ORIENTATIONS[:1]
@@ -121,20 +133,36 @@ def render_lesson_video(job: LessonVideoJob) -> dict[str, Path]:
             _soundtrack_for, job, timeline, speech_files, job.work_dir / "soundtrack.wav"
         )
         for orientation in orientations:
-            stills, cover = draw_slides(job, slides, orientation)
+            stills, bars, cover = draw_slides(job, slides, orientation)
             if orientation == "portrait":
                 files["video-cover"] = job.work_dir / OUTPUTS["video-cover"]
                 quality = job.style.encoder.cover_quality
                 cover.save(files["video-cover"], "JPEG", quality=quality, optimize=True, subsampling=0)
             size = stills[0].size
             frames = [yuv420p(still) for still in stills]
-            del stills, cover  # the encoder only needs the planes; keeps a worker well under 1 GiB
+            strips = _strips(bars)
+            del stills, cover, bars  # the encoder only needs the planes; keeps a worker well under 1 GiB
             kind = "video" if orientation == "portrait" else "video-landscape"
             files[kind] = job.work_dir / OUTPUTS[kind]
-            encode_mp4(frames, size, timeline, soundtrack.result(), job.style, files[kind])
+            encode_mp4(frames, strips, size, timeline, soundtrack.result(), job.style, files[kind])
     files["video-captions"] = job.work_dir / OUTPUTS["video-captions"]
     write_srt(slides, timeline, files["video-captions"])
     return dict(sorted(files.items()))
+
+
+def _strips(bars: Sequence[tuple[tuple[int, int, int, int], Image.Image] | None]) -> list[Strip | None]:
+    """Each still's moving bar in the encoder's terms; the phrases of a slide share one."""
+    made: dict[int, Strip] = {}
+    strips: list[Strip | None] = []
+    for bar in bars:
+        if bar is None:
+            strips.append(None)
+            continue
+        if id(bar) not in made:
+            (left, top, right, bottom), full = bar
+            made[id(bar)] = Strip(left, top, right - left, bottom - top, yuv420p(full))
+        strips.append(made[id(bar)])
+    return strips
 
 
 def _soundtrack_for(
@@ -265,6 +293,9 @@ def make_job(
         fonts=fonts,
         work_dir=work_dir,
         title_words=tuple(user_dictionary(project)),
+        pictograms=tuple(
+            pictogram_svg(project.root, point.icon, config.brand_color) for point in lesson.points
+        ),
     )
 
 
@@ -274,5 +305,5 @@ RENDERER = Renderer(
     kinds=tuple(OUTPUTS),
     render=render,
     check=check,
-    preload=("numpy", "PIL.Image"),
+    preload=("numpy", "PIL.Image", "weasyprint"),  # WeasyPrint draws the pictograms (pdf.rasterise_svg)
 )

@@ -6,6 +6,7 @@ can hold every element against the platform's UI zones.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -23,7 +24,7 @@ SUPERSAMPLE = 4  # Pillow draws shapes without anti-aliasing: draw large, then r
 Box = tuple[float, float, float, float]
 # What a drawn element is, for the safe-area checks: "decor" (backgrounds, glows,
 # shadows) may run under the platform's UI; everything else is content.
-Role = Literal["text", "shape", "logo", "qr", "caption", "caption-text", "decor"]
+Role = Literal["text", "shape", "logo", "qr", "picture", "caption", "caption-text", "decor"]
 
 # A key figure — a number with its unit (5克, 35岁), a ratio (140/90), a bound (≥140) or a
 # number of three digits and more (120) — is what a viewer should carry away, so a key
@@ -57,6 +58,7 @@ class Painter:
     def __init__(self, job: LessonVideoJob, orientation: str, palette: Palette, logo: Image.Image | None):
         self.job = job
         self.layout = job.style.layouts[orientation]
+        self.orientation = orientation
         self.landscape = orientation == "landscape"
         self.width, self.height = (int(v) for v in self.layout["size"])
         self.palette = palette
@@ -66,6 +68,7 @@ class Painter:
         self.draw = ImageDraw.Draw(self.image)
         self.drawn: list[Drawn] = []  # every element's box, so tests can hold it against the profile
         self.cover: Image.Image | None = None  # the title card before its caption
+        self.bar: tuple[tuple[int, int, int, int], Image.Image] | None = None  # see moving_bar
         # The platform's UI zones (style.yml profiles:) bound where content may go:
         # below the top strip, above the bottom strip, left of the button column.
         safe = job.style.safe_area(orientation)
@@ -137,13 +140,25 @@ class Painter:
         align: Literal["left", "center"] = "left",
         role: Role = "text",
         figures: RGBA | None = None,
+        visible: int | None = None,
+        marker: RGBA | None = None,
     ) -> None:
         """Draw ``block`` with its first line box at ``top``; ``x`` is the left edge or the centre.
 
-        With ``figures`` (left-aligned text), key figures are drawn in that colour.
+        With ``figures`` (left-aligned text), key figures are drawn in that colour, on a
+        ``marker`` highlight if one is given. With ``visible``, only the block's first
+        ``visible`` characters (spaces not counted) are drawn, where the whole block
+        would put them: a key point builds in phrase by phrase without a line moving.
         """
         size = block.font.size
-        for number, line in enumerate(block.lines):
+        budget = visible
+        for number, full_line in enumerate(block.lines):
+            line = full_line
+            if budget is not None:
+                line = _first_characters(full_line, budget)
+                budget -= sum(1 for c in line if not c.isspace())
+                if not line.strip():
+                    break
             # CJK glyphs fill the ideographic em box, whose centre is 0.38 em above the
             # baseline: putting that centre in the middle of the line box centres the type.
             baseline = top + number * block.line_height + block.line_height / 2 + 0.38 * size
@@ -153,7 +168,44 @@ class Painter:
             # Run by run along the baseline: getlength of the text before a run is where it starts.
             for start, (run, figure) in zip(run_offsets(line), figure_runs(line), strict=True):
                 at = (x + block.font.getlength(start), baseline)
+                if figure and marker is not None:
+                    # A highlighter stroke under the lower part of the figure, as a reader marks it.
+                    left, right = (
+                        at[0] - 0.08 * size,
+                        at[0] + block.font.getlength(run.rstrip()) + 0.08 * size,
+                    )
+                    self.shape(
+                        (left, baseline - 0.38 * size, right, baseline + 0.12 * size),
+                        marker,
+                        radius=0.12 * size,
+                    )
                 self.text(at, run, block.font, figures if figure else fill, "ls", role)
+
+    def fork(self) -> Painter:
+        """A copy of this canvas to draw on further (one phrase of a slide); the boxes drawn so far come too."""
+        other = copy.copy(self)
+        other.image = self.image.copy()
+        other.draw = ImageDraw.Draw(other.image)
+        other.drawn = list(self.drawn)
+        return other
+
+    def moving_bar(self, box: Box, empty: RGBA, full: RGBA, radius: float) -> None:
+        """A bar that fills from left to right while the slide shows (encode.Strip): drawn
+        empty here; its full look is kept in ``self.bar`` for the encoder."""
+        left, top, right, bottom = box
+        self.shape(box, empty, radius=radius)
+        saved = self.image
+        self.image = saved.copy()
+        self.shape(box, full, radius=radius)
+        # Even edges, one pixel outside the anti-aliased shape: chroma comes in 2×2 pixels.
+        even = (
+            math.floor(left / 2) * 2 - 2,
+            math.floor(top / 2) * 2 - 2,
+            math.ceil(right / 2) * 2 + 2,
+            math.ceil(bottom / 2) * 2 + 2,
+        )
+        self.bar = (even, self.image.crop(even))
+        self.image = saved
 
     def text(
         self,
@@ -303,3 +355,14 @@ class Painter:
         text = f"{self.job.site_name} · {self.job.organization}"
         block = TextBlock(wrap(text, self.content_width, font.getlength)[:1], font, round(font.size * 1.4))
         self.write(block, self.centre, self.safe_bottom - room / 2 - block.height / 2, colour, align="center")
+
+
+def _first_characters(line: str, count: int) -> str:
+    """The start of ``line`` holding ``count`` characters that are not spaces."""
+    seen = 0
+    for index, character in enumerate(line):
+        if not character.isspace():
+            if seen == count:
+                return line[:index]
+            seen += 1
+    return line

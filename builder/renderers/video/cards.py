@@ -9,6 +9,7 @@ import segno
 from PIL import Image
 
 from builder.renderers.video.canvas import Drawn, Painter, TextBlock
+from builder.renderers.video.job import Slide
 from builder.renderers.video.style import RGBA, mix
 
 QR_ERROR_CORRECTION = "m"  # as on the printed flyers: survives a glare on a screen
@@ -84,6 +85,7 @@ def title_card(painter: Painter) -> None:
         for height, draw_part in parts:
             draw_part(painter.centre, top)
             top += height
+    time_bar(painter)
     painter.footer(on_brand=True)
 
 
@@ -177,13 +179,82 @@ def draw_chips(painter: Painter, rows: list[list[str]], x: float, y: float, alig
         y += chip_height + 18
 
 
+def hook_card(painter: Painter, slide: Slide) -> None:
+    """The first 1–2 s: the lesson's most striking number, big, with the phrase it stands in
+    (or the question the lesson answers), so a viewer scrolling past stops."""
+    painter.gradient_background()
+    layout, palette = painter.layout, painter.palette
+    label_font = painter.font("bold", int(layout["kicker_size"]))
+    label_text = painter.job.style.text["hook_label"]
+    label_height = round(label_font.size * 1.7)
+    label_width = label_font.getlength(label_text) + 2 * round(label_font.size * 0.6)
+    figure = (
+        painter.fit_text(
+            slide.figure, "bold", int(layout["hook_figure_size"]), 96, painter.content_width, 1, leading=1.2
+        )
+        if slide.figure
+        else None
+    )
+    words = painter.fit_text(
+        slide.caption,
+        "bold",
+        int(layout["hook_size"]),
+        int(layout["hook_min_size"]),
+        painter.content_width,
+        3,
+        leading=1.36,
+    )
+    gap = 48
+    total = label_height + gap + (figure.height + gap // 2 if figure else 0) + words.height
+    region_top = max(painter.margin * 1.5, painter.safe_top + painter.margin * 0.5)
+    region_bottom = painter.caption_top() - painter.margin * 0.5
+    top = max(region_top, region_top + (region_bottom - region_top - total) / 2)
+    centre = painter.centre
+    painter.shape(
+        (centre - label_width / 2, top, centre + label_width / 2, top + label_height),
+        palette["accent"],
+        radius=label_height / 2,
+    )
+    painter.write(
+        TextBlock([label_text], label_font, label_height), centre, top, palette["accent_ink"], align="center"
+    )
+    top += label_height + gap
+    if figure is not None:
+        painter.write(figure, centre, top, palette["accent"], align="center")
+        top += figure.height + gap // 2
+    painter.write(words, centre, top, palette["on_brand"], align="center")
+    time_bar(painter)
+
+
+def time_bar(painter: Painter) -> None:
+    """A short bar between the card's words and the captions that fills while the card
+    shows: how long until the next one (a moving bar, see Painter.moving_bar)."""
+    width = painter.content_width * 0.3
+    middle = painter.caption_top() - painter.margin * 0.25
+    thickness = 8
+    painter.moving_bar(
+        (
+            painter.centre - width / 2,
+            middle - thickness / 2,
+            painter.centre + width / 2,
+            middle + thickness / 2,
+        ),
+        (255, 255, 255, 64),
+        painter.palette["accent"],
+        radius=thickness / 2,
+    )
+
+
 def closing_card(painter: Painter) -> None:
-    """The QR code to the lesson page on a white card, with who made the video and how to reach them."""
+    """Where to read the whole lesson — the QR code to its page on a white card, or, where the
+    platform frowns on off-site codes, the name to search for — and who made the video."""
     painter.gradient_background()
     layout, palette = painter.layout, painter.palette
     on_brand, soft = palette["on_brand"], mix(palette["on_brand"], palette.brand, 0.2)
+    with_qr = painter.job.closing_qr(painter.orientation)
+    text = painter.job.style.text
     heading = painter.fit_text(
-        painter.job.style.text["closing_heading"],
+        text["closing_heading" if with_qr else "closing_heading_no_qr"],
         "bold",
         int(layout["closing_heading_size"]),
         48,
@@ -207,13 +278,17 @@ def closing_card(painter: Painter) -> None:
         2,
     )
     hint_font = painter.font("regular", round(int(layout["closing_title_size"]) * 0.75))
-    hint = TextBlock([painter.job.style.text["closing_hint"]], hint_font, round(hint_font.size * 1.5))
+    hint = TextBlock(
+        [text["closing_hint" if with_qr else "closing_hint_no_qr"]], hint_font, round(hint_font.size * 1.5)
+    )
     pad = 44
     region_top = max(painter.margin, painter.safe_top + painter.margin * 0.5)
     region_bottom = painter.caption_top() - painter.margin * 0.5
     dark = mix(palette.brand_dark, (0, 0, 0), 0.4)
 
-    if painter.landscape:
+    if not with_qr:
+        search_card(painter, heading, hint, org, contact, region_top, region_bottom)
+    elif painter.landscape:
         qr = qr_image(painter.job.page_url, int(layout["qr_size"]), dark)
         card_width = qr.width + 2 * pad
         text_left = painter.content_left + painter.margin + card_width + painter.margin
@@ -254,7 +329,44 @@ def closing_card(painter: Painter) -> None:
         top = card_top + card_height + 48
         painter.write(org, centre, top, on_brand, align="center")
         painter.write(contact, centre, top + org.height, soft, align="center")
+    time_bar(painter)
     painter.footer(on_brand=True)
+
+
+def search_card(
+    painter: Painter,
+    heading: TextBlock,
+    hint: TextBlock,
+    org: TextBlock,
+    contact: TextBlock,
+    region_top: float,
+    region_bottom: float,
+) -> None:
+    """The closing card without a QR code: the site's name to search for, big, on a white card."""
+    layout, palette = painter.layout, painter.palette
+    pad = 56
+    inner = painter.content_width - 2 * pad
+    site = painter.fit_title(painter.job.site_name, int(layout["closing_site_size"]), 44, inner, 2)
+    title = painter.fit_title(f"《{painter.job.title}》", int(layout["closing_title_size"]), 32, inner, 2)
+    card_width = min(painter.content_width, max(site.width, title.width, hint.width) + 2 * pad)
+    card_height = pad + site.height + 20 + title.height + hint.height + pad
+    total = heading.height + 40 + card_height + 48 + org.height + contact.height
+    top = region_top + (region_bottom - region_top - total) / 2
+    centre = painter.centre
+    on_brand, soft = palette["on_brand"], mix(palette["on_brand"], palette.brand, 0.2)
+    painter.write(heading, centre, top, on_brand, align="center")
+    card_top = top + heading.height + 40
+    box = (centre - card_width / 2, card_top, centre + card_width / 2, card_top + card_height)
+    painter.shadow(box, 36, blur=26, drop=16)
+    painter.shape(box, palette["card"], radius=36)
+    y = card_top + pad
+    painter.write(site, centre, y, palette.brand_dark, align="center")
+    y += site.height + 20
+    painter.write(title, centre, y, palette["ink"], align="center")
+    painter.write(hint, centre, y + title.height, palette["muted"], align="center")
+    top = card_top + card_height + 48
+    painter.write(org, centre, top, on_brand, align="center")
+    painter.write(contact, centre, top + org.height, soft, align="center")
 
 
 def qr_card(painter: Painter, qr: Image.Image, left: float, top: float, pad: int, height: float) -> None:

@@ -15,6 +15,7 @@ from PIL import Image
 from builder.cjk import reading_units
 from builder.renderers.video.job import Slide
 from builder.renderers.video.style import Timing, VideoStyle, VideoToolMissing
+from builder.renderers.video.wording import caption_phrase
 
 
 class VideoEncodingError(RuntimeError):
@@ -30,11 +31,15 @@ class Timeline:
 
     A crossfade of ``crossfade`` frames is centred on every boundary, so the SRT
     cue of a slide (its start to its end) is exactly the middle of its fades.
+    Within a slide, ``beats[i]`` are the frames (from its start) where each of its
+    phrases begins to fade in, over ``fade`` frames; the first is always 0.
     """
 
     fps: int
     lengths: tuple[int, ...]
     crossfade: int  # frames, even
+    beats: tuple[tuple[int, ...], ...] = ()
+    fade: int = 0
 
     @property
     def starts(self) -> tuple[int, ...]:
@@ -56,13 +61,49 @@ class Timeline:
         start = self.starts[index]
         return start / self.fps, (start + self.lengths[index]) / self.fps
 
+    def slide_beats(self, index: int) -> tuple[int, ...]:
+        return self.beats[index] if self.beats else (0,)
 
-def plan_timeline(seconds: Sequence[float], timing: Timing) -> Timeline:
+    def beat_cues(self, index: int) -> list[tuple[float, float]]:
+        """Start and end (seconds) of each phrase of slide ``index``: from the middle of its
+        fade-in (the slide's start for the first) to the next one's, the last to the slide's end."""
+        start = self.starts[index]
+        beats = self.slide_beats(index)
+        marks = [start, *(start + beat + self.fade // 2 for beat in beats[1:]), start + self.lengths[index]]
+        return [(a / self.fps, b / self.fps) for a, b in itertools.pairwise(marks)]
+
+    def first_still(self, index: int) -> int:
+        """The index, among every still of the video, of slide ``index``'s first phrase."""
+        return sum(len(self.slide_beats(slide)) for slide in range(index))
+
+
+def plan_timeline(
+    seconds: Sequence[float], timing: Timing, beat_seconds: Sequence[Sequence[float]] | None = None
+) -> Timeline:
+    """Slides of ``seconds`` on the frame grid; ``beat_seconds[i]``: when (seconds from the
+    start of slide i) each of its phrases after the first fades in."""
     half_fade = round(timing.crossfade_seconds * timing.fps / 2)
-    # Each slide keeps at least a few still frames between its two fades.
+    # Each slide keeps at least a few still frames between its two fades, and lasts a
+    # whole number of motion steps (frames are sent one a step, see frame_schedule).
+    step = timing.motion_step_frames
     shortest = 2 * half_fade + 2
-    lengths = tuple(max(shortest, round(s * timing.fps)) for s in seconds)
-    return Timeline(timing.fps, lengths, 2 * half_fade)
+    lengths = tuple(-(-max(shortest, round(s * timing.fps)) // step) * step for s in seconds)
+    fade = max(1, round(timing.phrase_fade_seconds * timing.fps))
+    beats: list[tuple[int, ...]] = []
+    for index, length in enumerate(lengths):
+        wanted = beat_seconds[index] if beat_seconds else ()
+        # A phrase never fades in during the slide's crossfades, and each holds a moment.
+        earliest, latest = half_fade + 1, length - half_fade - fade - 1
+        frames, gap = [0], fade + 2
+        for at in wanted:
+            frames.append(max(round(at * timing.fps), earliest, frames[-1] + gap if len(frames) > 1 else 0))
+        # Pulled earlier from the last one if the phrases ran into the slide's closing fade.
+        for position in range(len(frames) - 1, 0, -1):
+            frames[position] = min(frames[position], latest - (len(frames) - 1 - position) * gap)
+        if len(frames) > 1 and frames[1] < earliest:
+            frames = [0]  # too short a slide to build in: all its words at once
+        beats.append(tuple(frames))
+    return Timeline(timing.fps, lengths, 2 * half_fade, tuple(beats), fade)
 
 
 def slide_seconds(slide: Slide, timing: Timing, speech: float | None) -> float:
@@ -71,6 +112,8 @@ def slide_seconds(slide: Slide, timing: Timing, speech: float | None) -> float:
     With narration the slide lasts as long as its speech plus a pause, never less
     than without it.
     """
+    if slide.kind == "hook":
+        return timing.hook_seconds  # music only, never narrated
     if slide.kind == "title":
         silent = timing.title_seconds
     elif slide.kind == "closing":
@@ -84,55 +127,118 @@ def slide_seconds(slide: Slide, timing: Timing, speech: float | None) -> float:
     return max(narrated, timing.point_min_seconds if slide.kind == "point" else silent)
 
 
+def phrase_seconds(slide: Slide, timing: Timing, speech: float | None, length: float) -> list[float]:
+    """When each phrase of ``slide`` after the first fades in, in seconds from the slide's start.
+
+    With narration, as the speech reaches it (the speech starts half a pause in and
+    its words are spread by their reading length: the backends give no word times);
+    without, at the reading pace after the lead. A phrase shows a moment before it
+    is read, as a reader's eye runs ahead.
+    """
+    units = [max(1, reading_units(phrase)) for phrase in slide.beats]
+    if len(units) < 2:
+        return []
+    if speech is not None:
+        begin, span = timing.narration_pause_seconds / 2, speech
+    else:
+        begin = timing.point_lead_seconds / 2
+        # The last phrase keeps a second to be read, on a short slide half of what is left.
+        span = max(
+            min(sum(units) / timing.reading_units_per_second, length - begin - 1.0), (length - begin) / 2
+        )
+    ahead = 0.15
+    return [
+        max(0.0, begin + span * sum(units[:index]) / sum(units) - ahead) for index in range(1, len(units))
+    ]
+
+
 @dataclass(frozen=True)
 class ScheduledFrame:
-    """One distinct frame sent to ffmpeg: where it goes and what it shows."""
+    """One distinct frame sent to ffmpeg: where it goes and what it shows.
+
+    ``still`` and ``other`` index every still of the video (each phrase of each
+    slide); ``fill`` is how far the still's moving bar has run (0–1, or -1 for a
+    still without one).
+    """
 
     at: int  # output frame index
-    slide: int
-    blend: int = 0  # 0: slide as is; 1..255: weight (of 256) of the next slide
+    still: int
+    blend: int = 0  # 0: the still as is; 1..255: weight (of 256) of ``other``
+    other: int = 0
+    fill: float = -1.0
+    other_fill: float = -1.0
+    slide: int = 0  # the slide ``still`` belongs to
+
+    def shows(self) -> tuple[int, int, int, float, float]:
+        return (self.still, self.blend, self.other, self.fill, self.other_fill)
 
 
-def frame_schedule(timeline: Timeline) -> list[ScheduledFrame]:
-    """The distinct frames of the video, in order; each holds until the next one's ``at``.
+def _eased(step: int, steps: int) -> int:
+    progress = (step + 1) / (steps + 1)
+    eased = progress * progress * (3 - 2 * progress)  # smoothstep: no jolt at either end
+    return max(1, min(255, round(eased * 256)))
 
-    A still is sent once where it starts to show unmixed; every crossfade frame
-    is sent; the last still is sent again on the last frame so the video ends
-    exactly there.
+
+def frame_schedule(
+    timeline: Timeline, moving: Sequence[bool] | None = None, step: int = 1
+) -> list[ScheduledFrame]:
+    """The frames sent to ffmpeg, one every ``step`` frames of the video, in order.
+
+    Each says which still it shows, blended with which, and how far the bar of each
+    has run; ffmpeg's ``fps`` filter holds each for ``step`` frames. ``moving[i]``:
+    slide i has a bar that runs from its start to its end. Slides start and last a
+    whole number of steps (plan_timeline), so the video ends on its last frame.
     """
     count, half = len(timeline.lengths), timeline.crossfade // 2
+    starts = timeline.starts
+    moving = moving or [False] * count
+
+    def fill(slide: int, frame: int) -> float:
+        if not moving[slide]:
+            return -1.0
+        return min(1.0, max(0.0, (frame - starts[slide]) / timeline.lengths[slide]))
+
+    def last_still(slide: int) -> int:
+        return timeline.first_still(slide) + len(timeline.slide_beats(slide)) - 1
+
     schedule: list[ScheduledFrame] = []
-    for index, (start, length) in enumerate(zip(timeline.starts, timeline.lengths, strict=True)):
-        schedule.append(ScheduledFrame(start + (half if index > 0 else 0), index))
-        if index == count - 1:
-            break
-        boundary = start + length
-        for step in range(timeline.crossfade):
-            progress = (step + 1) / (timeline.crossfade + 1)
-            eased = progress * progress * (3 - 2 * progress)  # smoothstep: no jolt at either end
-            schedule.append(
-                ScheduledFrame(boundary - half + step, index, max(1, min(255, round(eased * 256))))
-            )
-    last = timeline.total_frames - 1
-    if schedule[-1].at != last:
-        schedule.append(ScheduledFrame(last, count - 1))
+    for slide in range(count):
+        start, length = starts[slide], timeline.lengths[slide]
+        beats, first = timeline.slide_beats(slide), timeline.first_still(slide)
+        for frame in range(start, start + length, step):
+            local = frame - start
+            if slide > 0 and local < half:  # the second half of the crossfade into this slide
+                item = ScheduledFrame(
+                    frame, last_still(slide - 1), _eased(local + half, timeline.crossfade), first,
+                    fill(slide - 1, frame), fill(slide, frame), slide - 1,
+                )  # fmt: skip
+            elif slide < count - 1 and local >= length - half:  # the first half of the one out
+                item = ScheduledFrame(
+                    frame, last_still(slide), _eased(local - (length - half), timeline.crossfade),
+                    first + len(beats), fill(slide, frame), fill(slide + 1, frame), slide,
+                )  # fmt: skip
+            else:
+                beat = max(index for index, at in enumerate(beats) if at <= local)
+                into = local - beats[beat]
+                if beat > 0 and into < timeline.fade:  # a phrase fading in
+                    item = ScheduledFrame(
+                        frame, first + beat - 1, _eased(into, timeline.fade), first + beat,
+                        fill(slide, frame), fill(slide, frame), slide,
+                    )  # fmt: skip
+                else:
+                    item = ScheduledFrame(frame, first + beat, fill=fill(slide, frame), slide=slide)
+            schedule.append(item)
     return schedule
 
 
-def retime_filter(schedule: Sequence[ScheduledFrame], fps: int) -> str:
-    """ffmpeg filters that move input frame N to ``schedule[N].at`` and fill the gaps.
+def retime_filter(step: int, fps: int) -> str:
+    """ffmpeg's filter from the frames sent (one every ``step`` frames) to ``fps``.
 
-    ``setpts`` gets ``at(N) = N + Σ gap_k·[N > k]``: each held frame pushes the
-    following ones later by the frames it holds. ``fps`` then repeats every frame
-    until the next one, which gives a constant frame rate.
+    Every picture moves on a grid of ``step`` frames (timing.motion_step_frames), so
+    Python sends one frame a step at ``fps / step`` and ffmpeg's ``fps`` filter repeats
+    each: x264 still gets a constant ``fps``, with half the bytes through the pipe.
     """
-    terms = [
-        f"{later.at - earlier.at - 1}*gt(N,{index})"
-        for index, (earlier, later) in enumerate(itertools.pairwise(schedule))
-        if later.at - earlier.at > 1
-    ]
-    # Quoted: the commas inside gt(N,k) would otherwise separate filters.
-    return f"settb=1/{fps},setpts='N+{'+'.join(terms) or '0'}',fps={fps}"
+    return f"fps={fps}"
 
 
 # -- encoding -----------------------------------------------------------------------
@@ -161,16 +267,58 @@ def ffmpeg_binary() -> str:
     return found
 
 
+@dataclass(frozen=True)
+class Strip:
+    """A bar that runs across a still as its slide goes on (its progress, a rule growing).
+
+    ``planes`` are the bar's box, full, in yuv420p; the still itself shows it empty.
+    The box has even coordinates and sizes, so its chroma samples are the frame's.
+    """
+
+    left: int
+    top: int
+    width: int
+    height: int
+    planes: bytes
+
+    def paint(self, frame: np.ndarray, fill: float, size: tuple[int, int]) -> None:
+        """Draw the bar ``fill`` (0–1) of the way across ``frame`` (flat yuv420p, in place)."""
+        run = round(fill * self.width / 2) * 2
+        if run <= 0:
+            return
+        width, height = size
+        luma = self.width * self.height
+        ours = np.frombuffer(self.planes, dtype=np.uint8)
+        y = frame[: width * height].reshape(height, width)
+        y[self.top : self.top + self.height, self.left : self.left + run] = ours[:luma].reshape(
+            self.height, self.width
+        )[:, :run]
+        quarter = (width // 2) * (height // 2)
+        small = (self.width // 2) * (self.height // 2)
+        for plane in range(2):
+            chroma = frame[width * height + plane * quarter : width * height + (plane + 1) * quarter]
+            theirs = ours[luma + plane * small : luma + (plane + 1) * small].reshape(
+                self.height // 2, self.width // 2
+            )
+            chroma.reshape(height // 2, width // 2)[
+                self.top // 2 : (self.top + self.height) // 2, self.left // 2 : (self.left + run) // 2
+            ] = theirs[:, : run // 2]
+
+
 def encode_mp4(
     frames: Sequence[bytes],
+    strips: Sequence[Strip | None],
     size: tuple[int, int],
     timeline: Timeline,
     soundtrack: Path | None,
     style: VideoStyle,
     dest: Path,
 ) -> None:
-    """Encode the distinct ``frames`` (yuv420p, one per slide) along ``timeline`` into ``dest``."""
-    schedule = frame_schedule(timeline)
+    """Encode the stills (yuv420p, one per phrase of each slide, with their moving bars)
+    along ``timeline`` into ``dest``."""
+    moving = [strips[timeline.first_still(index)] is not None for index in range(len(timeline.lengths))]
+    step = style.timing.motion_step_frames
+    schedule = frame_schedule(timeline, moving, step)
     width, height = size
     encoder, audio = style.encoder, style.audio
     seconds = f"{timeline.seconds:.6f}"
@@ -182,11 +330,11 @@ def encode_mp4(
         audio_input = ["-f", "lavfi", "-t", seconds, "-i", f"anullsrc=r={audio.sample_rate}:cl=stereo"]
     command = [
         ffmpeg_binary(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-framerate", str(timeline.fps),
+        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-framerate", f"{timeline.fps}/{step}",
         "-i", "pipe:0",
         *audio_input,
         "-map", "0:v", "-map", "1:a",
-        "-filter:v", retime_filter(schedule, timeline.fps),
+        "-filter:v", retime_filter(step, timeline.fps),
         "-c:v", "libx264", "-preset", encoder.preset, "-crf", str(encoder.crf),
         *(["-tune", encoder.tune] if encoder.tune else []),
         *(["-x264-params", encoder.x264_params] if encoder.x264_params else []),
@@ -207,7 +355,7 @@ def encode_mp4(
         )
         assert process.stdin is not None
         try:
-            for data in _scheduled_frames(frames, schedule):
+            for data in scheduled_frames(frames, strips, size, schedule):
                 process.stdin.write(data)
             process.stdin.close()
         except BrokenPipeError:
@@ -220,34 +368,81 @@ def encode_mp4(
     errors.unlink()
 
 
-def _scheduled_frames(
-    frames: Sequence[bytes], schedule: Sequence[ScheduledFrame]
+def scheduled_frames(
+    frames: Sequence[bytes],
+    strips: Sequence[Strip | None],
+    size: tuple[int, int],
+    schedule: Sequence[ScheduledFrame],
 ) -> Iterator[bytes | memoryview]:
-    """The bytes of each scheduled frame; crossfades blended from the cached stills."""
-    widened: dict[int, np.ndarray] = {}  # slide → its planes as uint16, for blending
+    """The bytes of each scheduled frame: a still, its bar drawn to its fill, or two blended.
 
-    def planes(index: int) -> np.ndarray:
-        if index not in widened:
-            widened[index] = np.frombuffer(frames[index], dtype=np.uint8).astype(np.uint16)
-        return widened[index]
+    Two phrases of one slide differ only where the new words and the caption are, so
+    their fade blends just the rows between the first and the last byte that differ
+    (of each plane); a crossfade between slides blends the whole frame.
+    """
+    width, height = size
+    planes = (0, width * height, width * height * 5 // 4, width * height * 3 // 2)
+    spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
+
+    def picture(still: int, fill: float) -> np.ndarray:
+        base = np.frombuffer(frames[still], dtype=np.uint8)
+        strip = strips[still]
+        if strip is None or fill <= 0:
+            return base
+        painted = base.copy()
+        strip.paint(painted, fill, size)
+        return painted
+
+    def differing(a: int, b: int) -> list[tuple[int, int]]:
+        if (a, b) not in spans:
+            found = []
+            for low, high in itertools.pairwise(planes):
+                changed = np.flatnonzero(
+                    np.frombuffer(frames[a], np.uint8)[low:high]
+                    != np.frombuffer(frames[b], np.uint8)[low:high]
+                )
+                if len(changed):
+                    found.append((low + int(changed[0]), low + int(changed[-1]) + 1))
+            spans[(a, b)] = found
+        return spans[(a, b)]
+
+    def blend(a: np.ndarray, b: np.ndarray, weight: int) -> np.ndarray:
+        # Integer blend with rounding; linear in YCbCr is the same as linear in RGB.
+        mixed = (a.astype(np.uint16) * (256 - weight) + b.astype(np.uint16) * weight + 128) >> 8
+        return mixed.astype(np.uint8)
 
     for item in schedule:
         if item.blend == 0:
-            yield frames[item.slide]
+            strip = strips[item.still]
+            yield (
+                frames[item.still]
+                if strip is None or item.fill <= 0
+                else memoryview(picture(item.still, item.fill))
+            )
             continue
-        for done in [index for index in widened if index < item.slide]:
-            del widened[done]  # a crossfade only needs this slide and the next
-        # Integer blend with rounding; linear in YCbCr is the same as linear in RGB.
-        mixed = (planes(item.slide) * (256 - item.blend) + planes(item.slide + 1) * item.blend + 128) >> 8
-        yield memoryview(mixed.astype(np.uint8))
+        if item.fill == item.other_fill and strips[item.still] == strips[item.other]:
+            # Two phrases of one slide (or two slides without bars): the bar, if any, is
+            # where it is in both, and only the bytes that differ need blending.
+            mixed = np.frombuffer(frames[item.still], dtype=np.uint8).copy()
+            other = np.frombuffer(frames[item.other], dtype=np.uint8)
+            for low, high in differing(item.still, item.other):
+                mixed[low:high] = blend(mixed[low:high], other[low:high], item.blend)
+            strip = strips[item.still]
+            if strip is not None and item.fill > 0:
+                strip.paint(mixed, item.fill, size)
+            yield memoryview(mixed)
+            continue
+        yield memoryview(
+            blend(picture(item.still, item.fill), picture(item.other, item.other_fill), item.blend)
+        )
 
 
 def write_srt(slides: Sequence[Slide], timeline: Timeline, dest: Path) -> None:
-    """One cue per slide with its caption, from its first to its last frame."""
+    """One cue per phrase: a key point's phrases one after the other, as the caption shows them."""
     cues = []
     for index, slide in enumerate(slides):
-        start, end = timeline.cue(index)
-        cues.append(f"{index + 1}\n{srt_time(start)} --> {srt_time(end)}\n{slide.caption}\n")
+        for phrase, (start, end) in zip(slide.beats, timeline.beat_cues(index), strict=True):
+            cues.append(f"{len(cues) + 1}\n{srt_time(start)} --> {srt_time(end)}\n{caption_phrase(phrase)}\n")
     dest.write_text("\n".join(cues), encoding="utf-8")
 
 

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
-from builder.renderers.video.canvas import Painter, TextBlock
+from dataclasses import dataclass
+
+from PIL import Image
+
+from builder.renderers.video.canvas import Drawn, Painter, TextBlock
 from builder.renderers.video.job import Slide
 from builder.renderers.video.style import mix
 from builder.renderers.video.wording import ellipsize
 
 
-def point_slide(painter: Painter, slide: Slide, count: int) -> None:
-    """A key point: header with logo and lesson, progress, big number, the point on a card."""
+@dataclass(frozen=True)
+class PointWords:
+    """Where a key point's words go on its card: drawn phrase by phrase onto forks of the slide."""
+
+    block: TextBlock
+    left: float
+    top: float
+
+    def draw(self, painter: Painter, visible: int | None) -> None:
+        palette = painter.palette
+        marker = mix(palette["accent"], (255, 255, 255), 0.55)
+        painter.write(
+            self.block,
+            self.left,
+            self.top,
+            palette["ink"],
+            figures=palette.brand,
+            visible=visible,
+            marker=marker,
+        )
+
+
+def point_slide(painter: Painter, slide: Slide, count: int, pictogram: Image.Image | None) -> PointWords:
+    """A key point without its words: header with logo and lesson, progress, big number,
+    its pictogram and the empty card; the words go on with :meth:`PointWords.draw`."""
     layout, palette = painter.layout, painter.palette
     header = int(layout["header_height"])
     painter.draw.rectangle((0, 0, painter.width, header), fill=palette.brand[:3])
@@ -51,6 +78,17 @@ def point_slide(painter: Painter, slide: Slide, count: int) -> None:
     after = left + number_font.getlength(number) + 18
     label = f"/ {count:02d}  {painter.job.style.text['point_label']}"
     painter.text((after, baseline), label, label_font, palette["muted"], "ls")
+    if pictogram is not None:
+        # The point's pictogram on a white disc at the end of the number's row, where the
+        # widest card ends: the same place on every key point, so it never jumps.
+        size = number_height
+        disc_left = left + widest_card - size
+        painter.shape((disc_left, top, disc_left + size, top + size), palette["card"], ellipse=True)
+        inner = round(size * 0.64)
+        picture = pictogram.resize((inner, inner), Image.Resampling.LANCZOS)
+        at = (round(disc_left + (size - inner) / 2), round(top + (size - inner) / 2))
+        painter.image.paste(picture, at, picture)
+        painter.drawn.append(Drawn("picture", (at[0], at[1], at[0] + inner, at[1] + inner)))
 
     card_top = top + number_height + 36
     box = (left, card_top, left + card_width, card_top + card_height)
@@ -62,8 +100,8 @@ def point_slide(painter: Painter, slide: Slide, count: int) -> None:
         palette.brand,
         radius=bar / 2,
     )
-    painter.write(text, left + padding + bar + gap, card_top + padding, palette["ink"], figures=palette.brand)
     painter.footer(on_brand=False)
+    return PointWords(text, left + padding + bar + gap, card_top + padding)
 
 
 def draw_header(painter: Painter, height: int) -> None:
@@ -94,7 +132,8 @@ def draw_header(painter: Painter, height: int) -> None:
 
 
 def draw_progress(painter: Painter, header: int, current: int, count: int) -> None:
-    """Story-style segments under the header: one per key point, filled up to this one."""
+    """Story-style segments under the header: one per key point, those before this one
+    filled, and this one filling while it shows (a moving bar)."""
     thickness, gap = int(painter.layout["progress_height"]), 10
     top = header + 24
     # Above the button column (top quarter) the bar spans the width; below it, the content's.
@@ -103,8 +142,8 @@ def draw_progress(painter: Painter, header: int, current: int, count: int) -> No
     done, todo = painter.palette.brand, mix(painter.palette.brand, (255, 255, 255), 0.72)
     for index in range(count):
         left = painter.content_left + index * (width + gap)
-        painter.shape(
-            (left, top, left + width, top + thickness),
-            done if index < current else todo,
-            radius=thickness / 2,
-        )
+        segment = (left, top, left + width, top + thickness)
+        if index == current - 1:
+            painter.moving_bar(segment, todo, done, radius=thickness / 2)
+        else:
+            painter.shape(segment, done if index < current else todo, radius=thickness / 2)

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from builder.brand import brand_palette
 from builder.diagnostics import ContentError, Diagnostics
 from builder.fonts import FontFile, FontMissing, find_face
 from builder.templates import template_dirs
@@ -41,6 +42,12 @@ class Timing:
     point_max_seconds: float
     crossfade_seconds: float
     narration_pause_seconds: float
+    hook_seconds: float = 1.6
+    # A key point's words build in phrase by phrase, each fading in over this long.
+    phrase_fade_seconds: float = 0.3
+    # The moving bars (a slide's progress) step every this many frames: each step
+    # is a new picture for the encoder, so 1 is smoothest and 2 half the frames.
+    motion_step_frames: int = 2
 
 
 NOTE_NAMES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -120,6 +127,9 @@ class SafeArea:
     right_from: float
     caption_band: tuple[float, float]
     left: float = 0.0
+    # The closing card's QR code to the lesson page. Off where the platform treats an
+    # off-site code as 引流 (抖音): the card then names where to find the lesson.
+    closing_qr: bool = True
 
     def zones(self, width: int, height: int) -> list[tuple[float, float, float, float]]:
         """The UI zones as (left, top, right, bottom) pixel boxes."""
@@ -249,8 +259,10 @@ def _style_from_dict(data: dict[str, Any]) -> VideoStyle:
     for name in ORIENTATIONS:
         if str(style.layouts[name].get("profile")) not in profiles:
             raise ValueError(f"'{name}.profile' 应是 profiles 里的一项（可用：{', '.join(profiles)}）")
-    if style.timing.fps <= 0 or style.timing.crossfade_seconds < 0:
-        raise ValueError("timing.fps 应大于 0，timing.crossfade_seconds 不能为负")
+    if style.timing.fps <= 0 or style.timing.crossfade_seconds < 0 or style.timing.phrase_fade_seconds < 0:
+        raise ValueError("timing.fps 应大于 0，timing.crossfade_seconds 与 phrase_fade_seconds 不能为负")
+    if style.timing.motion_step_frames < 1 or style.timing.fps % style.timing.motion_step_frames:
+        raise ValueError("timing.motion_step_frames 应是能整除 timing.fps 的正整数（如 1、2、3）")
     return style
 
 
@@ -285,12 +297,17 @@ def mix(colour: RGBA | RGB, other: RGBA | RGB, amount: float) -> RGBA:
 
 
 class Palette:
-    """The style's colours with ``brand``, ``brand-dark`` and ``brand-tint`` resolved."""
+    """The style's colours with ``brand``, ``brand-dark`` and ``brand-tint`` resolved.
+
+    The shades are builder.brand's, the ones print and posts use, so the brand's
+    dark shade is the same colour on a flyer, in an article and in a video.
+    """
 
     def __init__(self, colors: dict[str, str], brand_color: str):
-        self.brand = parse_hex(brand_color)
-        self.brand_dark = mix(self.brand, (0, 0, 0), 0.35)
-        self.brand_tint = mix(self.brand, (255, 255, 255), 0.9)
+        shades = brand_palette(brand_color)
+        self.brand = parse_hex(shades.color)
+        self.brand_dark = parse_hex(shades.dark)
+        self.brand_tint = parse_hex(shades.tint)
         self.named = {name: self.resolve(value) for name, value in colors.items()}
 
     def resolve(self, value: str) -> RGBA:

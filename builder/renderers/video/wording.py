@@ -6,7 +6,7 @@ import re
 
 from PIL import ImageFont
 
-from builder.cjk import break_units
+from builder.cjk import break_units, reading_units
 from builder.titles import title_tokens
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -77,3 +77,69 @@ def ellipsize(text: str, width: float, font: ImageFont.FreeTypeFont) -> str:
     while text and font.getlength(text + "…") > width:
         text = text[:-1]
     return text + "…"
+
+
+# A phrase ends after one of these: where a reader (and a narrator) pauses.
+_PAUSE = re.compile(r"(?<=[，；：。！？,;:!?])")  # not 、: a list stays on one step
+_TRAILING = "，、；：。！？,;:!? "
+SHORTEST_PHRASE = 5  # reading units: a shorter piece joins its neighbour
+MOST_PHRASES = 4  # a key point builds in over at most this many steps
+
+
+def phrases(text: str) -> tuple[str, ...]:
+    """``text`` cut where it builds in on a key-point slide: after its pauses (，、；…),
+    short pieces joined to the next, at most :data:`MOST_PHRASES` of them.
+
+    Joined back together the phrases are ``text`` exactly, so the card can draw the
+    first N characters of the laid-out point and keep every line where it was.
+    """
+    pieces = [piece for piece in _PAUSE.split(text) if piece]
+    merged: list[str] = []
+    for piece in pieces:
+        if merged and reading_units(merged[-1]) < SHORTEST_PHRASE:
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    if len(merged) > 1 and reading_units(merged[-1]) < SHORTEST_PHRASE:
+        merged[-2:] = [merged[-2] + merged[-1]]
+    while len(merged) > MOST_PHRASES:  # join the shortest neighbouring pair
+        pair = min(range(len(merged) - 1), key=lambda i: reading_units(merged[i] + merged[i + 1]))
+        merged[pair : pair + 2] = [merged[pair] + merged[pair + 1]]
+    return tuple(merged) if len(merged) > 1 else ()
+
+
+def key_figures(text: str) -> list[str]:
+    """The key figures of ``text`` in order ("140/90 mmHg", "5克", "120")."""
+    return [run.strip() for run, figure in figure_runs(text) if figure]
+
+
+def _striking(figure: str) -> int:
+    if "/" in figure or figure[:1] in "≥≤＞＜":
+        return 3
+    return 2 if len(re.sub(r"\D", "", figure)) >= 3 else 1
+
+
+def caption_phrase(phrase: str) -> str:
+    """A phrase as the caption shows it: without the comma or semicolon it ends on."""
+    return phrase.strip().rstrip("，、；：,;:")
+
+
+def hook_line(key_points: tuple[str, ...], summary: str) -> tuple[str, str]:
+    """The 1–2 s opening: (its key figure or "", its words).
+
+    The lesson's most striking number is the first key figure of its key points,
+    shown with the phrase it stands in; a lesson without one opens on the question
+    its summary asks, else on its first key point's first phrase.
+    """
+    found = [(figure, point) for point in key_points for figure in key_figures(point)]
+    if found:
+        # A ratio or a bound (140/90, ≥140) strikes most, then a number of three digits (120),
+        # then a number with its unit (5克); the first of the best.
+        figure, point = max(found, key=lambda pair: _striking(pair[0]))
+        phrase = next(p for p in (phrases(point) or (point,)) if figure in p)
+        return figure, phrase.strip(_TRAILING)
+    question = re.search(r"[^。！？!?]*[？?]", summary)
+    if question:
+        return "", question.group(0).strip()
+    first = key_points[0] if key_points else summary
+    return "", (phrases(first) or (first,))[0].strip(_TRAILING)
