@@ -119,7 +119,8 @@ class FieldReader:
         try:
             return dt.date(year, month, day)
         except ValueError:
-            self.error(key, f"日期 '{text}' 不存在（检查月份和日子）")
+            # Unprefixed, as the YAML loader worded it before: the line already says where.
+            self.diagnostics.error(self.path, self.line(key), f"日期 '{text}' 不存在（检查月份和日子）")
             return None
 
     def items(
