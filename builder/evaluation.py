@@ -151,6 +151,7 @@ def campaign_report(campaign: Campaign) -> dict[str, Any]:
         },
         "reach": reach,
         "plan": planned_vs_held(campaign, results),
+        "unrecorded": unrecorded(campaign, results),
     }
 
 
@@ -167,3 +168,13 @@ def planned_vs_held(campaign: Campaign, results: CampaignResults) -> list[dict[s
         entry["planned"] += 1
         entry["recorded"] += (activity.date, activity.title) in recorded
     return list(channels.values())
+
+
+def unrecorded(campaign: Campaign, results: CampaignResults) -> list[dict[str, str]]:
+    """On-site activities of the plan (a time and a place) with no sign-in row: not held, or not counted."""
+    signed = {(row.date, row.title) for row in results.attendance}
+    return [
+        {"date": a.date.isoformat(), "title": a.title, "channel": a.channel.label}
+        for a in campaign.activities
+        if a.time and a.place and (a.date, a.title) not in signed
+    ]

@@ -97,6 +97,7 @@ def test_report_json_has_the_measured_values_a_test_works_out_itself(built: Path
         {"date": "2026-06-17", "title": "工地健康大讲堂", "channel": "讲座", "expected": 52, "attended": 40,
          "rate": round(40 / 52, 4)},
     ]  # fmt: skip
+    assert report["unrecorded"] == []  # both lectures of the plan have a sign-in row
     before = {q["number"]: q["before"] for q in report["knowledge"]["questions"]}
     answers = rows(QUIZ_BEFORE)
     assert before == {
@@ -164,6 +165,17 @@ def test_the_report_builds_to_the_same_bytes_from_another_folder_and_is_in_the_m
         assert kinds["campaign-report-pdf"]["path"] == f"{REPORT}/report.pdf"
         assert kinds["campaign-report-pdf"]["source"] == CAMPAIGN
     assert digests[0] == digests[1] and len(digests[0]) == 3
+
+
+def test_an_on_site_activity_without_a_sign_in_row_is_listed_as_unrecorded(
+    results_project: Path, write, tmp_path
+):
+    write(f"{RESULTS}/attendance.csv", "date,activity,expected,attended\n2026-06-17,工地健康大讲堂,52,40\n")
+    build(results_project, tmp_path / "out", only=["reports"], today=TODAY, cache_dir=tmp_path / "cache")
+    report = json.loads((tmp_path / "out" / REPORT / "report.json").read_text(encoding="utf-8"))
+    assert report["unrecorded"] == [{"date": "2026-05-20", "title": "工地健康大讲堂", "channel": "讲座"}]
+    assert {"channel": "讲座", "planned": 2, "recorded": 1} in report["plan"]
+    assert "2026-05-20工地健康大讲堂讲座" in pdf_text((tmp_path / "out" / REPORT / "report.pdf").read_bytes())
 
 
 def test_a_campaign_without_results_gets_no_report(project: Path, tmp_path: Path):
