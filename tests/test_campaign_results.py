@@ -3,6 +3,7 @@ run, and a 问卷星 .xlsx export read with a real spreadsheet library."""
 
 from __future__ import annotations
 
+import csv
 import io
 import subprocess
 import sys
@@ -255,3 +256,42 @@ def test_quiz_results_need_the_plan_to_name_its_quiz(project: Path, write, plan)
     assert any(m.startswith(f"{RESULTS}/quiz-after.csv:0: 有前后测答卷，但活动计划") for m in messages), (
         messages
     )
+
+
+def test_any_text_in_a_results_file_is_diagnosed_never_raised(project: Path, write, plan):
+    """Whatever an organiser's spreadsheet program writes, loading reports it; it never crashes."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from builder.results import load_results
+
+    loaded = load_project(project, Diagnostics(), today=TODAY)
+    assert loaded is not None
+    campaign = loaded.campaigns[0]
+    cells = st.one_of(
+        st.text(max_size=12),
+        st.sampled_from(["2026-05-20", "工地健康大讲堂", "50", "-1", "A┋B", "对", "=1+1"]),
+    )
+    table = st.lists(st.lists(cells, max_size=6), max_size=6)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        name=st.sampled_from(["attendance", "quiz-after", "survey", "reach"]),
+        header=st.booleans(),
+        rows=table,
+    )
+    def check(name: str, header: bool, rows: list[list[str]]) -> None:
+        for old in (project / RESULTS).glob("*"):
+            old.unlink()
+        heads = {"attendance": "date,activity,expected,attended", "quiz-after": "Q1,Q2,Q3", "survey": "score",
+                 "reach": "date,activity,total,forwarded"}  # fmt: skip
+        body = io.StringIO()
+        csv.writer(body).writerows(rows)
+        (project / RESULTS / f"{name}.csv").write_text((heads[name] + "\n" if header else "") + body.getvalue(),
+                                                       encoding="utf-8")  # fmt: skip
+        diagnostics = Diagnostics()
+        load_results(project, campaign, diagnostics)
+        assert all(d.path.startswith(RESULTS) or d.path == CAMPAIGN for d in diagnostics.items)
+
+    (project / RESULTS).mkdir(parents=True, exist_ok=True)
+    check()
