@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-import markdown
 from jinja2 import Environment
 from markupsafe import Markup
 from PIL import Image, ImageOps
@@ -28,6 +27,7 @@ from builder.brand import brand_rgb, text_colour_on
 from builder.cache import ArtifactCache, fingerprint, templates_digest
 from builder.calendar import campaign_calendar, campaign_schedule, recommended_material
 from builder.diagnostics import Diagnostics
+from builder.markup import markdown_to_html
 from builder.model import KeyPoint, Lesson, Project
 from builder.outputs import (
     LESSON_POSTS,
@@ -74,10 +74,6 @@ GROUP_TEXT_MAX = 500
 # media/uploadimg takes JPG or PNG under 1 MB; larger or other images are re-encoded.
 BODY_IMAGE_BYTES_MAX = 1_000_000
 BODY_IMAGE_WIDTH_MAX = 1080
-MARKDOWN_EXTENSIONS = [
-    "abbr", "admonition", "attr_list", "def_list", "footnotes", "md_in_html", "tables",
-    "fenced_code", "pymdownx.mark", "pymdownx.tilde", "pymdownx.tasklist",
-]  # fmt: skip
 
 
 @dataclass
@@ -243,16 +239,6 @@ def post_styles(project: Project, env: Environment) -> Styles:
     return _PartStyles(parse_styles(css))
 
 
-# Column alignment as align="…", not style="…": raw-HTML styles are dropped by the
-# sanitiser, and the WeChat transform writes the alignment back as a checked style.
-MARKDOWN_CONFIGS = {"tables": {"use_align_attribute": True}}
-
-
-def markdown_to_html(text: str) -> str:
-    converter = markdown.Markdown(
-        extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIGS, output_format="html"
-    )
-    return converter.convert(text)
 
 
 def build_post(
