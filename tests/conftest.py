@@ -122,8 +122,9 @@ def search(page, query: str) -> list[str]:
     # As an IME commits Chinese: text inserted with no key event (kepu-search.js searches on input).
     page.keyboard.insert_text(query)
     page.wait_for_selector(".md-search-result__meta", state="visible")
+    # Not "正在初始化" nor "键入以开始搜索": this query's answer, which may wait for index pieces.
     page.wait_for_function(
-        "() => !document.querySelector('.md-search-result__meta').textContent.includes('正在')"
+        "() => !/正在|键入/.test(document.querySelector('.md-search-result__meta').textContent)"
     )
     page.wait_for_timeout(300)
     return page.locator(".md-search-result__item > a").evaluate_all("links => links.map(a => a.href)")
