@@ -8,20 +8,41 @@ results), precision@1 (the first result is a right lesson; for an absent term:
 no result at all), and the mean number of results.
 
     .venv/bin/python bench/bench_search.py [--site public/site] [--verbose]
+
+At scale (issue 15), side by side in one run, Kepu's search against Pagefind's
+(npm ``pagefind``, its extended build, indexing the same pages' article text):
+
+    .venv/bin/python bench/bench_search.py --scale 1000 10000 --work /tmp/search-bench \
+        [--also "NAME=/path/to/site{N}"]
+
+For each size, a corpus of the bundled lessons plus synthetic ones (bench/corpus.py)
+is made and built once into --work (kept for the next run). Both engines are
+served with gzip on 127.0.0.1 and driven in the same chromium (service workers
+off, so every byte is fetched): per class recall, precision@1, result count, and
+"stray" results (a page that contains none of the query's words); then bytes
+downloaded for search (gzip) for the first query and for ten, time to the first
+result from opening search, and the engine's heap (the search worker's for Kepu,
+the page's growth for Pagefind, which runs in the page; JS heap + array buffers).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import re
+import resource
+import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "bench"))
 
 from conftest import CHROMIUM, serve_folder  # noqa: E402
 
@@ -33,6 +54,10 @@ def run_query(page, query: str) -> tuple[list[str], int]:
     box = page.locator("input.md-search__input")
     box.fill("")
     box.press("End")
+    # Cleared first, so the list read below is this query's, not the one before.
+    page.wait_for_function(
+        "() => document.querySelector('.md-search-result__meta').textContent.includes('键入')"
+    )
     box.fill(query)
     box.press("End")
     page.wait_for_function(
@@ -74,7 +99,9 @@ def measure(site: Path, verbose: bool = False) -> dict[str, dict[str, float]]:
                 recall = first = 1.0 if total == 0 else 0.0
             per_class[item["class"]].append((recall, first, total))
             if verbose:
-                print(f"{item['class']:12} {item['query']:10} recall={recall:.2f} p@1={first:.0f} n={total} {top10[:3]}")
+                print(
+                    f"{item['class']:12} {item['query']:10} recall={recall:.2f} p@1={first:.0f} n={total} {top10[:3]}"
+                )
         browser.close()
     return {
         name: {
@@ -95,11 +122,382 @@ def print_table(figures: dict[str, dict[str, float]]) -> None:
         )
 
 
+# ---- at scale, Kepu beside Pagefind ----------------------------------------------------
+
+PAGEFIND = REPO / "node_modules" / ".bin" / "pagefind"
+PAGEFIND_PAGE = "kepu-bench-pagefind.html"
+# Pagefind in the page, as its own UI uses it: search, then the data of the first ten results.
+PAGEFIND_HTML = """<!doctype html><meta charset="utf-8"><title>bench</title><script type="module">
+window.start = () => import("./pagefind/pagefind.js").then((pf) => { window.pf = pf; return pf.init(); });
+window.query = async (q) => {
+  const found = await window.pf.search(q);
+  const top = await Promise.all(found.results.slice(0, 10).map((result) => result.data()));
+  return { count: found.results.length, urls: top.map((data) => data.url) };
+};
+</script>"""
+TEN = 10
+
+
+def build_scale_site(work: Path, lessons: int) -> tuple[Path, dict[str, float]]:
+    """The corpus of ``lessons`` (+ the bundled ones) built with Kepu into ``work``; kept when there."""
+    from corpus import add_bundled_lessons, make_corpus
+
+    site = work / f"p{lessons}" / "site"
+    figures: dict[str, float] = {}
+    if not (site / "index.html").is_file():
+        project = make_corpus(work / f"c{lessons}", lessons)
+        add_bundled_lessons(project)
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "builder",
+                "build",
+                "--project",
+                str(project),
+                "--only",
+                "site",
+                "--out",
+                str(work / f"p{lessons}"),
+                "--cache-dir",
+                str(work / f"cache{lessons}"),
+                "--quiet",
+            ],
+            check=True,
+            cwd=REPO,
+        )
+        figures["kepu_build_s"] = time.perf_counter() - started
+    return site, figures
+
+
+def build_pagefind(site: Path, dest: Path) -> dict[str, float]:
+    """A copy of ``site`` with Pagefind's index of the same article text Kepu indexes; kept when there."""
+    figures: dict[str, float] = {}
+    if not (dest / "pagefind" / "pagefind.js").is_file():
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(site, dest, symlinks=False)
+        started = time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        subprocess.run(
+            [
+                str(PAGEFIND),
+                "--site",
+                str(dest),
+                "--root-selector",
+                "article.md-content__inner",
+                "--exclude-selectors",
+                "[data-search-exclude]",
+                "--force-language",
+                "zh",
+                "--quiet",
+                "--glob",
+                "{lessons,quizzes,campaigns,audiences,topics}/**/index.html",
+            ],
+            check=True,
+        )
+        figures["pagefind_build_s"] = time.perf_counter() - started
+        figures["pagefind_peak_mb"] = (
+            max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+        )
+    (dest / PAGEFIND_PAGE).write_text(PAGEFIND_HTML, encoding="utf-8")
+    return figures
+
+
+class Transfer:
+    """The bytes a search fetched, gzip level 6 as the bench's server sends them (files read from disk)."""
+
+    def __init__(self, root: Path, base: str, searching: tuple[str, ...]) -> None:
+        self.root, self.base, self.searching = root, base, searching
+        self.seen: list[str] = []
+        self.sizes: dict[str, int] = {}
+
+    def record(self, request) -> None:
+        path = request.url.removeprefix(self.base).split("?")[0]
+        if path.startswith(self.searching) and path not in self.sizes:
+            file = self.root / path
+            self.sizes[path] = len(gzip.compress(file.read_bytes(), 6)) if file.is_file() else 0
+            self.seen.append(path)
+
+    def total(self) -> int:
+        return sum(self.sizes.values())
+
+
+def worker_heap(browser, url_part: str) -> float:
+    """The used JS heap plus array buffers of the worker whose script URL has ``url_part``, after a GC (MB)."""
+    cdp = browser.new_browser_cdp_session()
+    target = next(
+        t
+        for t in cdp.send("Target.getTargets")["targetInfos"]
+        if t["type"] == "worker" and url_part in t["url"]
+    )
+    replies: dict[int, dict] = {}
+    cdp.on(
+        "Target.receivedMessageFromTarget",
+        lambda event: replies.update(
+            {json.loads(event["message"]).get("id", 0): json.loads(event["message"])}
+        ),
+    )
+    session = cdp.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": False})[
+        "sessionId"
+    ]
+    for number, method in ((1, "HeapProfiler.collectGarbage"), (2, "Runtime.getHeapUsage")):
+        cdp.send(
+            "Target.sendMessageToTarget",
+            {"sessionId": session, "message": json.dumps({"id": number, "method": method})},
+        )
+    deadline = time.monotonic() + 10
+    while 2 not in replies and time.monotonic() < deadline:
+        cdp.send("Target.getTargets")  # lets the session deliver its events
+        time.sleep(0.05)
+    cdp.detach()
+    usage = replies[2]["result"]
+    return (usage["usedSize"] + usage.get("backingStorageSize", 0)) / 2**20
+
+
+def page_heap(cdp) -> float:
+    cdp.send("HeapProfiler.collectGarbage")
+    usage = cdp.send("Runtime.getHeapUsage")
+    return (usage["usedSize"] + usage.get("backingStorageSize", 0)) / 2**20
+
+
+def texts_by_location(site: Path) -> dict[str, str]:
+    """Each page's searchable text (Kepu's pieces), by its site path, its title on the first line."""
+    from builder.site.search_index import read_pages
+
+    return {
+        page["l"]: page["t"].lower()
+        + "\n"
+        + " ".join([page["x"], *(f"{title} {text}" for _, title, text in page["s"])]).lower()
+        for page in read_pages(site)
+    }
+
+
+def query_words(query: str, variants: dict[str, str], vocabulary: set[str]) -> list[str]:
+    """The query's words: each term folded to 简体 and cut into the site's own jieba words
+    (longest first, as the build segmented the lessons); a term with no such word is its own."""
+    words = []
+    for term in re.split(r"[\s,，、]+", query.lower()):
+        term = "".join(variants.get(char, char) for char in term)
+        at, found = 0, []
+        while at < len(term):
+            size = next((n for n in range(len(term) - at, 1, -1) if term[at : at + n] in vocabulary), 1)
+            if size > 1:
+                found.append(term[at : at + size])
+            at += size
+        words += found or ([term] if term else [])
+    return words
+
+
+def slug_of(link: str) -> str:
+    match = re.search(r"/(lessons|quizzes|campaigns|audiences|topics)/([^/#?]+)", link)
+    return f"{match.group(1)}/{match.group(2)}" if match else link
+
+
+def copy_of(title: str, original: str) -> bool:
+    """A synthetic lesson that carries a bundled lesson's title: "第12课 认识高血压：…" (bench/corpus.py)."""
+    number, _, rest = title.partition(" ")
+    return number.startswith("第") and number.endswith("课") and bool(rest) and original.startswith(rest)
+
+
+def score(queries, answers, texts: dict, variants: dict, vocabulary: set[str], titles: dict) -> dict:
+    """Per class: recall in the first 10, precision@1 (strict, and counting a synthetic copy of
+    the expected lesson as right), mean results, stray results (no query word in the page)."""
+    per_class: dict[str, list[tuple[float, ...]]] = defaultdict(list)
+    for item, (slugs, total) in zip(queries, answers, strict=True):
+        expect = [f"lessons/{slug}" for slug in item["expect"]]
+        if expect:
+            recall = sum(slug in slugs[:10] for slug in expect) / len(expect)
+            first = 1.0 if slugs and slugs[0] in expect else 0.0
+            top = titles.get(slugs[0] + "/", "") if slugs else ""
+            copy = max(first, float(any(copy_of(top, titles.get(slug + "/", "")) for slug in expect)))
+        else:
+            recall = first = copy = 1.0 if total == 0 else 0.0
+        words = query_words(item["query"], variants, vocabulary)
+        stray = sum(1 for slug in slugs[:10] if not any(word in texts.get(slug + "/", "") for word in words))
+        per_class[item["class"]].append((recall, first, total, stray, copy))
+    return {
+        name: {
+            "queries": len(rows),
+            "recall": sum(r[0] for r in rows) / len(rows),
+            "precision_at_1": sum(r[1] for r in rows) / len(rows),
+            "mean_results": sum(r[2] for r in rows) / len(rows),
+            "stray": sum(r[3] for r in rows),
+            "precision_at_1_or_copy": sum(r[4] for r in rows) / len(rows),
+        }
+        for name, rows in per_class.items()
+    }
+
+
+def measure_kepu_site(browser, site: Path, queries) -> dict:
+    """Kepu's search box on ``site``: the answers and the transfer, time and heap figures."""
+    from lighthouse import serve
+
+    url, server = serve(site)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, service_workers="block")
+    transfer = Transfer(site, url, ("search/", "assets/kepu-search-worker.js"))
+    context.on("request", transfer.record)
+    page = context.new_page()
+    try:
+        page.goto(url, wait_until="networkidle")
+        started = time.perf_counter()
+        page.locator("label.md-header__button[for=__search]").click()
+        answers = []
+        for number, item in enumerate(queries):
+            answers.append(run_query(page, item["query"]))
+            if number == 0:
+                first_ms = (time.perf_counter() - started) * 1000
+                first_bytes = transfer.total()
+            if number == TEN - 1:
+                ten_bytes = transfer.total()
+        heap = worker_heap(browser, "kepu-search-worker")
+    finally:
+        context.close()
+        server.shutdown()
+    return {
+        "answers": answers,
+        "first_ms": first_ms,
+        "first_kb": first_bytes / 1024,
+        "ten_kb": ten_bytes / 1024,
+        "all_kb": transfer.total() / 1024,
+        "heap_mb": heap,
+    }
+
+
+def measure_pagefind(browser, site: Path, truth: tuple, queries) -> dict:
+    from lighthouse import serve
+
+    url, server = serve(site)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, service_workers="block")
+    transfer = Transfer(site, url, ("pagefind/",))
+    context.on("request", transfer.record)
+    page = context.new_page()
+    try:
+        page.goto(url + PAGEFIND_PAGE, wait_until="networkidle")
+        cdp = context.new_cdp_session(page)
+        heap_before = page_heap(cdp)
+        started = time.perf_counter()
+        page.evaluate("() => window.start()")
+        answers = []
+        for number, item in enumerate(queries):
+            found = page.evaluate("(q) => window.query(q)", item["query"])
+            answers.append(([slug_of(link) for link in found["urls"]], found["count"]))
+            if number == 0:
+                first_ms = (time.perf_counter() - started) * 1000
+                first_bytes = transfer.total()
+            if number == TEN - 1:
+                ten_bytes = transfer.total()
+        heap = page_heap(cdp) - heap_before
+    finally:
+        context.close()
+        server.shutdown()
+    return {
+        "answers": answers,
+        "classes": score(queries, answers, *truth),
+        "first_ms": first_ms,
+        "first_kb": first_bytes / 1024,
+        "ten_kb": ten_bytes / 1024,
+        "all_kb": transfer.total() / 1024,
+        "heap_mb": heap,
+    }
+
+
+def print_scale(lessons: int, results: dict[str, dict], builds: dict[str, float]) -> None:
+    names = list(results)
+    print(
+        f"\n## {lessons} lessons (+ the bundled ones)  "
+        + "  ".join(f"{k}={v:.1f}" for k, v in builds.items())
+    )
+    print("class        " + "".join(f"| {name:^34} " for name in names))
+    print("             " + "| recall  p@1 (copy) results stray " * len(names))
+    classes = list(next(iter(results.values()))["classes"])
+    for name in classes:
+        row = f"{name:12} "
+        for engine in names:
+            c = results[engine]["classes"][name]
+            row += (
+                f"| {c['recall']:5.2f} {c['precision_at_1']:5.2f} ({c['precision_at_1_or_copy']:4.2f})"
+                f" {c['mean_results']:7.1f} {c['stray']:5d} "
+            )
+        print(row)
+    for label, key, unit in (
+        ("first query", "first_kb", "KB gzip"),
+        ("ten queries", "ten_kb", "KB gzip"),
+        ("all queries", "all_kb", "KB gzip"),
+        ("first result", "first_ms", "ms"),
+        ("heap", "heap_mb", "MB"),
+    ):
+        print(f"{label:12} " + "".join(f"| {results[e][key]:10.1f} {unit:23} " for e in names))
+
+
+def run_scale(sizes: list[int], work: Path, also: list[str]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    queries = json.loads(QUERIES.read_text(encoding="utf-8"))["queries"]
+    work.mkdir(parents=True, exist_ok=True)
+    for lessons in sizes:
+        site, builds = build_scale_site(work, lessons)
+        builds.update(build_pagefind(site, work / f"pf{lessons}"))
+        manifest = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+        from builder.site.search_index import read_words
+
+        # What the results are scored against: each page's text, the 繁体 map, the site's words.
+        texts = texts_by_location(site)
+        titles = {location: text.split("\n", 1)[0] for location, text in texts.items()}
+        truth = (texts, manifest["config"]["kepu_variants"], read_words(site), titles)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--headless", "--no-sandbox", "--disable-background-networking"],
+            )
+            results = {"kepu": measure_kepu_like(browser, site, truth, queries)}
+            for spec in also:
+                name, _, pattern = spec.partition("=")
+                other = Path(pattern.replace("{N}", str(lessons)))
+                results[name] = measure_kepu_like(browser, other, truth, queries)
+            results["pagefind"] = measure_pagefind(browser, work / f"pf{lessons}", truth, queries)
+            browser.close()
+        print_scale(lessons, results, builds)
+        (work / f"search-figures-{lessons}.json").write_text(
+            json.dumps({"builds": builds, "queries": queries, **results}, ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
+
+
+def measure_kepu_like(browser, site: Path, truth: tuple, queries) -> dict:
+    """Another build of the site with Kepu's search box (e.g. an older engine), scored on the same texts."""
+    figures = measure_kepu_site(browser, site, queries)
+    figures["classes"] = score(queries, figures["answers"], *truth)
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, help="a built site folder (default: build the bundled content)")
-    parser.add_argument("--verbose", action="store_true", help="print every query's figures and first results")
+    parser.add_argument(
+        "--verbose", action="store_true", help="print every query's figures and first results"
+    )
+    parser.add_argument(
+        "--scale", type=int, nargs="+", metavar="N", help="lessons: Kepu beside Pagefind at each size"
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "kepu-search-bench",
+        help="where the scale corpora, sites and Pagefind copies are made and kept",
+    )
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="another built site with Kepu's search box to measure too ({N}: the size)",
+    )
     args = parser.parse_args()
+    if args.scale:
+        run_scale(args.scale, args.work, args.also)
+        return 0
     if args.site:
         print_table(measure(args.site, args.verbose))
         return 0

@@ -10,7 +10,8 @@ result. Kepu's worker (``assets/kepu-search-worker.js``) instead reads:
   with pieces a phone saved from an old one);
 * ``g<k>.json`` — which pages contain a character pair (高血, 血压) or, for a
   one-character query, a character; for each, the pages with it in the title and
-  the pages with it anywhere, as gaps between page numbers. A pair lands in shard
+  the pages with it anywhere, as gaps between page numbers, and how often it
+  occurs in each of those (one digit, at most 9). A pair lands in shard
   ``fnv1a(pair) % shards``, so a query fetches one shard per pair it has;
 * ``w<k>.json`` — jieba's words (the build's segmentation), by their first
   character, used only to split a phrase that appears nowhere as typed;
@@ -29,7 +30,7 @@ import json
 import math
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 FOLDER = "kepu"  # under search/
@@ -65,9 +66,9 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
-def grams(text: str) -> set[str]:
-    """Character pairs of every run, and every Chinese character on its own."""
-    found: set[str] = set()
+def grams(text: str) -> Counter[str]:
+    """Character pairs of every run, and every Chinese character on its own, with how often each occurs."""
+    found: Counter[str] = Counter()
     for run in RUNS.findall(fold(text)):
         if run[0] >= "\u4e00":
             found.update(run)
@@ -106,18 +107,21 @@ def write_search_shards(search_dir: Path, docs: list[dict], config: dict) -> dic
     ordered = sorted(pages.values(), key=lambda page: (not page["l"].startswith("lessons/"), page["l"]))
     title_postings: dict[str, list[int]] = defaultdict(list)
     all_postings: dict[str, list[int]] = defaultdict(list)
+    counts: dict[str, list[str]] = defaultdict(list)
     files: dict[str, bytes] = {}
     for number, page in enumerate(ordered):
         everything = " \n ".join([page["t"], page["x"], *(f"{title} {text}" for _, title, text in page["s"])])
         for gram in grams(page["t"]):
             title_postings[gram].append(number)
-        for gram in grams(everything):
+        for gram, times in grams(everything).items():
             all_postings[gram].append(number)
+            counts[gram].append(str(min(times, 9)))  # how often, for ranking before a page is fetched
         files[f"p/{number}.json"] = _dump(page)
     entries = {
-        gram: [_gaps(title_postings.get(gram, [])), _gaps(numbers)] for gram, numbers in all_postings.items()
+        gram: [_gaps(title_postings.get(gram, [])), _gaps(numbers), "".join(counts[gram])]
+        for gram, numbers in all_postings.items()
     }
-    total = sum(len(gram) * 3 + 8 + 2 * (len(a) + len(b)) for gram, (a, b) in entries.items())
+    total = sum(len(gram) * 3 + 12 + 2 * (len(a) + len(b)) + len(c) for gram, (a, b, c) in entries.items())
     shards = min(MAX_SHARDS, 2 ** max(0, math.ceil(math.log2(max(1, total / SHARD_BYTES)))))
     by_shard: dict[int, dict] = defaultdict(dict)
     for gram, entry in entries.items():

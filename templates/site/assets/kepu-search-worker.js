@@ -125,8 +125,20 @@ function intersect(a, b) {
   return out;
 }
 
-// {all: pages that have every key of the term, title: those with every key in the title}
-// (a superset: the pages shown are checked against the term as a string).
+// The same for pages with how often a key occurs: the fewer of the two is kept (an
+// upper bound of how often the term occurs, for ranking before pages are fetched).
+function intersectCounted(a, b) {
+  var pages = [], times = [], i = 0, j = 0;
+  while (i < a.pages.length && j < b.pages.length) {
+    if (a.pages[i] === b.pages[j]) {
+      pages.push(a.pages[i]); times.push(Math.min(a.times[i], b.times[j])); i++; j++;
+    } else if (a.pages[i] < b.pages[j]) i++; else j++;
+  }
+  return { pages: pages, times: times };
+}
+
+// {all: pages that have every key of the term, times: how often at most, title: those
+// with every key in the title} (a superset: the pages shown are checked as strings).
 function lookup(term) {
   var grams = gramsOf(term);
   if (!grams.length) return Promise.resolve(null);
@@ -135,12 +147,13 @@ function lookup(term) {
       var all = null, title = null;
       for (var i = 0; i < grams.length; i++) {
         var entry = loaded[i][grams[i]];
-        if (!entry) return { all: [], title: [] };
-        var a = undoGaps(entry[1]), t = undoGaps(entry[0]);
-        all = all ? intersect(all, a) : a;
+        if (!entry) return { all: [], times: [], title: [] };
+        var counted = { pages: undoGaps(entry[1]), times: entry[2].split("").map(Number) };
+        var t = undoGaps(entry[0]);
+        all = all ? intersectCounted(all, counted) : counted;
         title = title ? intersect(title, t) : t;
       }
-      return { all: all, title: title };
+      return { all: all.pages, times: all.times, title: title };
     });
 }
 
@@ -210,6 +223,16 @@ function snippet(text, needles) {
   return (start > 0 ? "…" : "") + highlight(piece, needles) + (start + 120 < text.length ? "…" : "");
 }
 
+function timesOf(hit, number) {
+  var low = 0, high = hit.all.length - 1;
+  while (low <= high) {
+    var mid = (low + high) >> 1;
+    if (hit.all[mid] === number) return hit.times[mid];
+    if (hit.all[mid] < number) low = mid + 1; else high = mid - 1;
+  }
+  return 0;
+}
+
 function has(list, number) {
   var low = 0, high = list.length - 1;
   while (low <= high) {
@@ -276,6 +299,7 @@ function search(query) {
           if (!step.exact) return;
           if (!step.parts) {
             if (has(step.exact.title, number)) score += 200;
+            score += 5 * timesOf(step.exact, number);
           } else {
             exact = false;
             step.hits.forEach(function (hit) { if (hit && has(hit.title, number)) score += 40; });
