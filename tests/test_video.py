@@ -170,6 +170,17 @@ def parse_srt(text: str) -> list[tuple[float, float, str]]:
     return cues
 
 
+def slide_cues(project_dir: Path, slug: str, text: str) -> list[tuple[float, float, str]]:
+    """The SRT's phrase cues joined back into one cue a slide (hook, title, points, closing)."""
+    slides, _ = planned_timeline(project_dir, slug)
+    cues, merged = iter(parse_srt(text)), []
+    for slide in slides:
+        parts = [next(cues) for _ in slide.beats]
+        merged.append((parts[0][0], parts[-1][1], "".join(part[2] for part in parts)))
+    assert next(cues, None) is None
+    return merged
+
+
 # -- the built files ---------------------------------------------------------------
 
 
@@ -350,8 +361,9 @@ def test_narration_sets_the_slide_times_and_music_plays_under_it(tmp_path: Path)
     assert not (folder / "landscape.mp4").exists()
 
     style = load_style(project)
-    cues = parse_srt((folder / "captions.srt").read_text(encoding="utf-8"))
-    for index, (start, end, text) in enumerate(cues):
+    cues = slide_cues(project, "hypertension-basics", (folder / "captions.srt").read_text(encoding="utf-8"))
+    assert cues[0][1] - cues[0][0] == pytest.approx(style.timing.hook_seconds, abs=0.07)  # music only
+    for index, (start, end, text) in enumerate(cues[1:]):
         spoken = tmp_path / f"speech-{index}.wav"
         length = synthesize_speech(text, style.audio, spoken)
         assert end - start >= length + style.timing.narration_pause_seconds - 0.04, text

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import TODAY
-from test_video import parse_srt, trimmed_project
+from test_video import parse_srt, slide_cues, trimmed_project
 from test_video_sound import RATE, assert_platform_loudness, write_wav
 
 from builder.cli import main
@@ -63,14 +63,22 @@ def test_recorded_narration_sets_the_slide_times_and_the_srt_and_keeps_the_loudn
     build(project, out, only=["video"], jobs=1, today=TODAY)
 
     lesson = out / "video" / "lessons" / SLUG
-    cues = parse_srt((lesson / "captions.srt").read_text(encoding="utf-8"))
+    srt = (lesson / "captions.srt").read_text(encoding="utf-8")
+    # The hook opens with music only; the recordings start at the title.
+    hook, *cues = slide_cues(project, SLUG, srt)
     style = load_style(project)
-    fps, pause = style.timing.fps, style.timing.narration_pause_seconds
+    fps, pause, step = style.timing.fps, style.timing.narration_pause_seconds, style.timing.motion_step_frames
     assert len(cues) == len(BURSTS)
+    assert hook[0] == 0 and hook[1] == pytest.approx(cues[0][0], abs=0.001)
     for (start, end, _), (seconds, _) in zip(cues, BURSTS, strict=True):
-        # Each slide lasts its recording plus the pause, on the frame grid.
-        assert end - start == pytest.approx(seconds + pause, abs=1 / fps + 0.002)
+        # Each slide lasts its recording plus the pause, on the grid of motion steps.
+        assert end - start == pytest.approx(seconds + pause, abs=step / fps + 0.002)
     assert [round(start, 3) for start, _, _ in cues[1:]] == [round(end, 3) for _, end, _ in cues[:-1]]
+    # A key point's phrases follow its recording: all of them inside its slide, in order.
+    phrases = parse_srt(srt)
+    assert len(phrases) > len(BURSTS) + 1
+    for start, end, _ in phrases:
+        assert any(a - 0.001 <= start < end <= b + 0.001 for a, b, _ in [hook, *cues])
     assert_platform_loudness(lesson / "video.mp4")
 
     # Each recording plays inside its own slide: the strongest of the five pitches there is its own.
@@ -183,7 +191,8 @@ def test_the_baidu_voice_is_asked_as_documented_and_each_text_only_once(
     out = tmp_path / "public"
     build(project, out, only=["video"], jobs=1, today=TODAY)
 
-    cues = parse_srt((out / "video" / "lessons" / SLUG / "captions.srt").read_text(encoding="utf-8"))
+    srt = (out / "video" / "lessons" / SLUG / "captions.srt").read_text(encoding="utf-8")
+    cues = slide_cues(project, SLUG, srt)[1:]  # the hook is music only: never sent to the voice
     assert len(fake_baidu.requests) == len(cues) == 5
     for request, (start, end, text) in zip(fake_baidu.requests, cues, strict=True):
         assert request["path"] == "/text2audio"
@@ -191,7 +200,9 @@ def test_the_baidu_voice_is_asked_as_documented_and_each_text_only_once(
         assert request["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
         form = request["form"]
         # tex is URL-encoded twice, as 百度 recommends: once by Kepu, once by the form.
-        assert urllib.parse.unquote(form["tex"]) == text and form["tex"] != text
+        # (The SRT shows the point phrase by phrase, without the comma each phrase ends on.)
+        spoken = urllib.parse.unquote(form["tex"])
+        assert spoken.replace("，", "") == text.replace("，", "") and form["tex"] != spoken
         assert {k: form[k] for k in ("cuid", "ctp", "lan", "per", "spd", "pit", "vol", "aue")} == {
             "cuid": "kepu", "ctp": "1", "lan": "zh", "per": "4189", "spd": "4", "pit": "5", "vol": "5", "aue": "6",
         }  # fmt: skip
