@@ -1,16 +1,23 @@
-"""Handbooks: the A5 booklet and its saddle-stitch imposition, built from the fixture project and read back."""
+"""Handbooks: the A5 booklet and its saddle-stitch imposition, built from the fixture project and read back.
+
+Also the field kit's shared fixtures: the fixture project with a handbook, a health room and a
+board activity added, built once per session with all five field-kit renderers (the other
+test_fieldkit_* modules import them), and the one rebuild test that holds every kit kind to
+the same bytes and to its cache.
+"""
 
 from __future__ import annotations
 
 import io
+import json
 import re
-from collections.abc import Callable
+import shutil
 from pathlib import Path
 
 import pypdf
 import pypdfium2
 import pytest
-from conftest import REPO, TODAY
+from conftest import FIXTURE, REPO, TODAY
 
 from builder.pipeline import ContentError, build
 from builder.renderers.fieldkit.impose import saddle_order
@@ -76,17 +83,78 @@ def font_programs(reader: pypdf.PdfReader) -> list[tuple[str, bool]]:
     return fonts
 
 
-@pytest.fixture
-def handbook_project(project: Path, write: Callable[[str, str], Path]) -> Path:
-    write("content/handbooks/test-book.md", HANDBOOK)
-    return project
+KIT = ("handbooks", "slides", "cards", "boards", "rooms")
+ROOM = """---
+name: 测试社区卫生服务站 健康小屋
+address: 测试路1号
+contact: 咨询电话 000-00000000
+hours:
+  周一: "08:00-11:30, 14:00-17:00"
+  周二: "08:00-11:30"
+  周三: "09:00-10:30"
+  周日: 休息
+services: [自助测量血压, 测量身高体重]
+rules:
+  - 测血压前先静坐5分钟
+  - 结果异常请到诊室找医生
+quarters:
+  1: [hypertension-basics]
+  3: [flu-vaccine, dust-pneumoconiosis]
+---
+
+健康小屋简介。
+"""
+BOARD_ACTIVITY = """  - title: 工地宣传栏：尘肺病展板
+    date: 2026-05-12
+    channel: 宣传栏
+    lessons: [dust-pneumoconiosis, hypertension-basics]
+"""
+
+
+def add_kit_content(root: Path) -> Path:
+    """The fixture project plus a handbook, a health room and a board activity."""
+    (root / "content/handbooks").mkdir(parents=True, exist_ok=True)
+    (root / "content/handbooks/test-book.md").write_text(HANDBOOK.lstrip("\n"), encoding="utf-8")
+    (root / "content/rooms").mkdir(parents=True, exist_ok=True)
+    (root / "content/rooms/test-room.md").write_text(ROOM, encoding="utf-8")
+    campaign = root / "content/campaigns/dust-month.md"
+    head, _, body = campaign.read_text(encoding="utf-8").partition("\n---\n")
+    campaign.write_text(head + "\n" + BOARD_ACTIVITY + "---\n" + body, encoding="utf-8")
+    return root
+
+
+# One kit project and one build per test process, whichever test_fieldkit_* module asks first:
+# a session fixture imported into several modules would be set up once per module.
+_KIT: dict[str, Path] = {}
 
 
 @pytest.fixture
-def built(handbook_project: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "public"
-    build(handbook_project, out_dir=out, only=["handbooks"], today=TODAY, cache_dir=tmp_path / "cache")
-    return out
+def kit_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if "project" not in _KIT:
+        root = tmp_path_factory.mktemp("kit") / "project"
+        shutil.copytree(FIXTURE, root)
+        _KIT["project"] = add_kit_content(root)
+    return _KIT["project"]
+
+
+@pytest.fixture
+def kit_built(kit_project: Path) -> Path:
+    """Every field-kit output of the kit project, built once (cache beside it, for the rebuild test)."""
+    if "public" not in _KIT:
+        out = kit_project.parent / "public"
+        build(kit_project, out_dir=out, only=list(KIT), today=TODAY, cache_dir=kit_project.parent / "cache")
+        _KIT["public"] = out
+    return _KIT["public"]
+
+
+@pytest.fixture
+def built(kit_built: Path) -> Path:
+    return kit_built
+
+
+@pytest.fixture
+def handbook_project(kit_project: Path) -> Path:
+    return kit_project
 
 
 def test_saddle_order_puts_the_outer_pages_on_sheet_one():
@@ -164,23 +232,26 @@ def test_lines_keep_the_cjk_rules(built: Path):
                 )
 
 
-def test_rebuild_is_byte_identical_and_reuses_the_cache(handbook_project: Path, tmp_path: Path):
-    first = build(
-        handbook_project, out_dir=tmp_path / "a", only=["handbooks"], today=TODAY, cache_dir=tmp_path / "c"
-    )
-    again = build(
-        handbook_project, out_dir=tmp_path / "b", only=["handbooks"], today=TODAY, cache_dir=tmp_path / "c"
-    )
-    fresh = build(handbook_project, out_dir=tmp_path / "d", only=["handbooks"], today=TODAY, use_cache=False,
-                  cache_dir=tmp_path / "c2")  # fmt: skip
-    assert first.rendered == 2 == fresh.rendered and again.reused == 2 and again.rendered == 0  # artifacts
-    for name in ("handbook.pdf", "handbook-imposed.pdf"):
-        paths = [
-            out / "handbooks/test-book" / name for out in (tmp_path / "a", tmp_path / "b", tmp_path / "d")
-        ]
-        assert len({path.read_bytes() for path in paths}) == 1, name
-    manifest = (tmp_path / "a" / "manifest.json").read_text(encoding="utf-8")
-    assert '"handbook-pdf"' in manifest and '"handbook-imposed-pdf"' in manifest
+def test_every_kit_kind_is_rebuilt_byte_identical_and_reused_from_the_cache(
+    kit_project: Path, kit_built: Path, tmp_path: Path
+):
+    def shas(out: Path) -> dict[str, str]:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        return {item["path"]: item["sha256"] for item in manifest["artifacts"]}
+
+    kinds = {item["kind"] for item in json.loads((kit_built / "manifest.json").read_text())["artifacts"]}
+    assert kinds == {
+        "handbook-pdf", "handbook-imposed-pdf", "slides-pptx", "slides-pdf", "pocket-card-pdf",
+        "pocket-sheet-pdf", "board-pdf", "xbanner-pdf", "board-press-pdf", "xbanner-press-pdf",
+        "room-hours-pdf", "room-rules-pdf", "room-register-pdf", "room-prescriptions-pdf",
+    }  # fmt: skip
+    cache = kit_project.parent / "cache"
+    again = build(kit_project, out_dir=tmp_path / "again", only=list(KIT), today=TODAY, cache_dir=cache)
+    assert again.rendered == 0 and again.reused == len(shas(kit_built))  # every unit from the cache
+    fresh = build(kit_project, out_dir=tmp_path / "fresh", only=list(KIT), today=TODAY, use_cache=False,
+                  cache_dir=tmp_path / "cache")  # fmt: skip
+    assert fresh.rendered == len(shas(kit_built))
+    assert shas(tmp_path / "again") == shas(kit_built) == shas(tmp_path / "fresh")
 
 
 # -- hostile and broken handbooks -------------------------------------------------------

@@ -1,5 +1,8 @@
 """Pocket cards: the 90 × 54 mm card and the A4 sheet of ten, built from the fixture project and read back."""
 
+# The kit's session fixtures come from test_fieldkit; pytest passes them by parameter name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import io
@@ -10,7 +13,7 @@ import pypdf
 import pypdfium2
 import pytest
 from conftest import TODAY
-from test_fieldkit import font_programs, page_texts, squashed
+from test_fieldkit import font_programs, kit_built, kit_project, page_texts, squashed  # noqa: F401
 
 from builder.diagnostics import Diagnostics
 from builder.model import KeyPoint
@@ -23,10 +26,8 @@ CLOSING = "。，、；：？！）」》"
 
 
 @pytest.fixture
-def built(project: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "public"
-    build(project, out_dir=out, only=["cards"], today=TODAY, cache_dir=tmp_path / "cache")
-    return out
+def built(kit_built: Path) -> Path:
+    return kit_built
 
 
 def test_a_card_keeps_every_safety_instruction_then_the_first_points():
@@ -36,8 +37,8 @@ def test_a_card_keeps_every_safety_instruction_then_the_first_points():
     assert [p.text for p in card_points(points)] == ["第0条", "第1条", "胸痛马上打120"]
 
 
-def test_the_card_is_two_sided_90_by_54_mm_with_title_points_qr_and_contact(project: Path, built: Path):
-    model = load_project(project, Diagnostics(), today=TODAY)
+def test_the_card_is_two_sided_90_by_54_mm_with_title_points_qr_and_contact(kit_project: Path, built: Path):
+    model = load_project(kit_project, Diagnostics(), today=TODAY)
     assert model is not None
     for lesson in model.lessons:
         data = (built / f"cards/lessons/{lesson.slug}/card.pdf").read_bytes()
@@ -58,7 +59,7 @@ def test_the_card_is_two_sided_90_by_54_mm_with_title_points_qr_and_contact(proj
                 assert not re.fullmatch(r"[\u4e00-\u9fff][。，、；：？！]?", line), (lesson.slug, line)
 
 
-def test_the_sheet_holds_ten_cards_a_side_with_cut_marks_in_the_margins(project: Path, built: Path):
+def test_the_sheet_holds_ten_cards_a_side_with_cut_marks_in_the_margins(built: Path):
     data = (built / "cards/lessons/hypertension-basics/sheet.pdf").read_bytes()
     reader = pypdf.PdfReader(io.BytesIO(data))
     assert len(reader.pages) == 2
@@ -86,18 +87,6 @@ def test_the_sheet_holds_ten_cards_a_side_with_cut_marks_in_the_margins(project:
     for y in (13.5, 13.5 + 54 * 5):
         assert min(image.getpixel((round(7 * px), round(y * px) + dy)) for dy in range(-3, 4)) < 200, y
     assert not dark(60, 7) and not dark(150, 7)  # no mark mid-card
-
-
-def test_rebuild_is_byte_identical_and_cached_per_lesson(project: Path, tmp_path: Path):
-    first = build(project, out_dir=tmp_path / "a", only=["cards"], today=TODAY, cache_dir=tmp_path / "c")
-    again = build(project, out_dir=tmp_path / "b", only=["cards"], today=TODAY, cache_dir=tmp_path / "c")
-    lessons = len(list((project / "content/lessons").glob("*.md")))
-    assert first.rendered == 2 * lessons and again.reused == 2 * lessons and again.rendered == 0
-    for name in ("card.pdf", "sheet.pdf"):
-        a = (tmp_path / "a/cards/lessons/flu-vaccine" / name).read_bytes()
-        assert a == (tmp_path / "b/cards/lessons/flu-vaccine" / name).read_bytes()
-    manifest = (tmp_path / "a/manifest.json").read_text(encoding="utf-8")
-    assert '"pocket-card-pdf"' in manifest and '"pocket-sheet-pdf"' in manifest
 
 
 def test_a_long_card_shrinks_and_loses_nothing(project: Path, write, tmp_path: Path):

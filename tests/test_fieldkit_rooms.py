@@ -1,5 +1,8 @@
 """The health-room kit: loading content/rooms/*.md and the notices, register and quarterly prescriptions."""
 
+# The kit's session fixtures come from test_fieldkit; pytest passes them by parameter name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import io
@@ -8,40 +11,18 @@ from pathlib import Path
 import pypdf
 import pytest
 from conftest import REPO, TODAY
-from test_fieldkit import font_programs, page_texts, squashed
+from test_fieldkit import font_programs, kit_built, kit_project, page_texts, squashed  # noqa: F401
 
 from builder.diagnostics import Diagnostics
 from builder.pipeline import ContentError, build
 from builder.project import load_project
 
 MM = 72 / 25.4
-ROOM = """
----
-name: 测试社区卫生服务站 健康小屋
-address: 测试路1号
-contact: 咨询电话 000-00000000
-hours:
-  周一: "08:00-11:30, 14:00-17:00"
-  周二: "08:00-11:30"
-  周三: "09:00-10:30"
-  周日: 休息
-services: [自助测量血压, 测量身高体重]
-rules:
-  - 测血压前先静坐5分钟
-  - 结果异常请到诊室找医生
-quarters:
-  1: [hypertension-basics]
-  3: [flu-vaccine, dust-pneumoconiosis]
----
-
-健康小屋简介。
-"""
 
 
 @pytest.fixture
-def room_project(project: Path, write) -> Path:
-    write("content/rooms/test-room.md", ROOM)
-    return project
+def room_project(kit_project: Path) -> Path:
+    return kit_project
 
 
 def test_an_open_day_under_3_hours_is_a_warning_citing_the_rule(room_project: Path):
@@ -74,9 +55,8 @@ def test_bad_hours_unknown_lessons_and_huge_lists_are_errors_at_their_lines(proj
     assert any(e.startswith("content/rooms/bad.md:312: ") and "no-such-lesson" in e for e in errors), errors
 
 
-def test_the_notices_register_and_prescriptions_are_built_and_read_back(room_project: Path, tmp_path: Path):
-    out = tmp_path / "public"
-    build(room_project, out_dir=out, only=["rooms"], today=TODAY, cache_dir=tmp_path / "cache")
+def test_the_notices_register_and_prescriptions_are_built_and_read_back(room_project: Path, kit_built: Path):
+    out = kit_built
     folder = out / "rooms/test-room"
     assert sorted(p.name for p in folder.iterdir()) == [
         "hours.pdf", "prescriptions-q1.pdf", "prescriptions-q3.pdf", "register.pdf", "rules.pdf",
@@ -108,18 +88,6 @@ def test_the_notices_register_and_prescriptions_are_built_and_read_back(room_pro
     manifest = (out / "manifest.json").read_text(encoding="utf-8")
     for kind in ("room-hours-pdf", "room-rules-pdf", "room-register-pdf", "room-prescriptions-pdf"):
         assert f'"{kind}"' in manifest
-
-
-def test_rebuild_is_byte_identical_and_cached(room_project: Path, tmp_path: Path):
-    first = build(room_project, out_dir=tmp_path / "a", only=["rooms"], today=TODAY, cache_dir=tmp_path / "c")
-    again = build(room_project, out_dir=tmp_path / "b", only=["rooms"], today=TODAY, cache_dir=tmp_path / "c")
-    assert first.rendered == 5 and again.reused == 5 and again.rendered == 0
-    fresh = build(room_project, out_dir=tmp_path / "d", only=["rooms"], today=TODAY, use_cache=False,
-                  cache_dir=tmp_path / "c2")  # fmt: skip
-    assert fresh.rendered == 5
-    for name in ("hours.pdf", "rules.pdf", "register.pdf", "prescriptions-q3.pdf"):
-        versions = {(tmp_path / out / "rooms/test-room" / name).read_bytes() for out in ("a", "b", "d")}
-        assert len(versions) == 1, name
 
 
 def test_the_bundled_health_room_loads_without_warnings():

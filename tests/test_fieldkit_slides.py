@@ -1,5 +1,8 @@
 """Lecture slides: the .pptx opened with python-pptx and its PDF read back, from the fixture project."""
 
+# The kit's session fixtures come from test_fieldkit; pytest passes them by parameter name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import io
@@ -11,7 +14,7 @@ import pytest
 from conftest import TODAY
 from pptx import Presentation
 from pptx.util import Pt
-from test_fieldkit import font_programs, page_texts, squashed
+from test_fieldkit import font_programs, kit_built, kit_project, page_texts, squashed  # noqa: F401
 
 from builder.diagnostics import Diagnostics
 from builder.fonts import cjk_face, load_font
@@ -22,18 +25,18 @@ CLOSING = "。，、；：？！）」》"
 
 
 @pytest.fixture
-def built(project: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "public"
-    build(project, out_dir=out, only=["slides"], today=TODAY, cache_dir=tmp_path / "cache")
-    return out
+def built(kit_built: Path) -> Path:
+    return kit_built
 
 
 def deck_lines(shape) -> list[str]:  # type: ignore[no-untyped-def]
     return [line for paragraph in shape.text_frame.paragraphs for line in paragraph.text.split("\v")]
 
 
-def test_the_deck_opens_with_a_slide_per_point_a_quiz_a_closing_slide_and_notes(project: Path, built: Path):
-    lesson = load_project(project, Diagnostics(), today=TODAY).lesson("hypertension-basics")  # type: ignore[union-attr]
+def test_the_deck_opens_with_a_slide_per_point_a_quiz_a_closing_slide_and_notes(
+    kit_project: Path, built: Path
+):
+    lesson = load_project(kit_project, Diagnostics(), today=TODAY).lesson("hypertension-basics")  # type: ignore[union-attr]
     deck = Presentation(str(built / "slides/lessons/hypertension-basics/slides.pptx"))
     assert (deck.slide_width, deck.slide_height) == (Pt(960), Pt(540))  # 16:9
     slides = list(deck.slides)
@@ -88,18 +91,6 @@ def test_text_is_28pt_or_more_at_most_6_lines_and_fits_its_box(built: Path):
                             line,
                         )
             assert lines <= 6, (path, number, lines)
-
-
-def test_rebuild_gives_the_same_bytes_and_the_manifest_lists_both(project: Path, tmp_path: Path):
-    for name in ("a", "b"):
-        build(project, out_dir=tmp_path / name, only=["slides"], today=TODAY, use_cache=False,
-              cache_dir=tmp_path / f"cache-{name}")  # fmt: skip
-    for kind in ("slides.pptx", "slides.pdf"):
-        a = (tmp_path / "a/slides/lessons/flu-vaccine" / kind).read_bytes()
-        assert a == (tmp_path / "b/slides/lessons/flu-vaccine" / kind).read_bytes(), kind
-        assert 10_000 < len(a) < 2_000_000
-    manifest = (tmp_path / "a/manifest.json").read_text(encoding="utf-8")
-    assert '"slides-pptx"' in manifest and '"slides-pdf"' in manifest
 
 
 def test_markup_in_a_key_point_is_shown_as_text(project: Path, write, tmp_path: Path):
