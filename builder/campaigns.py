@@ -31,13 +31,16 @@ from builder.recurrence import (
     parse_on,
 )
 from builder.schema import FieldReader, describe
+from builder.tips import read_tips, tip_day_clashes
 from builder.yamlpos import YamlMap
 
 CAMPAIGN_KEYS = (
     "title", "summary", "audiences", "start", "end", "organizer", "goals", "phases", "activities",
     "cadence", "quiz",
 )  # fmt: skip
-ACTIVITY_KEYS = ("title", "date", "time", "place", "channel", "lessons", "audiences", "description", "repeat")
+ACTIVITY_KEYS = (
+    "title", "date", "time", "place", "channel", "lessons", "audiences", "description", "repeat", "tips",
+)  # fmt: skip
 REPEAT_KEYS = ("every", "until", "count", "on", "lessons")
 GOAL_KEYS = ("indicator", "target", "measure", "channel")
 MEASURES = {
@@ -288,6 +291,7 @@ def load_campaign(
         a_lessons = resolve_lessons(item, "lessons", lessons)
         rule, repeat_lines = read_repeat(item, a_date) if a_date else (None, {})
         rotation = read_rotation(item, lessons)
+        tips = read_tips(item, a_date, end, config.red_flags) if a_date else []
         if not (a_title and a_date and channel):
             continue
         activity = Activity(
@@ -300,6 +304,7 @@ def load_campaign(
             description=description,
             audiences=a_audiences or audiences,
             lessons=a_lessons,
+            tips=tips,
         )
         if rule is None:
             activities.append(activity)
@@ -311,6 +316,7 @@ def load_campaign(
             item.error("repeat", f"这份计划展开后超过 {MAX_CAMPAIGN_OCCURRENCES} 次活动：请拆成几份计划")
             break
     activities.sort(key=lambda a: (a.date, a.time or "", a.line))
+    tip_day_clashes(src.path, activities, diagnostics)
     cadence = read_cadence(r, config)
     if not (title and summary and audiences and start and end and organizer):
         return None

@@ -238,6 +238,18 @@ class Phase:
     end: dt.date
 
 
+@dataclass(frozen=True)
+class Tip:
+    """One day's short tip of an activity's ``tips:`` list: a group message and a square card."""
+
+    text: str
+    date: dt.date
+    day: int  # its number in the list, from 1
+    line: int
+    source: str | None = None  # where a figure in it comes from, named under it
+    urgent: bool = False  # holds a red-flag word (120 …): never shortened, drawn in red
+
+
 @dataclass
 class Activity:
     title: str
@@ -253,6 +265,7 @@ class Activity:
     # (the calendar writes one event with an RRULE) and its number in the series, from 1.
     repeat: Recurrence | None = None
     occurrence: int = 0
+    tips: list[Tip] = field(default_factory=list)  # ``tips:``, one a day from ``date``
 
 
 @dataclass(frozen=True)
@@ -355,6 +368,7 @@ class Project:
     handbooks: list[Handbook] = field(default_factory=list)
     rooms: list[HealthRoom] = field(default_factory=list)
     sources: Any = None  # builder.sources.Registry of content/sources.yml, read at load time
+    skills: list[Any] = field(default_factory=list)  # builder.skills.SkillSet of content/skills/
 
     def lesson(self, slug: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.slug == slug), None)

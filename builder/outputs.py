@@ -36,6 +36,8 @@ LESSON_POSTS = {
 }
 # A campaign's calendars, under posts/campaigns/<slug>/.
 CAMPAIGN_POSTS = {"calendar-ics": "calendar.ics", "schedule-csv": "schedule.csv"}
+# A campaign's daily tips (one group message and one square card a day), under posts/campaigns/<slug>/tips/.
+CAMPAIGN_TIPS = {"tip-text": "txt", "tip-card": "jpg"}
 POSTS_INDEX = "posts/index.html"
 # A campaign's 总结评估 report, under reports/campaigns/<slug>/.
 CAMPAIGN_REPORT = {
@@ -99,6 +101,11 @@ def post_card_path(slug: str, number: int) -> str:
 
 def campaign_post_path(slug: str, kind: str) -> str:
     return f"posts/campaigns/{slug}/{CAMPAIGN_POSTS[kind]}"
+
+
+def campaign_tip_path(slug: str, day: object, kind: str) -> str:
+    """``campaign_tip_path("bp-year", date(2026, 7, 6), "tip-card")`` → ``posts/campaigns/bp-year/tips/2026-07-06.jpg``."""
+    return f"posts/campaigns/{slug}/tips/{day}.{CAMPAIGN_TIPS[kind]}"
 
 
 def campaign_report_path(slug: str, kind: str) -> str:

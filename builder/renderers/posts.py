@@ -28,11 +28,12 @@ from builder.cache import ArtifactCache, fingerprint, templates_digest
 from builder.calendar import campaign_calendar, campaign_schedule, recommended_material
 from builder.diagnostics import Diagnostics
 from builder.markup import markdown_to_html
-from builder.model import KeyPoint, Lesson, Project
+from builder.model import Activity, Campaign, KeyPoint, Lesson, Project
 from builder.outputs import (
     LESSON_POSTS,
     POSTS_INDEX,
     campaign_post_path,
+    campaign_tip_path,
     lesson_post_path,
     post_card_path,
     post_image_path,
@@ -58,6 +59,7 @@ from builder.safety import (
     lesson_points,
 )
 from builder.templates import make_environment
+from builder.tips import draw_tip_card, tip_activities, tip_message
 from builder.wechat import Reference, enforce_wechat_rules, wechat_body
 from builder.wechat_css import Styles, parse_styles
 from builder.wechat_dark import dark_article, readable_text_colour
@@ -155,6 +157,8 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
             ("schedule-csv", campaign_schedule(project, campaign)),
         ):
             yield Artifact(kind, campaign_post_path(campaign.slug, kind), campaign.source, audiences, data)
+        for activity in tip_activities(campaign):
+            yield from tip_artifacts(project, campaign, activity, ctx)
     index = env.get_template("posts/index.html.j2").render(
         posts=posts,
         campaigns=project.campaigns,
@@ -186,6 +190,28 @@ def post_artifacts(project: Project, post: Post, env: Environment) -> Iterator[A
         yield artifact("post-card", data, post_card_path(lesson.slug, number))
     newspic = newspic_fields(project, post, len(cards))
     yield artifact("post-newspic-json", (json.dumps(newspic, ensure_ascii=False, indent=2) + "\n").encode())
+
+
+def tip_artifacts(
+    project: Project, campaign: Campaign, activity: Activity, ctx: RenderContext
+) -> Iterator[Artifact]:
+    """A tips activity's daily group messages and square cards, each day cached on its own inputs."""
+    audiences = tuple(term.label for term in activity.audiences)
+    lesson = activity.lessons[:1]
+    rank = [topic_rank(project, item) for item in lesson]
+    for tip in activity.tips:
+        inputs = (tip, activity.title, lesson, rank, campaign.organizer, project.config)
+        key = fingerprint("tip", POSTS_RENDERER_VERSION, *inputs)
+        artifacts = ctx.reuse(key)
+        if artifacts is None:
+            text = tip_message(project, campaign, activity, tip, GROUP_TEXT_MAX)
+            artifacts = [
+                Artifact("tip-text", campaign_tip_path(campaign.slug, tip.date, "tip-text"), campaign.source, audiences, text.encode()),
+                Artifact("tip-card", campaign_tip_path(campaign.slug, tip.date, "tip-card"), campaign.source, audiences,
+                         draw_tip_card(project, campaign, activity, tip)),
+            ]  # fmt: skip
+            ctx.keep(key, artifacts)
+        yield from artifacts
 
 
 # -- titles and the check warning ------------------------------------------------------
@@ -237,8 +263,6 @@ def post_styles(project: Project, env: Environment) -> Styles:
         link_text=readable_text_colour(WECHAT_LINK_BLUE),
     )
     return _PartStyles(parse_styles(css))
-
-
 
 
 def build_post(
@@ -460,7 +484,7 @@ def group_text(
 POST_KINDS = (
     "post-html", "post-json", "post-image", "post-cover", "post-thumb", "group-text",
     "post-card", "post-newspic-json",
-    "calendar-ics", "schedule-csv", "posts-index",
+    "calendar-ics", "schedule-csv", "tip-text", "tip-card", "posts-index",
 )  # fmt: skip
 
 
