@@ -288,7 +288,7 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 # What ``kepu exam`` writes (builder/exam.py); a folder holding only these is a previous exam.
-EXAM_FILES = frozenset({"exam.json", "exam.html", "exam.pdf", "answers.pdf"})
+EXAM_FILES = frozenset({"exam.json", "exam.html", "exam.pdf", "answers.pdf", "skills.pdf"})
 
 
 def run_report(args: argparse.Namespace) -> int:

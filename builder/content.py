@@ -34,7 +34,7 @@ from builder.standard import NAMED_AREAS, is_competency, levels_with
 from builder.templates import template_dirs
 from builder.yamlpos import YamlMap, load_yaml
 
-CONTENT_DIRS = {"lessons": "lessons", "quizzes": "quizzes", "campaigns": "campaigns"}
+CONTENT_DIRS = {"lessons": "lessons", "quizzes": "quizzes", "campaigns": "campaigns", "skills": "skills"}
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,80}")  # always fullmatch: "$" would let "evil\n" through
 SUMMARY_MAX = 120
 KEY_POINT_WARN = 40  # longer points no longer fit a flyer bullet or a video slide

@@ -19,8 +19,10 @@ from builder import pdf
 from builder.model import Project, Question, Quiz
 from builder.sanitize import clean_html
 from builder.site.pages import markdown_html
-from builder.standard import AREAS, THEORY_WEIGHTS, area_of, level_rank
+from builder.skills import SkillCard
+from builder.standard import AREAS, SKILL_WEIGHTS, THEORY_WEIGHTS, area_of, level_rank
 from builder.templates import make_environment
+from builder.widows import keep_last_words
 
 
 def safe_markdown(text: str) -> Markup:
@@ -48,6 +50,20 @@ class BankQuestion:
 TOTAL_POINTS = 100
 MINUTES = 90
 PASS_MARK = 60
+SKILL_MINUTES = 60  # the skill test: at least 60 minutes, also out of 100 with 60 to pass
+
+
+@dataclass(frozen=True)
+class SkillDraw:
+    """One scenario card on the skill paper, worth its area's §4.2 weight."""
+
+    card: SkillCard
+    source: str
+    weight: int  # points of the 100
+
+    def points(self, item_points: int) -> str:
+        """An item's points scaled from the card's 100 to the area's weight: 20 of 100 at 25 → 5."""
+        return f"{item_points * self.weight / 100:g}"
 
 
 @dataclass
@@ -58,6 +74,8 @@ class Exam:
     planned: dict[str, int]  # area → questions the weight table asks for
     questions: list[BankQuestion] = field(default_factory=list)
     unplaced: list[str] = field(default_factory=list)  # "source:line" of questions with no single area
+    skills: list[SkillDraw] = field(default_factory=list)  # one card per area the §4.2 table weighs
+    skills_missing: list[str] = field(default_factory=list)  # weighted areas with no card to draw
 
     @property
     def points_each(self) -> str:
@@ -129,11 +147,31 @@ def assemble(project: Project, level: str, count: int, seed: int) -> Exam:
     exam = Exam(level=level, count=count, seed=seed, planned=plan(level, count))
     rng = random.Random(f"kepu-exam:{level}:{count}:{seed}")
     bank = question_bank(project, level)
+    draw_skills(project, exam, random.Random(f"kepu-skills:{level}:{seed}"))
     exam.unplaced = [f"{quiz.source}:{question.line}" for quiz, question in unplaced(project, level)]
     for area, wanted in exam.planned.items():
         pool = [item for item in bank if item.area == area]
         exam.questions += rng.sample(pool, min(wanted, len(pool)))
     return exam
+
+
+def draw_skills(project: Project, exam: Exam, rng: random.Random) -> None:
+    """One card for each area of the level's §4.2 skill weights, from the cards usable there."""
+    cards = [
+        (card, f"{skill.source}:{card.line}")
+        for skill in (project.skills or [])
+        if not (skill.level and level_rank(skill.level) > level_rank(exam.level))
+        for card in skill.cards
+    ]
+    for area, weight in zip(AREAS[2:], SKILL_WEIGHTS[exam.level], strict=True):
+        if weight == 0:
+            continue
+        pool = sorted((item for item in cards if item[0].area == area), key=lambda item: item[1])
+        if not pool:
+            exam.skills_missing.append(area)
+            continue
+        card, source = rng.choice(pool)
+        exam.skills.append(SkillDraw(card, source, weight))
 
 
 def exam_json(exam: Exam) -> str:
@@ -165,6 +203,26 @@ def exam_json(exam: Exam) -> str:
             {"area": area, "planned": n, "drawn": exam.drawn(area)} for area, n in exam.planned.items()
         ],
         "questions": questions,
+        "skills": {
+            "total_points": TOTAL_POINTS,
+            "minutes": SKILL_MINUTES,
+            "pass_mark": PASS_MARK,
+            "cards": [
+                {
+                    "area": draw.card.area,
+                    "competency": draw.card.competency,
+                    "title": draw.card.title,
+                    "points": draw.weight,
+                    "situation": draw.card.situation,
+                    "items": [
+                        {"text": item.text, "points": draw.points(item.points)} for item in draw.card.items
+                    ],
+                    "source": draw.source,
+                }
+                for draw in exam.skills
+            ],
+            "missing": exam.skills_missing,
+        },
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
@@ -181,7 +239,12 @@ def write_exam(project: Project, exam: Exam, out_dir: Path) -> list[Path]:
         "quiz_js": (assets / "kepu-quiz.js").read_text(encoding="utf-8"),
         "quiz_css": (assets / "kepu.css").read_text(encoding="utf-8"),
         "letters": "ABCDEFGHIJKLMNOP",
-        "frame": {"total": TOTAL_POINTS, "minutes": MINUTES, "pass_mark": PASS_MARK},
+        "frame": {
+            "total": TOTAL_POINTS,
+            "minutes": MINUTES,
+            "pass_mark": PASS_MARK,
+            "skill_minutes": SKILL_MINUTES,
+        },
     }
     written = []
     (out_dir / "exam.json").write_text(exam_json(exam), encoding="utf-8")
@@ -191,14 +254,19 @@ def write_exam(project: Project, exam: Exam, out_dir: Path) -> list[Path]:
     )
     written.append(out_dir / "exam.html")
     root = str(project.root.resolve())
-    for name, answers in (("exam.pdf", False), ("answers.pdf", True)):
-        html = env.get_template("exam/paper.html.j2").render(answers=answers, **context)
+    papers = [("exam.pdf", "exam/paper.html.j2", False), ("answers.pdf", "exam/paper.html.j2", True)]
+    if exam.skills:
+        papers.append(("skills.pdf", "exam/skills.html.j2", False))
+    for name, template, answers in papers:
+        # No character left alone on a paragraph's last line (the print pass of builder.widows).
+        html = keep_last_words(env.get_template(template).render(answers=answers, **context))
         # The shared PDF engine reads project files only (by project-relative URLs, so the
         # PDF does not depend on the folder): no network, no file elsewhere on the disk.
         document = pdf.lay_out(html, root)
         data = pdf.write_pdf(
             document,
-            title=f"{project.config.name} {exam.level}理论练习{'答案' if answers else '试卷'}",
+            title=f"{project.config.name} {exam.level}"
+            + ("技能考核情景卡" if name == "skills.pdf" else f"理论练习{'答案' if answers else '试卷'}"),
             authors=[project.config.organization],
             lang="zh-CN",
         )
@@ -216,5 +284,11 @@ def describe(exam: Exam) -> Iterable[str]:
         drawn = exam.drawn(area)
         note = f"  缺 {n - drawn} 题" if drawn < n else ""
         yield f"  {area:<10} 计划 {n:>2}  抽到 {drawn:>2}{note}"
+    if exam.skills or exam.skills_missing:
+        yield f"{exam.level} 技能考核：{len(exam.skills)} 张情景卡，满分 {TOTAL_POINTS} 分，{SKILL_MINUTES} 分钟，{PASS_MARK} 分及格"
+        for draw in exam.skills:
+            yield f"  {draw.card.area:<10} {draw.weight:>2} 分  {draw.card.title}"
+        for area in exam.skills_missing:
+            yield f"  {area:<10} 缺情景卡（在 content/skills/ 里写一张该领域的卡）"
     for where in exam.unplaced:
         yield f"  未入题库：{where} 没有自己的能力编码，测验的编码又分属几个领域（在题干下写 <!-- competencies: … -->）"

@@ -368,6 +368,7 @@ class Project:
     handbooks: list[Handbook] = field(default_factory=list)
     rooms: list[HealthRoom] = field(default_factory=list)
     sources: Any = None  # builder.sources.Registry of content/sources.yml, read at load time
+    skills: list[Any] = field(default_factory=list)  # builder.skills.SkillSet of content/skills/
 
     def lesson(self, slug: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.slug == slug), None)

@@ -12,6 +12,7 @@ from builder.diagnostics import Diagnostics
 from builder.kits import load_handbooks, load_rooms
 from builder.model import Lesson, Project
 from builder.results import load_results, stray_result_folders
+from builder.skills import load_skills
 from builder.sources import load_sources
 
 
@@ -56,6 +57,13 @@ def load_project(root: Path, diagnostics: Diagnostics, today: dt.date | None = N
                 lesson.campaigns.append(campaign)
 
     handbooks = load_handbooks(root, config, lessons, quizzes, diagnostics)
+
+    skills = []  # skill-test scenario cards for kepu exam
+    for src_path in sources_in(root, "skills"):
+        src = read_source(root, src_path, diagnostics)
+        skill_set = load_skills(src, diagnostics) if src else None
+        if skill_set:
+            skills.append(skill_set)
     rooms = load_rooms(root, lessons, diagnostics)
 
     stray_result_folders(root, {path.stem for path in sources_in(root, "campaigns")}, diagnostics)
@@ -71,4 +79,5 @@ def load_project(root: Path, diagnostics: Diagnostics, today: dt.date | None = N
         handbooks=handbooks,
         rooms=rooms,
         sources=sources,
+        skills=skills,
     )

@@ -59,6 +59,13 @@ def levels_with(code: str) -> list[str]:
     return [level for level in LEVELS if code in NAMED_AREAS or code in WORK_ITEMS[level]]
 
 
+# §4.2 技能要求权重表, percent per function area (健康档案管理 … 培训、指导与研究).
+SKILL_WEIGHTS: dict[str, tuple[int, ...]] = {
+    "四级": (10, 15, 15, 25, 15, 20, 0),
+    "三级": (10, 10, 20, 20, 15, 20, 5),
+    "二级": (10, 10, 20, 20, 15, 15, 10),
+}
+
 CODE = re.compile(r"^[1-7]\.[1-9](\.[1-9]\d?)?$")
 
 

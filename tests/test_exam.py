@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from builder.diagnostics import Diagnostics
 from builder.exam import assemble, exam_json, plan
 from builder.project import load_project
-from builder.standard import AREAS, THEORY_WEIGHTS
+from builder.standard import AREAS, SKILL_WEIGHTS, THEORY_WEIGHTS
 
 AREA_TAGS = {
     "职业道德": "职业道德",
@@ -111,6 +111,17 @@ def test_bundled_bank_gives_a_full_exam_at_every_level_with_pdfs(tmp_path, level
     assert "答案" in answers
     page = (out / "exam.html").read_text(encoding="utf-8")
     assert page.count('class="kepu-question"') == 20 and "<script src" not in page and "http" not in page
+    # The skill test: one scenario card per area the §4.2 table weighs, worth that weight.
+    skills = exam["skills"]
+    weighted = {area: w for area, w in zip(AREAS[2:], SKILL_WEIGHTS[level], strict=True) if w}
+    assert {card["area"]: card["points"] for card in skills["cards"]} == weighted and skills["missing"] == []
+    assert sum(card["points"] for card in skills["cards"]) == 100
+    for card in skills["cards"]:
+        assert sum(float(item["points"]) for item in card["items"]) == card["points"], card["title"]
+    sheet = "".join(page.extract_text() for page in PdfReader(out / "skills.pdf").pages)
+    assert "评分汇总表" in sheet and "考核时间不少于 60 分钟" in sheet and "60 分及格" in sheet
+    for card in skills["cards"]:
+        assert card["title"][:10] in sheet.replace("\n", ""), card["title"]
 
 
 def test_the_skills_quizs_questions_count_in_their_own_areas():
@@ -157,3 +168,43 @@ def test_a_question_with_only_its_quizs_tags_counts_only_when_they_name_one_area
         item.question.text: item.area for item in question_bank(loaded, "四级") if item.quiz.slug == "bank"
     }
     assert areas == {"甲题": "健康档案管理", "乙题": "就诊协助"}
+
+
+SKILL_HEAD = "---\ntitle: 情景卡\nlevel: 四级\n---\n\n"
+SKILL_CARD = (
+    "## 建档\n<!-- competencies: 1.1.2 -->\n\n情景：为老人建档。\n\n- 征得同意（40分）\n- 填表准确（60分）\n"
+)
+
+
+def test_skill_cards_load_and_their_mistakes_are_errors_at_their_lines(project, write):
+    write("content/skills/cards.md", SKILL_HEAD + SKILL_CARD)
+    diagnostics = Diagnostics()
+    loaded = load_project(project, diagnostics, today=TODAY)
+    assert loaded is not None, [str(d) for d in diagnostics.items]
+    (skill_set,) = loaded.skills
+    (card,) = skill_set.cards
+    assert (card.area, card.competency, [i.points for i in card.items]) == ("健康档案管理", "1.1.2", [40, 60])
+    broken = (
+        SKILL_CARD.replace("（60分）", "（50分）")
+        + "## 无编码\n\n情景。\n\n- 做到（100分）\n"
+        + "## 带教\n<!-- competencies: 7.1.3 -->\n\n情景。\n\n- 做到（100分）\n"
+        + "## 没分值\n<!-- competencies: 4.1.3 -->\n\n情景。\n\n- 做到\n- 做完（100分）\n"
+    )
+    write("content/skills/cards.md", SKILL_HEAD + broken)
+    diagnostics = Diagnostics()
+    assert load_project(project, diagnostics, today=TODAY) is None
+    assert [str(d) for d in diagnostics.sorted() if d.path == "content/skills/cards.md"] == [
+        "content/skills/cards.md:6: 情景卡「建档」的评分要点共 90 分，应是 100 分",
+        "content/skills/cards.md:13: 情景卡「无编码」要在标题下一行写一个能力编码：<!-- competencies: 4.1.3 -->",
+        "content/skills/cards.md:18: 能力编码 '7.1.3' 不是四级的技能要求（它在三级、二级的表里）",
+        "content/skills/cards.md:29: 评分要点要写成「- 要点（20分）」：括号里写这一项的分值",
+    ]
+
+
+def test_a_level_without_a_card_for_an_area_says_so_and_draws_the_rest(project, write):
+    write("content/skills/cards.md", SKILL_HEAD + SKILL_CARD)
+    loaded = load_project(project, Diagnostics(), today=TODAY)
+    exam = assemble(loaded, "四级", 20, 1)
+    assert [(draw.card.title, draw.weight) for draw in exam.skills] == [("建档", 10)]
+    assert exam.skills_missing == ["健康科普教育", "健康咨询", "就诊协助", "健康促进协助", "公共卫生事务协助"]
+    assert [draw.points(item.points) for draw in exam.skills for item in draw.card.items] == ["4", "6"]
