@@ -110,7 +110,7 @@ RULES: dict[str, Rule] = {
              "换成当季的版本（如新一季的流感疫苗接种技术指南），并在 content/sources.yml 登记",
              "流感疫苗接种技术指南每个流行季更新一版"),
         Rule("source-unregistered", W, "参考资料没有登记",
-             "在 content/sources.yml 里登记这份资料（id、title、publisher、year），见 docs/editors.md",
+             "在 content/sources.yml 里登记这份资料（id、title、publisher，查得到就写 year），见 docs/editors.md",
              "只有登记过的来源，kepu check 才能提醒它被取代或过期"),
         Rule("claim-figure", W, "关键数值与来源不同",
              "对照 content/sources.yml 里 claims 的来源核对这个数；确实另有依据时写明出处，再用 checks 忽略",

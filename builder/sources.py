@@ -33,7 +33,7 @@ class Source:
     id: str
     title: str
     publisher: str
-    year: int
+    year: int | None  # None: the editor could not find when it was issued
     line: int
     url: str = ""
     superseded_by: str = ""  # id of the edition that replaced this one
@@ -141,7 +141,7 @@ def _read_source(item: FieldReader, index: int, today: dt.date) -> Source | None
         ("id", "title", "publisher", "year", "url", "superseded_by", "season", "valid_until", "cite")
     )
     ident, title = item.text("id"), item.text("title", max_len=MAX_CITE)
-    publisher, year = item.text("publisher"), item.integer("year", minimum=1949)
+    publisher, year = item.text("publisher"), item.integer("year", required=False, minimum=1949)
     url = item.text("url", required=False) or ""
     if url and not re.fullmatch(r"https://[^\s'\"<>]{1,300}", url):
         item.error("url", f"'url' 应是 https:// 开头的网址，这里是 '{url}'")
@@ -154,7 +154,7 @@ def _read_source(item: FieldReader, index: int, today: dt.date) -> Source | None
         if len(text) > MAX_CITE:
             item.error("cite", f"引用写法「{text[:20]}…」太长：最多 {MAX_CITE} 个字")
     valid_until = item.date("valid_until", required=False)
-    if not (ident and title and publisher and year):
+    if not (ident and title and publisher):
         return None
     return Source(
         id=ident, title=title, publisher=publisher, year=year, line=item.line(),
@@ -247,7 +247,8 @@ def citation_findings(registry: Registry, body: str, body_line: int) -> list[Fin
             if current is not source:
                 findings.append(Finding(
                     "source-superseded", line,
-                    f"《{source.title}》已被《{current.title}》（{current.year}年）取代：请按新版核对内容，再改引用",
+                    f"《{source.title}》已被《{current.title}》{f'（{current.year}年）' if current.year else ''}取代："
+                    "请按新版核对内容，再改引用",
                 ))  # fmt: skip
             elif source.expired and source.season:
                 findings.append(Finding(
