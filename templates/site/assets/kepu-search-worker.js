@@ -29,6 +29,8 @@ var MAX_RESULTS = 20;  // results shown, each checked against its page
 var MAX_SECTIONS = 5;
 
 var MAX_CHECKED = 80;  // pages fetched at most for one query (each ~2 KB gzip)
+var MAX_KEYS = 16;     // character pairs looked up for one term
+var MAX_TERMS = 8;     // terms of one query
 
 var manifest = null;  // config.kepu_index: folder, shards, word_shards, pages, lessons, titles
 var base = "";        // the pieces' folder, same origin as this worker
@@ -109,7 +111,9 @@ function gramsOf(term) {
     }
     for (var i = 0; i + 1 < run.length; i++) grams.push(run.substr(i, 2));
   });
-  return grams.filter(function (gram, i, all) { return all.indexOf(gram) === i; });
+  // A pasted paragraph would fetch a shard per pair: the first pairs narrow enough,
+  // and the pages fetched are checked against the whole term anyway.
+  return grams.filter(function (gram, i, all) { return all.indexOf(gram) === i; }).slice(0, MAX_KEYS);
 }
 
 function undoGaps(gaps) {
@@ -263,7 +267,7 @@ function plan(term) {
     if (!exact) return { term: term, exact: null, parts: null };  // nothing to look up (a lone letter)
     if (exact.all.length || term.length < 3 || !HAN.test(term)) return { term: term, exact: exact, parts: null };
     return split(term).then(function (parts) {
-      parts = parts.filter(function (part) { return part.length >= 2 || !HAN.test(part); });
+      parts = parts.filter(function (part) { return part.length >= 2 || !HAN.test(part); }).slice(0, MAX_TERMS);
       if (parts.length < 2) return { term: term, exact: exact, parts: null };
       return Promise.all(parts.map(lookup)).then(function (hits) {
         return { term: term, exact: exact, parts: parts, hits: hits };
@@ -294,6 +298,7 @@ function search(query) {
   var terms = folded.split(/[\s,，、;；。!?！？:：]+/).filter(function (term, i, all) {
     return term && all.indexOf(term) === i;
   });
+  terms = terms.slice(0, MAX_TERMS);
   if (!terms.length || !manifest) return Promise.resolve({ items: [] });
   var whole = terms.join("");
   return Promise.all(terms.map(plan).concat([terms.length > 1 ? lookup(whole) : Promise.resolve(null)]))
