@@ -16,7 +16,6 @@ import re
 from PIL import Image, ImageDraw
 
 from builder.brand import brand_rgb, contrast_ratio
-from builder.content import text_html_warning
 from builder.model import Activity, Campaign, Lesson, Project, Tip
 from builder.post_pictures import (
     URGENT_RED,
@@ -29,6 +28,7 @@ from builder.post_pictures import (
     topic_palette,
 )
 from builder.safety import _shorten, red_flag_pattern
+from builder.sanitize import RAW_TAG
 from builder.schema import FieldReader, describe
 from builder.search_terms import user_dictionary
 from builder.titles import TitleLayout, fit_title, load_font, title_tokens
@@ -97,8 +97,13 @@ def read_tips(
                 item._prefix(f"{where}的来源有 {len(source)} 个字，最多 {TIP_SOURCE_MAX} 个字"),
             )
             continue
-        for key, written in (("tips", text), ("source", source)):
-            text_html_warning(item, key, written, source_line if key == "source" else line)
+        for what, written, at in (("", text, line), ("的来源", source, source_line)):
+            if written and RAW_TAG.search(written):  # shown as typed, on the card and in the group
+                item.diagnostics.warning(
+                    item.path,
+                    at,
+                    item._prefix(f"{where}{what}里的 HTML 不会生效，会按原样显示成文字：这里只写纯文字"),
+                )
         if text in seen:
             item.diagnostics.warning(
                 item.path, line, item._prefix(f"{where}和第 {seen[text]} 条一样：群里会连发两遍")
@@ -193,9 +198,37 @@ def tip_palette(project: Project, activity: Activity) -> TopicPalette:
     )
 
 
+def _keep_units(tokens: list[str]) -> list[str]:
+    """A figure and its Latin unit stay on one line: "135/85 mmHg", never "135/85" / "mmHg"."""
+    kept: list[str] = []
+    for token in tokens:
+        if (
+            len(kept) >= 2
+            and kept[-1] == " "
+            and kept[-2][-1:].isdigit()
+            and token[:1].isascii()
+            and token[:1].isalpha()
+        ):
+            kept[-2:] = [kept[-2] + " " + token]
+        else:
+            kept.append(token)
+    return kept
+
+
+EMBLEM_TOP = 190
+EMBLEM_RADIUS = 110
+
+
+def tip_box(activity: Activity, tip: Tip) -> tuple[int, int, int, int]:
+    """Where the tip's words go: below the emblem (when the activity has a lesson), above the footer."""
+    width, height = CARD_SIZE
+    top = EMBLEM_TOP + 2 * EMBLEM_RADIUS + 30 if activity.lessons else EMBLEM_TOP
+    return CARD_MARGIN, top, width - CARD_MARGIN, height - (230 if tip.source else 160)
+
+
 def tip_layout(project: Project, text: str, room: tuple[int, int]) -> TitleLayout:
     """The tip broken between words (never a 。，、 at a line start), as large as fits, 48 px at least."""
-    tokens = title_tokens(text, tuple(user_dictionary(project)))
+    tokens = _keep_units(title_tokens(text, tuple(user_dictionary(project))))
     return fit_title(tokens, room[0], room[1], range(88, CARD_TITLE_MIN - 1, -4), 6)
 
 
@@ -208,7 +241,8 @@ def draw_tip_card(project: Project, campaign: Campaign, activity: Activity, tip:
     draw = ImageDraw.Draw(canvas)
     draw.rectangle((0, 0, width, 150), fill=accent)
     band = load_font("bold", 52)
-    draw.text((CARD_MARGIN, 75 - 52 * 0.62), f"第 {tip.day} 天", font=band, fill=(255, 255, 255))
+    label = f"第 {tip.day} 天 · 急救提示" if tip.urgent else f"第 {tip.day} 天"
+    draw.text((CARD_MARGIN, 75 - 52 * 0.62), label, font=band, fill=(255, 255, 255))
     when = _weekday_date(tip.date)
     date_font = load_font("regular", 42)
     draw.text(
@@ -218,18 +252,16 @@ def draw_tip_card(project: Project, campaign: Campaign, activity: Activity, tip:
         fill=(255, 255, 255),
     )
     lesson: Lesson | None = activity.lessons[0] if activity.lessons else None
-    top = 190
     if lesson is not None:
         emblem_palette = TopicPalette(palette.base, palette.deep, (255, 255, 255), palette.soft, palette.ink)
         if tip.urgent:
             emblem_palette = TopicPalette(URGENT_RED, URGENT_RED, (255, 255, 255), URGENT_RED, palette.ink)
-        draw_emblem(canvas, project, lesson, (width / 2, top + 110), 110, emblem_palette)
-        top += 250
-    bottom = height - (230 if tip.source else 160)
-    layout = tip_layout(project, tip.text, (width - 2 * CARD_MARGIN, bottom - top))
-    _draw_lines(
-        draw, layout, (CARD_MARGIN, top, width - CARD_MARGIN, bottom), URGENT_INK if tip.urgent else CARD_INK
-    )
+        draw_emblem(
+            canvas, project, lesson, (width / 2, EMBLEM_TOP + EMBLEM_RADIUS), EMBLEM_RADIUS, emblem_palette
+        )
+    box = tip_box(activity, tip)
+    layout = tip_layout(project, tip.text, (box[2] - box[0], box[3] - box[1]))
+    _draw_lines(draw, layout, box, URGENT_INK if tip.urgent else CARD_INK)
     small = load_font("regular", 32)
     if tip.source:
         _centred(draw, height - 200, f"来源：{tip.source}", small, CARD_GREY)
