@@ -5,7 +5,7 @@ gzip at 1,000 lessons, about 22 MB at 10,000, all downloaded before the first
 result. Kepu's worker (``assets/kepu-search-worker.js``) instead reads:
 
 * ``search/search_index.json`` — a small manifest: the 繁体 → 简体 map, the
-  number of shards, each page's title length and length (for ranking) and the folder the
+  number of shards, each page's title length (for ranking) and the folder the
   pieces are in (named by a hash of their bytes, so a new build never mixes
   with pieces a phone saved from an old one);
 * ``g<k>.json`` — which pages contain a character pair (高血, 血压) or, for a
@@ -43,7 +43,6 @@ SHARD_BYTES = 24_000  # aim for about this much JSON per gram shard (before gzip
 MAX_SHARDS = 4096
 WORD_SHARDS = 64
 MAX_TITLE = 60  # title lengths are capped here (one character each in the manifest)
-MAX_LENGTH = 70  # page lengths, in hundreds of characters, likewise
 
 
 def fnv1a(text: str) -> int:
@@ -109,7 +108,6 @@ def write_search_shards(search_dir: Path, docs: list[dict], config: dict) -> dic
     title_postings: dict[str, list[int]] = defaultdict(list)
     all_postings: dict[str, list[int]] = defaultdict(list)
     counts: dict[str, list[str]] = defaultdict(list)
-    lengths: list[int] = []
     files: dict[str, bytes] = {}
     for number, page in enumerate(ordered):
         everything = " \n ".join([page["t"], page["x"], *(f"{title} {text}" for _, title, text in page["s"])])
@@ -119,7 +117,6 @@ def write_search_shards(search_dir: Path, docs: list[dict], config: dict) -> dic
             all_postings[gram].append(number)
             counts[gram].append(str(min(times, 9)))  # how often, for ranking before a page is fetched
         files[f"p/{number}.json"] = _dump(page)
-        lengths.append(len(everything))
     entries = {
         gram: [_gaps(title_postings.get(gram, [])), _gaps(numbers), "".join(counts[gram])]
         for gram, numbers in all_postings.items()
@@ -153,8 +150,6 @@ def write_search_shards(search_dir: Path, docs: list[dict], config: dict) -> dic
         "pages": len(ordered),
         "lessons": sum(1 for page in ordered if page["l"].startswith("lessons/")),
         "titles": "".join(chr(48 + min(len(page["t"]), MAX_TITLE)) for page in ordered),
-        # Each page's length in hundreds of characters (capped), to weigh how often a term occurs.
-        "lengths": "".join(chr(48 + min(length // 100, MAX_LENGTH)) for length in lengths),
     }
 
 

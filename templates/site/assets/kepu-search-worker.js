@@ -12,8 +12,7 @@
      to its single characters;
    - 繁体 is folded to 简体 with the map the build wrote (config.kepu_variants);
    - pages rank by: every term as typed, the whole query in the title, each
-     term in the title, a lesson rather than a list, how often the terms occur
-     for the page's length, then the shorter title.
+     term in the title, a lesson rather than a list, then the shorter title.
 
    The index comes in pieces (builder/site/search_index.py): SETUP brings only a
    small manifest; a query fetches the shards of its character pairs (which pages
@@ -228,18 +227,6 @@ function snippet(text, needles) {
   return (start > 0 ? "…" : "") + highlight(piece, needles) + (start + 120 < text.length ? "…" : "");
 }
 
-// How much "occurs often" counts (BM25's saturation and length norm): a focused
-// lesson about 疫苗 ranks above a long one that mentions it as often.
-var AVERAGE_LENGTH = 1500;
-function often(times, length) {
-  if (!times) return 0;
-  return 100 * times * 2.2 / (times + 1.2 * (0.25 + 0.75 * length / AVERAGE_LENGTH));
-}
-
-function lengthOf(number) {
-  return manifest.lengths ? (manifest.lengths.charCodeAt(number) - 48) * 100 + 50 : AVERAGE_LENGTH;
-}
-
 function timesOf(hit, number) {
   var low = 0, high = hit.all.length - 1;
   while (low <= high) {
@@ -317,7 +304,7 @@ function search(query) {
           if (!step.exact) return;
           if (!step.parts) {
             if (has(step.exact.title, number)) score += 200;
-            score += often(timesOf(step.exact, number), lengthOf(number));
+            score += 5 * timesOf(step.exact, number);
           } else {
             exact = false;
             step.hits.forEach(function (hit) { if (hit && has(hit.title, number)) score += 40; });
@@ -368,13 +355,13 @@ function fullScore(item, steps, number) {
     whole += step.term;
     if (item.lower.indexOf(step.term) >= 0) {
       if (item.titleLower.indexOf(step.term) >= 0) score += 200;
-      score += often(count(item.lower, step.term), item.lower.length);
+      score += 5 * count(item.lower, step.term);
       return;
     }
     exact = false;
     (step.parts || []).forEach(function (part) {
       if (item.titleLower.indexOf(part) >= 0) score += 40;
-      score += 0.4 * often(count(item.lower, part), item.lower.length);
+      score += 2 * count(item.lower, part);
     });
   });
   if (exact) score += 1000;
