@@ -333,3 +333,29 @@ def test_each_day_is_cached_on_its_own(project: Path, tmp_path: Path):
     assert "工作服留在工地" in (tmp_path / "c/posts/campaigns/dust-month/tips/2026-05-28.txt").read_text(
         "utf-8"
     )
+
+
+# -- the satisfaction-survey template ------------------------------------------------------
+
+
+def test_survey_template_is_what_the_report_reads(tmp_path: Path):
+    """docs/templates/survey.csv, dropped into a copy of the bundled project, loads with no
+    mistake and its scores are the report's; the questionnaire's first question is that scale."""
+    import shutil
+
+    root = tmp_path / "project"
+    for part in ("content", "media"):
+        shutil.copytree(REPO / part, root / part)
+    shutil.copy(REPO / "site_config.yml", root / "site_config.yml")
+    target = root / "content/results/chronic-disease-year/survey.csv"
+    shutil.copy(REPO / "docs/templates/survey.csv", target)
+    project, messages = load(root)
+    rel = "content/results/chronic-disease-year/survey.csv"
+    assert project is not None and not [message for message in messages if message.startswith(rel)]
+    campaign = next(item for item in project.campaigns if item.slug == "chronic-disease-year")
+    rows = (REPO / "docs/templates/survey.csv").read_text(encoding="utf-8").splitlines()
+    assert campaign.results.scores == [int(row.rsplit(",", 1)[1]) for row in rows[1:]]
+    form = (REPO / "docs/templates/satisfaction-survey.md").read_text(encoding="utf-8")
+    first = form.split("## 1.", 1)[1].split("## 2.", 1)[0]
+    assert "| 5 | 4 | 3 | 2 | 1 |" in first and "| 非常满意 | 满意 | 一般 | 不满意 | 非常不满意 |" in first
+    assert rows[0] == "日期,活动,满意度" and "`日期,活动,满意度`" in form
