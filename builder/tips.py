@@ -16,6 +16,7 @@ import re
 from PIL import Image, ImageDraw
 
 from builder.brand import brand_rgb, contrast_ratio
+from builder.diagnostics import Diagnostics
 from builder.model import Activity, Campaign, Lesson, Project, Tip
 from builder.post_pictures import (
     URGENT_RED,
@@ -31,6 +32,7 @@ from builder.safety import _shorten, red_flag_pattern
 from builder.sanitize import RAW_TAG
 from builder.schema import FieldReader, describe
 from builder.search_terms import user_dictionary
+from builder.sources import SOURCES_FILE, Registry, claim_findings
 from builder.titles import TitleLayout, fit_title, load_font, title_tokens
 from builder.yamlpos import YamlMap
 
@@ -143,19 +145,43 @@ def _tip_fields(
     return WHITESPACE.sub(" ", str(entry)).strip(), None, line
 
 
-def tip_day_clashes(campaign_path: str, activities: list[Activity], diagnostics: object) -> None:
+def tip_day_clashes(campaign_path: str, activities: list[Activity], diagnostics: Diagnostics) -> None:
     """One message a day: two activities whose tips fall on the same day are an error at the second."""
     taken: dict[dt.date, tuple[int, str]] = {}
     for number, activity in enumerate(activities):
         for tip in activity.tips:
             owner, other = taken.setdefault(tip.date, (number, activity.title))
             if owner != number:
-                diagnostics.error(  # type: ignore[attr-defined]
+                diagnostics.error(
                     campaign_path, tip.line,
                     f"活动「{activity.title}」第 {tip.day} 条提示和「{other}」的提示都在 {tip.date}："
                     "每天只发一条群消息，请错开日期",
                 )  # fmt: skip
                 return
+
+
+def tip_source_warnings(project: Project, diagnostics: Diagnostics) -> None:
+    """For ``kepu check``: figures the registry's claims contradict, and sources it does not know or has replaced."""
+    registry = project.sources or Registry()
+    for campaign in project.campaigns:
+        tips = [tip for activity in tip_activities(campaign) for tip in activity.tips]
+        for finding in claim_findings(registry, [(tip.line, tip.text) for tip in tips]):
+            diagnostics.warning(campaign.source, finding.line, finding.message)
+        for tip in tips:
+            if not (registry.present and tip.source):
+                continue
+            cited = registry.cited_in(f"《{tip.source}》")
+            if not cited:
+                diagnostics.warning(
+                    campaign.source, tip.line,
+                    f"第 {tip.day} 条提示的来源「{tip.source}」没有在 {SOURCES_FILE} 里登记：写登记表里的书名",
+                )  # fmt: skip
+            elif registry.current(cited[0]) is not cited[0]:
+                current = registry.current(cited[0])
+                diagnostics.warning(
+                    campaign.source, tip.line,
+                    f"第 {tip.day} 条提示引用的《{cited[0].title}》已被《{current.title}》取代：请按新版核对",
+                )  # fmt: skip
 
 
 # -- what is published ---------------------------------------------------------------

@@ -359,3 +359,29 @@ def test_survey_template_is_what_the_report_reads(tmp_path: Path):
     first = form.split("## 1.", 1)[1].split("## 2.", 1)[0]
     assert "| 5 | 4 | 3 | 2 | 1 |" in first and "| 非常满意 | 满意 | 一般 | 不满意 | 非常不满意 |" in first
     assert rows[0] == "日期,活动,满意度" and "`日期,活动,满意度`" in form
+
+
+def test_check_warns_for_a_figure_the_guideline_does_not_give(project: Path):
+    """``kepu check`` reads tips like lesson text: 6 g of salt is not what 《中国居民膳食指南（2022）》 says."""
+    import shutil
+
+    from builder.renderers.posts import check
+
+    shutil.copy(REPO / "content/sources.yml", project / "content/sources.yml")
+    tips = [
+        "每人每天吃盐不超过6克",
+        {"text": "洗手再吃饭", "source": "中国居民膳食指南（2016）"},
+        "每人每天吃盐不超过5克",
+    ]
+    text = campaign_text(tips_activity(tips, date="2026-05-26"))
+    (project / CAMPAIGN).write_text(text, encoding="utf-8")
+    loaded, _ = load(project)
+    assert loaded is not None
+    diagnostics = Diagnostics()
+    check(loaded, diagnostics, None, 1)
+    found = [str(item) for item in diagnostics.sorted() if item.path == CAMPAIGN]
+    assert len(found) == 2, found
+    assert found[0].startswith(f"{CAMPAIGN}:{line_of(text, '6克')}: 警告：") and "写的是 6" in found[0]
+    assert found[1].startswith(
+        f"{CAMPAIGN}:{line_of(text, '2016')}: 警告：第 2 条提示引用的《中国居民膳食指南（2016）》已被"
+    )

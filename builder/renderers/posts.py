@@ -59,7 +59,7 @@ from builder.safety import (
     lesson_points,
 )
 from builder.templates import make_environment
-from builder.tips import draw_tip_card, tip_activities, tip_message
+from builder.tips import draw_tip_card, tip_activities, tip_message, tip_source_warnings
 from builder.wechat import Reference, enforce_wechat_rules, wechat_body
 from builder.wechat_css import Styles, parse_styles
 from builder.wechat_dark import dark_article, readable_text_colour
@@ -489,9 +489,10 @@ POST_KINDS = (
 
 
 def check(project: Project, diagnostics: Diagnostics, cache: ArtifactCache | None, jobs: int) -> None:
-    """For ``kepu check``: titles that would not fit a post, emergencies without a safety point."""
+    """For ``kepu check``: titles that would not fit a post, emergencies without a safety point, tips' figures."""
     post_title_warnings(project, diagnostics)
     emergency_point_warnings(project, project.config.red_flags, diagnostics)
+    tip_source_warnings(project, diagnostics)
 
 
 RENDERER = Renderer(
