@@ -200,14 +200,16 @@ _FIGURE = re.compile(
 )
 
 
-def emphasise_figures(text: str) -> Markup:
+def emphasise_figures(text: str, plain: Callable[[str], Markup] | None = None) -> Markup:
     """``text`` (plain) as HTML with its key figures in ``<span class="figure">``.
 
     "每人每天吃盐不超过5克" → …不超过<span class="figure">5克</span>: a number with its
     unit, a ratio (140/90), a bound (≥140) or a number of three digits and more (120,
     12356) is what a reader should carry away, so print sets it bigger and in the
-    brand colour. A bare small number ("2型", "84消毒液") is left as it is.
+    brand colour. A bare small number ("2型", "84消毒液") is left as it is. ``plain``,
+    if given, sets the text between the figures (e.g. words kept whole on a line).
     """
+    setting: Callable[[str], Markup | str] = plain or (lambda piece: piece)
     pieces: list[Markup | str] = []
     last = 0
     for match in _FIGURE.finditer(text):
@@ -215,7 +217,10 @@ def emphasise_figures(text: str) -> Markup:
         digits = re.sub(r"\D", "", figure)
         if not (match.group("unit") or match.group("sign") or "/" in figure or len(digits) >= 3):
             continue
-        pieces += [text[last : match.start()], Markup('<span class="figure">{}</span>').format(figure)]
+        pieces += [
+            setting(text[last : match.start()]),
+            Markup('<span class="figure">{}</span>').format(figure),
+        ]
         last = match.end()
-    pieces.append(text[last:])
+    pieces.append(setting(text[last:]))
     return Markup("").join(pieces)

@@ -29,7 +29,7 @@ from builder.pdf import TAG_BODY, project_url
 from builder.pictograms import pictogram_data_uri
 from builder.sanitize import clean_html
 from builder.templates import make_environment
-from builder.titles import print_title_lines
+from builder.titles import print_title_lines, title_tokens
 
 PDF_LANG = "zh-CN"
 # How far the templates run backgrounds out past the trim edge: past the press
@@ -88,7 +88,10 @@ def print_environment(project: Project) -> jinja2.Environment:
         QUESTION_KIND_TAGS[question.kind], ""
     )
     env.filters["css_string"] = css_string
-    env.filters["figures"] = emphasise_figures
+    # Key points: figures in the brand colour, and the words between them never broken inside.
+    env.filters["figures"] = lambda text: emphasise_figures(
+        text, lambda piece: whole_words(piece, config.glossary)
+    )
     # A pictogram name → a tinted data: URI (or None: the template shows a numbered badge).
     env.filters["pictogram"] = lambda name, colour: pictogram_data_uri(project.root, name, colour)
     return env
@@ -109,6 +112,31 @@ def title_lines(
     if lines is None:
         return keep_clauses_together(text, width_pt / (size_pt * (1 + letter_spacing)))
     return Markup("<br>").join(lines)
+
+
+WORD_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def whole_words(text: str, words: tuple[str, ...] = ()) -> Markup:
+    """Plain ``text`` as HTML whose Chinese words of two to six characters are kept on one
+    line (``<span class="w">``, ``white-space: nowrap``), so a key point breaks between
+    words: "6个月内只吃母乳，/不用喂水", not "…只吃母/乳，不用喂水". A last word of one
+    character goes with the word before it, so it is never left alone on a line.
+    """
+    tokens = title_tokens(text, words)
+    if (
+        len(tokens) > 1
+        and len(tokens[-1]) == 1
+        and WORD_HAN.match(tokens[-1])
+        and WORD_HAN.search(tokens[-2])
+    ):
+        tokens[-2:] = [tokens[-2] + tokens[-1]]
+    return Markup("").join(
+        Markup('<span class="w">{}</span>').format(token)
+        if 2 <= len(token) <= 7 and all(WORD_HAN.match(char) for char in token)
+        else token
+        for token in tokens
+    )
 
 
 def css_string(text: object) -> Markup:
