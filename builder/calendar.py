@@ -21,7 +21,14 @@ from icalendar import Calendar, Event, Timezone, TimezoneStandard
 
 from builder.labels import short_weekday
 from builder.model import Activity, Campaign, Project
-from builder.outputs import lesson_post_path, lesson_print_path, lesson_video_path
+from builder.outputs import (
+    board_path,
+    lesson_post_path,
+    lesson_print_path,
+    lesson_video_path,
+    pocket_card_path,
+    slides_path,
+)
 
 TIMEZONE = "Asia/Shanghai"
 WECHAT_CHANNEL = ("wechat", "公众号")  # id or label of the channel that gets posts
@@ -31,6 +38,12 @@ CHANNEL_MATERIAL = (
     (frozenset(WECHAT_CHANNEL), lambda slug: lesson_post_path(slug, "post-html")),
     (frozenset({"group", "微信群"}), lambda slug: lesson_post_path(slug, "group-text")),
     (frozenset({"video", "短视频"}), lambda slug: lesson_video_path(slug, "video")),
+    # A board is read from metres away: the 展板 made for it, never an A4 flyer pinned up.
+    (frozenset({"board", "宣传栏"}), lambda slug: board_path(slug, "board-pdf")),
+    # A free clinic is one conversation after another: a card to take home, not a flyer to skim.
+    (frozenset({"clinic", "义诊"}), lambda slug: pocket_card_path(slug, "pocket-card-pdf")),
+    # A training session is taught from the deck; its flyer is for the participants.
+    (frozenset({"training", "培训"}), lambda slug: slides_path(slug, "slides-pptx")),
 )
 
 
