@@ -96,7 +96,7 @@ def load_config(root: Path, diagnostics: Diagnostics) -> SiteConfig | None:
     search.check_keys(("glossary",))
     glossary = tuple(term for term, _ in search.text_items("glossary", required=False))
 
-    print_options = _print_options(_section(top, "print", required=False))
+    print_options = _print_options(_section(top, "print", required=False), audiences)
     video_options = _video_options(_section(top, "video", required=False), root)
     post_options = _post_options(_section(top, "posts", required=False), organization or "")
     check_options = _check_options(_section(top, "checks", required=False), audiences)
@@ -137,8 +137,8 @@ def _flag(section: FieldReader, key: str, default: bool) -> bool:
     return value
 
 
-def _print_options(section: FieldReader) -> PrintOptions:
-    section.check_keys(("bleed", "crop_marks"))
+def _print_options(section: FieldReader, audiences: Vocabulary) -> PrintOptions:
+    section.check_keys(("bleed", "crop_marks", "trainer_audiences"))
     bleed_mm = 0.0
     bleed = section.raw("bleed", required=False)
     if bleed is not None:
@@ -151,7 +151,18 @@ def _print_options(section: FieldReader) -> PrintOptions:
             section.error("bleed", f"出血 'bleed' 应写成 3mm 这样的长度，这里是 '{bleed}'")
         if bleed_mm > 10:
             section.error("bleed", f"出血 {bleed_mm}mm 太大了，印刷厂通常要 3mm")
-    return PrintOptions(bleed_mm=bleed_mm, crop_marks=_flag(section, "crop_marks", False))
+    # Lessons only for these audiences are training material: no public poster.
+    trainers = PrintOptions.trainer_audiences
+    if section.raw("trainer_audiences", required=False) is not None:
+        trainers = ()
+        for name, line in section.text_items("trainer_audiences"):
+            term = audiences.find(name)
+            if term is None:
+                known = "、".join(audiences.labels())
+                section.diagnostics.error(section.path, line, f"print: trainer_audiences 里有未知的人群 '{name}'（可选：{known}）")
+            else:
+                trainers += (term.id,)
+    return PrintOptions(bleed_mm, _flag(section, "crop_marks", False), trainers)
 
 
 def _video_options(section: FieldReader, root: Path) -> VideoOptions:

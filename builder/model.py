@@ -48,6 +48,7 @@ class PrintOptions:
 
     bleed_mm: float = 0.0  # e.g. 3 for print shops; 0 = trim size only
     crop_marks: bool = False  # WeasyPrint draws them inside the bleed, which print shops reject
+    trainer_audiences: tuple[str, ...] = ("health-assistants",)  # ids: their lessons get no public poster
 
 
 @dataclass(frozen=True)

@@ -150,3 +150,20 @@ def test_trainer_only_lessons_get_no_public_poster(project: Path):
     assert trainer_only(trainer) and not trainer_only(mixed)
     assert not trainer_only(SimpleNamespace(audiences=[]))
     assert trainer_only(mixed, frozenset({"health-assistants", "elderly"}))  # configurable
+
+
+def test_which_audiences_are_trainers_is_configured(project: Path):
+    config = project / "site_config.yml"
+    base = config.read_text(encoding="utf-8")
+    config.write_text(base + "\nprint:\n  trainer_audiences: [老年人, 慢性病患者]\n", encoding="utf-8")
+    loaded = load(project)
+    assert loaded.config.print.trainer_audiences == ("elderly", "chronic-patients")
+    posters = {job.path for job in plan_jobs(loaded) if job.kind == "poster-pdf"}
+    assert "print/lessons/hypertension-basics/poster.pdf" not in posters  # 老年人, 慢性病患者 only
+    assert any(job.kind == "flyer-pdf" and "/hypertension-basics/" in job.path for job in plan_jobs(loaded))
+    # An audience that does not exist is a content mistake at its line.
+    config.write_text(base + "\nprint:\n  trainer_audiences:\n    - 外星人\n", encoding="utf-8")
+    diagnostics = Diagnostics()
+    assert load_project(project, diagnostics, today=TODAY) is None
+    lines = base.count("\n") + 4
+    assert [(d.line, "外星人" in d.message) for d in diagnostics.errors] == [(lines, True)]

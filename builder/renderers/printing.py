@@ -25,7 +25,7 @@ from builder.calendar import campaign_timeline
 from builder.colour import press_profile_digest
 from builder.content import pictogram_names
 from builder.diagnostics import Diagnostic, Diagnostics, Severity
-from builder.model import Lesson, Project, Term
+from builder.model import Lesson, PrintOptions, Project, Term
 from builder.outputs import (
     PRESS_KINDS,
     campaign_print_path,
@@ -57,7 +57,8 @@ FLYER_PNG_WIDTH = 1080  # px: WeChat shows images up to this width without downs
 PRINT_RENDERER_VERSION = 4  # bump when this module's output changes for the same HTML
 # Lessons only for these audiences (ids) train the project's own staff: they get a
 # flyer and a prescription-style handout for the training pack, not a public poster.
-TRAINER_AUDIENCES = frozenset({"health-assistants"})
+# site_config.yml's print: trainer_audiences: sets them for a project.
+TRAINER_AUDIENCES = frozenset(PrintOptions.trainer_audiences)
 
 
 @dataclass(frozen=True)
@@ -344,7 +345,8 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
         line = lesson.lines.get("key_points", 0)
         audiences = lesson.audiences
         png_path = lesson_print_path(slug, FLYER_PNG_KIND)
-        kinds = ["flyer-pdf", "prescription-pdf"] + ([] if trainer_only(lesson) else ["poster-pdf"])
+        trainer = trainer_only(lesson, frozenset(config.print.trainer_audiences))
+        kinds = ["flyer-pdf", "prescription-pdf"] + ([] if trainer else ["poster-pdf"])
         for kind in kinds:
             press = lesson_print_path(slug, PRESS_OF[kind]) if kind in PRESS_OF else None
             yield job(kind, lesson_print_path(slug, kind), lesson.source, line, audiences,
