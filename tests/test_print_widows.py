@@ -34,7 +34,11 @@ def widows(pdf: Path) -> list[str]:
         lines = document[index].get_textpage().get_text_range().replace("\r\n", "\n").split("\n")
         for before, line in itertools.pairwise(lines):
             core = line.strip().strip(PUNCTUATION)
-            if len(core) == 1 and re.match(r"[\u4e00-\u9fff]", core) and re.search(r"[\u4e00-\u9fff]$", before.strip()):
+            if (
+                len(core) == 1
+                and re.match(r"[\u4e00-\u9fff]", core)
+                and re.search(r"[\u4e00-\u9fff]$", before.strip())
+            ):
                 found.append(f"{pdf.name} p{index + 1}: …{before.strip()[-10:]}/{line.strip()}")
     return found
 
@@ -62,9 +66,15 @@ def test_no_printed_line_is_one_character(project: Path, tmp_path: Path, monkeyp
 
 def test_the_last_word_is_kept_whole_with_its_punctuation():
     assert keep_last_words("<p>诊断高血压</p>") == '<p>诊断<span class="keep">高血压</span></p>'
-    assert keep_last_words("<li><b>1</b>听力就可能受损。</li>") == '<li><b>1</b>听力就可能<span class="keep">受损。</span></li>'
+    assert (
+        keep_last_words("<li><b>1</b>听力就可能受损。</li>")
+        == '<li><b>1</b>听力就可能<span class="keep">受损。</span></li>'
+    )
     # A one-character word goes with the word before it; inline elements and spaces may close first.
-    assert keep_last_words("<span>专用容器里</span>\n  </p>") == '<span>专用<span class="keep">容器里</span></span>\n  </p>'
+    assert (
+        keep_last_words("<span>专用容器里</span>\n  </p>")
+        == '<span>专用<span class="keep">容器里</span></span>\n  </p>'
+    )
     # Latin text, entities and one-word blocks are left as they are.
     for html in ("<p>Hello world</p>", "<p>a &amp;</p>", "<td>高血压</td>"):
         assert keep_last_words(html) == html
