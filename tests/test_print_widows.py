@@ -78,3 +78,16 @@ def test_the_last_word_is_kept_whole_with_its_punctuation():
     # Latin text, entities and one-word blocks are left as they are.
     for html in ("<p>Hello world</p>", "<p>a &amp;</p>", "<td>高血压</td>"):
         assert keep_last_words(html) == html
+
+
+def test_key_point_words_are_kept_whole_and_the_text_stays_escaped():
+    from builder.cjk import emphasise_figures
+    from builder.print_templates import whole_words
+
+    html = str(emphasise_figures("6个月内只吃母乳，不用喂水", whole_words))
+    assert '<span class="w">母乳</span>，' in html and '<span class="figure">6个月</span>' in html
+    # A one-character last word goes with the word before it (never alone on a line).
+    assert str(whole_words("放进专用容器里")).endswith('<span class="w">容器里</span>')
+    # Content text is text: markup in it is escaped, inside a kept word or not.
+    hostile = str(emphasise_figures('<img src=x onerror=alert(1)>高血压"患者', whole_words))
+    assert "<img" not in hostile and "&lt;img" in hostile and "&#34;" in hostile
