@@ -430,6 +430,19 @@ def test_share_panel_of_a_site_deployed_alone(phone, built_site: Path, tmp_path:
         assert links == [url + f"print/lessons/{slug}/flyer.png", url + f"video/lessons/{slug}/video.mp4"]
 
 
+def test_pages_run_their_scripts_without_an_error_and_the_dashboard_counts_review_days(phone, site_url: str):
+    """kepu.js once called showReviewAge from a scope that could not see it: an error on every page."""
+    page = phone.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    for path in ("", LESSON, "dashboard/"):
+        page.goto(site_url + path, wait_until="networkidle")
+    ages = page.locator(".kepu-review-age").all_inner_texts()
+    assert ages and all(re.fullmatch(r"\d+ 天", age) for age in ages), ages
+    assert errors == []
+
+
 def test_dashboard_is_cards_on_a_phone_and_stays_out_of_search_engines(phone, site_url: str):
     page = phone.new_page()
     page.goto(site_url + "dashboard/", wait_until="networkidle")

@@ -107,6 +107,15 @@
     );
   }
 
+  // The editors' dashboard: review age in days, counted in the reader's browser, so the
+  // page itself never changes with the date (and carries no inline script of its own).
+  function showReviewAge() {
+    $$(".kepu-review-age[data-reviewed]").forEach(function (cell) {
+      var days = Math.floor((Date.now() - Date.parse(cell.dataset.reviewed + "T00:00:00+08:00")) / 86400000);
+      if (!isNaN(days)) cell.textContent = days + " 天";
+    });
+  }
+
   function addReadAloud() {
     var button = $("[data-search-exclude] > .kepu-read");
     if (!button) return;
@@ -130,16 +139,7 @@
       button.textContent = "朗读全文";
       button.setAttribute("aria-pressed", "false");
     }
-    // The editors' dashboard: review age in days, counted in the reader's browser, so the
-  // page itself never changes with the date (and carries no inline script of its own).
-  function showReviewAge() {
-    $$(".kepu-review-age[data-reviewed]").forEach(function (cell) {
-      var days = Math.floor((Date.now() - Date.parse(cell.dataset.reviewed + "T00:00:00+08:00")) / 86400000);
-      if (!isNaN(days)) cell.textContent = days + " 天";
-    });
-  }
-
-  function start() {
+    function start() {
       synth.cancel();
       reading = true;
       button.textContent = "停止朗读";
