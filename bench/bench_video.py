@@ -1,8 +1,9 @@
 """Benchmark the video renderer: python bench/bench_video.py [--landscape] [--music-file] [--preset P] [--repeat N]
 
-Renders one 40 s, 8-slide lesson video (title card, six key points, closing card;
-crossfades, burned-in captions, sound normalised to -16 LUFS: the synthesised music
-bed by default, a 12 s music file looped with --music-file) through the real build
+Renders one ~41 s, 9-slide lesson video (hook, title card, six key points built in
+phrase by phrase, closing card; moving progress and time bars, crossfades, burned-in
+captions, sound normalised to -16 LUFS: the synthesised music bed by default, a 12 s
+music file looped with --music-file) through the real build
 (`build(..., only=["video"])`, cache off) and prints wall seconds, the real-time
 factor (video seconds per wall second), the CPU seconds spent (which, unlike wall
 time, hardly depend on what else the machine is running) and peak memory. The
