@@ -22,7 +22,9 @@ from icalendar import Calendar, Event, Timezone, TimezoneStandard
 from builder.labels import short_weekday
 from builder.model import Activity, Campaign, Project
 from builder.outputs import (
+    CAMPAIGN_TIPS,
     board_path,
+    campaign_tip_path,
     lesson_post_path,
     lesson_print_path,
     lesson_video_path,
@@ -195,7 +197,7 @@ def campaign_schedule(project: Project, campaign: Campaign) -> bytes:
     the flyer and video paths are those of the print and video renderers, which
     exist only when those outputs are built too (the headers say so).
     """
-    rows: list[list[str]] = [list(SCHEDULE_COLUMNS)]
+    rows: list[list[str]] = []
     for activity in campaign.activities:
         common = [
             activity.date.isoformat(),
@@ -219,9 +221,20 @@ def campaign_schedule(project: Project, campaign: Campaign) -> bytes:
                     lesson_video_path(lesson.slug, "video"),
                 ]
             )
+        # A tip series is a message a day: each day is a row, so whoever posts sees that day's text and card.
+        for tip in activity.tips:
+            text, card = (campaign_tip_path(campaign.slug, tip.date.isoformat(), kind) for kind in CAMPAIGN_TIPS)
+            rows.append(
+                [
+                    tip.date.isoformat(), short_weekday(tip.date), "全天", activity.channel.label,
+                    f"{activity.title}·第{tip.day}天", activity.place or "", "", "", text,
+                    "", "", "", text, card, "", "",
+                ]
+            )  # fmt: skip
+    rows.sort(key=lambda row: row[0])  # by date; stable, so one day keeps the plan's order
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows([spreadsheet_text(cell) for cell in row] for row in rows)
+    writer.writerows([spreadsheet_text(cell) for cell in row] for row in [list(SCHEDULE_COLUMNS), *rows])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -221,6 +221,21 @@ def test_one_message_and_one_card_per_day(tips_build):
     assert "（来源：示例区疾控中心）" in texts[1].read_text(encoding="utf-8")
 
 
+def test_the_schedule_lists_each_tip_day_with_its_message_and_card(tips_build):
+    import csv
+    import io
+
+    public, _, _ = tips_build
+    data = (public / "posts/campaigns/dust-month/schedule.csv").read_bytes().decode("utf-8-sig")
+    rows = [row for row in csv.DictReader(io.StringIO(data)) if "第" in row["活动"] and "天" in row["活动"]]
+    assert [row["日期"] for row in rows] == [path.stem for path in tip_files(public, "txt")]
+    for row in rows:
+        assert (public / row["群消息"]).is_file() and (public / row["群消息配图"]).is_file()
+        assert row["群消息"].endswith(f"{row['日期']}.txt") and row["推荐素材"] == row["群消息"]
+    dates = [row["日期"] for row in csv.DictReader(io.StringIO(data))]
+    assert dates == sorted(dates)
+
+
 def test_the_120_tip_is_kept_whole_and_marked(tips_build):
     public, _, project = tips_build
     message = (public / "posts/campaigns/dust-month/tips/2026-05-29.txt").read_text(encoding="utf-8")
