@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -168,6 +169,7 @@ class ScheduledFrame:
     fill: float = -1.0
     other_fill: float = -1.0
     slide: int = 0  # the slide ``still`` belongs to
+    phrase: bool = False  # a phrase of the slide fading in (not a crossfade between slides)
 
     def shows(self) -> tuple[int, int, int, float, float]:
         return (self.still, self.blend, self.other, self.fill, self.other_fill)
@@ -223,7 +225,7 @@ def frame_schedule(
                 if beat > 0 and into < timeline.fade:  # a phrase fading in
                     item = ScheduledFrame(
                         frame, first + beat - 1, _eased(into, timeline.fade), first + beat,
-                        fill(slide, frame), fill(slide, frame), slide,
+                        fill(slide, frame), fill(slide, frame), slide, True,
                     )  # fmt: skip
                 else:
                     item = ScheduledFrame(frame, first + beat, fill=fill(slide, frame), slide=slide)
@@ -355,7 +357,10 @@ def encode_mp4(
         )
         assert process.stdin is not None
         try:
-            for data in scheduled_frames(frames, strips, size, schedule):
+            caption_top = math.floor(
+                style.safe_area("portrait" if height > width else "landscape").caption_band[0] * height
+            )
+            for data in scheduled_frames(frames, strips, size, schedule, caption_top):
                 process.stdin.write(data)
             process.stdin.close()
         except BrokenPipeError:
@@ -373,12 +378,14 @@ def scheduled_frames(
     strips: Sequence[Strip | None],
     size: tuple[int, int],
     schedule: Sequence[ScheduledFrame],
+    caption_top: int | None = None,
 ) -> Iterator[bytes | memoryview]:
     """The bytes of each scheduled frame: a still, its bar drawn to its fill, or two blended.
 
     Two phrases of one slide differ only where the new words and the caption are, so
     their fade blends just the rows between the first and the last byte that differ
-    (of each plane); a crossfade between slides blends the whole frame.
+    (of each plane), and cuts the caption (rows from ``caption_top`` down) to the new
+    phrase; a crossfade between slides blends the whole frame.
     """
     width, height = size
     planes = (0, width * height, width * height * 5 // 4, width * height * 3 // 2)
@@ -427,6 +434,12 @@ def scheduled_frames(
             other = np.frombuffer(frames[item.other], dtype=np.uint8)
             for low, high in differing(item.still, item.other):
                 mixed[low:high] = blend(mixed[low:high], other[low:high], item.blend)
+            if item.phrase and caption_top is not None:
+                # The caption cuts to the new phrase, as subtitles do: two boxes of text
+                # blended over each other read as neither.
+                for plane, (low, high) in enumerate(itertools.pairwise(planes)):
+                    row_width, top = (width, caption_top) if plane == 0 else (width // 2, caption_top // 2)
+                    mixed[low + top * row_width : high] = other[low + top * row_width : high]
             strip = strips[item.still]
             if strip is not None and item.fill > 0:
                 strip.paint(mixed, item.fill, size)
