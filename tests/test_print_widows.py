@@ -13,6 +13,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
+import builder.print_templates as print_templates
 import builder.renderers.printing as printing
 from builder.pipeline import build
 from builder.widows import keep_last_words
@@ -61,6 +62,8 @@ def test_no_printed_line_is_one_character(project: Path, tmp_path: Path, monkeyp
     assert built_widows(project, tmp_path / "kept") == []
     # The detector is not blind: the same documents without the rule leave characters alone.
     monkeypatch.setattr(printing, "keep_last_words", lambda html, words=(): html)
+    # (and without key points set as whole words, which keep a point's last word too)
+    monkeypatch.setattr(print_templates, "whole_words", lambda piece, words=(): piece)
     assert built_widows(project, tmp_path / "plain") != []
 
 
