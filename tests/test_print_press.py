@@ -189,3 +189,21 @@ def test_press_colours_go_through_the_cmyk_profile_and_greys_stay_black_ink():
     assert converted.getpixel((0, 0)) == (0, 0, 0, 127)  # grey: black ink alone
     expected = [round(v * 255) for v in press_cmyk((31, 122, 77))]
     assert all(abs(a - b) <= 1 for a, b in zip(converted.getpixel((1, 0)), expected, strict=True))
+
+
+def test_a_missing_cmyk_profile_is_an_environment_problem_in_one_sentence(monkeypatch: pytest.MonkeyPatch):
+    import builder.colour as colour
+    from builder.cli import _environment_cause
+
+    monkeypatch.setattr(colour, "CMYK_PROFILE_PATHS", ("/nonexistent/default_cmyk.icc",))
+    colour.press_profile_path.cache_clear()
+    colour.press_profile.cache_clear()
+    try:
+        with pytest.raises(colour.ColourProfileMissing) as missing:
+            colour.press_profile()
+        assert colour.press_profile_digest() == "none"  # the key is made; the render then fails
+        cause = _environment_cause(missing.value)
+        assert cause is not None and "libgs-common" in cause and "\n" not in cause
+    finally:
+        colour.press_profile_path.cache_clear()
+        colour.press_profile.cache_clear()
