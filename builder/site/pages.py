@@ -13,7 +13,6 @@ import secrets
 from concurrent.futures import Future
 from pathlib import Path, PurePosixPath
 
-import markdown
 from jinja2 import Environment
 from markupsafe import Markup
 from mkdocs.config.defaults import MkDocsConfig
@@ -24,6 +23,7 @@ from mkdocs.utils.meta import get_data as get_markdown_meta
 
 from builder.content import IMAGE_HTML, IMAGE_MARKDOWN
 from builder.dashboard import editor_dashboard
+from builder.markup import markdown_to_html
 from builder.model import Lesson, Project
 from builder.qr import qr_svg
 from builder.site.guard import SHARE_QR_MARK, chrome_region, clean_content
@@ -48,8 +48,6 @@ def markdown_source(value: object) -> Markup:
     return Markup(str(value))
 
 
-# One converter for every call: setting one up costs more than most conversions.
-_MARKDOWN = markdown.Markdown(extensions=["tables", "attr_list", "sane_lists"])
 
 
 def markdown_html(text: str) -> Markup:
@@ -58,7 +56,7 @@ def markdown_html(text: str) -> Markup:
     These fragments (quiz question details and explanations) sit inside Kepu's
     own markup, so they are cleaned here, before they get there.
     """
-    return Markup(clean_content(_MARKDOWN.reset().convert(text))) if text else Markup("")
+    return Markup(clean_content(markdown_to_html(text))) if text else Markup("")
 
 
 def page_environment(project: Project, nonce: str | None = None) -> Environment:
