@@ -78,8 +78,8 @@ def print_environment(project: Project) -> jinja2.Environment:
     env.filters["markdown"] = lambda text, source="": markdown_html(text, project, images.get(source, []))
     env.filters["title_size"] = title_size
     env.filters["clauses"] = keep_clauses_together
-    env.filters["title_lines"] = lambda text, width_mm, size_pt, letter_spacing=0.0: title_lines(
-        text, width_mm, size_pt, letter_spacing, config.glossary
+    env.filters["title_lines"] = lambda text, width_mm, size_pt, letter_spacing=0.0, max_lines=4: title_lines(
+        text, width_mm, size_pt, letter_spacing, config.glossary, max_lines
     )
     env.filters["kind_label"] = question_kind_label
     # Every question gets its kind as a badge, so an editor's own "（多选）" leaves the text.
@@ -98,7 +98,12 @@ def print_environment(project: Project) -> jinja2.Environment:
 
 
 def title_lines(
-    text: str, width_mm: float, size_pt: float, letter_spacing: float = 0.0, words: tuple[str, ...] = ()
+    text: str,
+    width_mm: float,
+    size_pt: float,
+    letter_spacing: float = 0.0,
+    words: tuple[str, ...] = (),
+    max_lines: int = 4,
 ) -> Markup:
     """A big title with its line breaks chosen here (``<br>``), not by the layout engine.
 
@@ -108,7 +113,7 @@ def title_lines(
     together and is left to the engine, which never lets it overflow.
     """
     width_pt = width_mm * 72 / 25.4
-    lines = print_title_lines(text, width_pt, size_pt, letter_spacing, words)
+    lines = print_title_lines(text, width_pt, size_pt, letter_spacing, words, max_lines)
     if lines is None:
         return keep_clauses_together(text, width_pt / (size_pt * (1 + letter_spacing)))
     return Markup("<br>").join(lines)

@@ -58,6 +58,7 @@ BREAK_BETWEEN_WORDS = 0.6  # a break that is not after punctuation
 BREAK_AFTER_COLON = -0.5  # "认识高血压：" / "量得准，管得住" reads as title and subtitle
 PARTICLE_FIRST = 0.6  # a line that starts with 的/了/着…, which belong to the line before
 ORPHAN = 2.0  # a last line of one character
+INSIDE_WORD = 3.0  # a break inside a word (``inside_word``: only when no layout between words fits)
 SMALLER_TEXT = 4.0  # cost of going from the largest size down to zero
 PARTICLES = frozenset("的地得了着过吗呢吧")
 SOFT_BREAK_AFTER = set("，、；：。！？ ")
@@ -72,7 +73,11 @@ class TitleLayout:
 
 
 def layout_title(
-    tokens: list[str], font: ImageFont.FreeTypeFont, max_width: float, max_lines: int
+    tokens: list[str],
+    font: ImageFont.FreeTypeFont,
+    max_width: float,
+    max_lines: int,
+    inside_word: frozenset[int] = frozenset(),
 ) -> tuple[float, list[str]] | None:
     """The best way to break ``tokens`` into at most ``max_lines`` lines, by dynamic programming.
 
@@ -102,6 +107,7 @@ def layout_title(
                     cost += PARTICLE_FIRST
                 if end < count:
                     last = tokens[end - 1][-1]
+                    cost += INSIDE_WORD if end in inside_word else 0
                     cost += (
                         BREAK_AFTER_COLON
                         if last == "："
@@ -194,12 +200,22 @@ def print_title_lines(
     ``max_width`` and ``size`` in the same unit (pt). The breaks fall between jieba
     words, obey the punctuation rules, prefer a break after a colon or comma, and
     even the lines out (see :func:`layout_title`); no line is one Han character alone.
-    None when no such layout fits in ``max_lines`` lines (a word wider than the line):
-    the caller leaves the breaking to the layout engine.
+    When no layout between words fits in ``max_lines`` lines, the title is broken
+    between characters, a break inside a word costing more than any other (as few as
+    the lines allow). None when even that fails: the caller leaves the breaking to the
+    layout engine.
     """
     font = _SpacedFont(size / MEASURE_SIZE, letter_spacing * size)
     tokens = title_tokens(text, words)
-    layout = layout_title(tokens, font, max_width * PRINT_WIDTH_MARGIN, max_lines)  # type: ignore[arg-type]
+    width = max_width * PRINT_WIDTH_MARGIN
+    layout = layout_title(tokens, font, width, max_lines)  # type: ignore[arg-type]
+    if layout is None:
+        ends, position = set(), 0
+        for token in tokens:
+            ends.update(range(position + 1, position + len(token)))
+            position += len(token)
+        chars = [char for token in tokens for char in token]
+        layout = layout_title(chars, font, width, max_lines, frozenset(ends))  # type: ignore[arg-type]
     if layout is None:
         return None
     lines = layout[1]
