@@ -16,9 +16,9 @@ from pathlib import Path
 from markupsafe import Markup
 
 from builder import pdf
+from builder.markup import markdown_to_html
 from builder.model import Project, Question, Quiz
 from builder.sanitize import clean_html
-from builder.site.pages import markdown_html
 from builder.skills import SkillCard
 from builder.standard import AREAS, SKILL_WEIGHTS, THEORY_WEIGHTS, area_of, level_rank
 from builder.templates import make_environment
@@ -30,7 +30,7 @@ def safe_markdown(text: str) -> Markup:
 
     Links to pages or files become their text: the exam is read away from the site.
     """
-    return Markup(pdf.unwrap_local_links(clean_html(str(markdown_html(text)))))
+    return Markup(pdf.unwrap_local_links(clean_html(markdown_to_html(text))))
 
 
 @dataclass(frozen=True)
