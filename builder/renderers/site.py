@@ -54,7 +54,6 @@ from builder.site.pages import (
     share_qr_codes,
     site_body,
 )
-from builder.site.pages import markdown_html as markdown_html  # re-exported: builder/exam.py imports it here
 from builder.templates import copy_template_tree, make_environment
 from builder.writer import Artifact
 
