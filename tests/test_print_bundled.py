@@ -10,6 +10,7 @@ numbered badge beside every key point.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -24,9 +25,9 @@ from test_print_press import colour_problems, operations
 
 from builder.diagnostics import Diagnostics
 from builder.model import Project
-from builder.pipeline import build
+from builder.parallel import parallel_map
 from builder.project import load_project
-from builder.renderers.printing import plan_jobs, trainer_only
+from builder.renderers.printing import plan_jobs, render_job, trainer_only
 from builder.titles import title_tokens
 
 TODAY = dt.date(2026, 12, 1)
@@ -47,10 +48,21 @@ def bundled() -> Project:
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def printed(bundled: Project, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lessons' flyers, prescriptions and posters with their press versions, rendered
+    as the build renders them (quizzes, campaigns and PNGs left out: they are not asked about)."""
     out = tmp_path_factory.mktemp("bundled-print")
-    build(REPO, out / "public", only=["print"], jobs=2, today=TODAY, cache_dir=out / "cache", use_cache=False)
-    return out / "public" / "print" / "lessons"
+    jobs = [
+        dataclasses.replace(job, png_path=None)
+        for job in plan_jobs(bundled)
+        if job.kind in ("flyer-pdf", "poster-pdf", "prescription-pdf")
+    ]
+    for job, rendered in zip(jobs, parallel_map(render_job, jobs, 2), strict=True):
+        for path, data in ((job.path, rendered.pdf), (job.press_path, rendered.press)):
+            if path and data:
+                (out / path).parent.mkdir(parents=True, exist_ok=True)
+                (out / path).write_bytes(data)
+    return out / "print" / "lessons"
 
 
 def text_lines(pdf: Path) -> list[str]:
@@ -198,10 +210,7 @@ def test_each_key_point_on_poster_and_flyer_has_its_pictogram_or_badge(bundled: 
 
 
 def test_quiz_sheet_takes_as_few_pages_as_its_questions_need(bundled: Project):
-    import dataclasses
-
     from builder import pdf as engine
-    from builder.renderers.printing import render_job
 
     job = next(
         job for job in plan_jobs(bundled) if job.kind == "quiz-pdf" and "/hypertension-quiz/" in job.path
