@@ -31,6 +31,7 @@ from pathlib import Path
 
 from builder.calendar import is_wechat_channel
 from builder.diagnostics import ContentError, Diagnostics
+from builder.images import UPLOAD_BYTES_MAX, upload_ready_image
 from builder.model import Project
 from builder.outputs import LESSON_POSTS, lesson_post_path, lesson_posts_folder
 from builder.pipeline import build
@@ -39,12 +40,10 @@ from builder.post_pictures import COVER_SIZE
 from builder.project import load_project
 from builder.renderers.posts import (
     AUTHOR_MAX,
-    BODY_IMAGE_BYTES_MAX,
     CONTENT_BYTES_MAX,
     CONTENT_MAX,
     DIGEST_MAX,
     TITLE_MAX,
-    upload_ready_image,
 )
 from builder.wechat_api import (
     API_BASE,
@@ -260,7 +259,7 @@ class Uploads:
 
     def article_image(self, path: Path) -> str:
         """media/uploadimg (JPG/PNG under 1 MB): the image's mmbiz URL."""
-        return self._upload("uploadimg", path, BODY_IMAGE_BYTES_MAX, self.api.upload_article_image)
+        return self._upload("uploadimg", path, UPLOAD_BYTES_MAX, self.api.upload_article_image)
 
     def permanent_image(self, path: Path) -> str:
         """material/add_material (an image under 10 MB): its permanent media_id."""

@@ -21,12 +21,12 @@ from urllib.parse import unquote
 
 from jinja2 import Environment
 from markupsafe import Markup
-from PIL import Image, ImageOps
 
 from builder.brand import brand_rgb, text_colour_on
 from builder.cache import ArtifactCache, fingerprint, templates_digest
 from builder.calendar import campaign_calendar, campaign_schedule, recommended_material
 from builder.diagnostics import Diagnostics
+from builder.images import upload_ready_image
 from builder.markup import markdown_to_html
 from builder.model import Activity, Campaign, KeyPoint, Lesson, Project
 from builder.outputs import (
@@ -73,9 +73,6 @@ DIGEST_MAX = 128
 CONTENT_MAX = 20_000  # "必须少于2万字符"
 CONTENT_BYTES_MAX = 1_000_000  # "小于1M"
 GROUP_TEXT_MAX = 500
-# media/uploadimg takes JPG or PNG under 1 MB; larger or other images are re-encoded.
-BODY_IMAGE_BYTES_MAX = 1_000_000
-BODY_IMAGE_WIDTH_MAX = 1080
 
 
 @dataclass
@@ -413,36 +410,6 @@ def project_media(project: Project, rel_path: str | None) -> Path | None:
         return None
     path = project.root / rel_path
     return path.resolve() if inside(project.root, path) and path.resolve().is_file() else None
-
-
-def upload_ready_image(src: Path) -> bytes | None:
-    """JPG or PNG under 1 MB: the original when it already is, else a re-encoded copy."""
-    data = src.read_bytes()
-    is_jpeg_or_png = data.startswith(b"\xff\xd8") or data.startswith(b"\x89PNG")
-    if is_jpeg_or_png and len(data) <= BODY_IMAGE_BYTES_MAX:
-        return data
-    try:
-        with Image.open(src) as opened:
-            image = ImageOps.exif_transpose(opened)
-            image.load()
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return None
-    if image.width > BODY_IMAGE_WIDTH_MAX:
-        height = round(image.height * BODY_IMAGE_WIDTH_MAX / image.width)
-        image = image.resize((BODY_IMAGE_WIDTH_MAX, height), Image.Resampling.LANCZOS)
-    has_transparency = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
-    if has_transparency:
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG", optimize=True)
-        if buffer.tell() <= BODY_IMAGE_BYTES_MAX:
-            return buffer.getvalue()
-    image = image.convert("RGB")
-    for quality in (88, 80, 70, 60, 50):
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=quality, optimize=True)
-        if buffer.tell() <= BODY_IMAGE_BYTES_MAX:
-            return buffer.getvalue()
-    return None
 
 
 def group_text(

@@ -2,21 +2,21 @@
 
 720 px wide is a 360 px phone screen at 2× density. Encoding is slow, so encoded
 images are kept beside the build cache (:class:`KeptImages`, by source bytes,
-size and format) and an unchanged image is not encoded again. Nothing here is
-the site's own: the posts renderer can resize and keep images the same way.
+size and format) and an unchanged image is not encoded again. The encoding itself
+is :func:`builder.images.encode_image`, the craft the posts share.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from builder.cache import fingerprint, read_kept, write_kept
+from builder.images import encode_image
 from builder.model import Project
 from builder.sanitize import UnsafeSvgError, clean_svg
 
@@ -67,30 +67,6 @@ def phone_image(root: Path, rel: str, max_width: int = PHONE_WIDTH, webp: bool =
         if (root / alternative).exists():  # an editor's own file of that name: do not overwrite it
             alternative = rel + ".webp"
     return PhoneImage(rel, width, height, alternative)
-
-
-def encode_image(src: Path, size: tuple[int, int], fmt: str) -> bytes:
-    """The image turned upright, resized and encoded small; the original bytes if that is smaller."""
-    with Image.open(src) as opened:
-        # Keep the editor's file only when re-encoding gains nothing and it carries
-        # no EXIF block (camera data, sometimes GPS, is not for publishing).
-        keep = opened.format == fmt and opened.size == size and not opened.getexif()
-        image = ImageOps.exif_transpose(opened)
-        has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-        image = image.convert("RGBA" if has_alpha else "RGB")
-    if image.size != size:
-        image = image.resize(size, Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    if fmt == "WEBP":
-        # Drawings and charts (few colours) stay sharp losslessly; photos go lossy.
-        image.save(buffer, "WEBP", lossless=image.getcolors(256) is not None, quality=80, method=4)
-    elif fmt == "PNG":
-        image.save(buffer, "PNG", optimize=True)
-    else:
-        image.convert("RGB").save(buffer, "JPEG", quality=82, optimize=True, progressive=True)
-    data = buffer.getvalue()
-    original = src.read_bytes()
-    return original if keep and len(original) <= len(data) else data
 
 
 @dataclass
