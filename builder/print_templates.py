@@ -16,13 +16,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jinja2
-import markdown
 from markupsafe import Markup
 
 from builder import pdf
 from builder.brand import brand_palette
 from builder.cjk import emphasise_figures, keep_clauses_together
 from builder.labels import QUESTION_KIND_LABELS, QUESTION_KIND_TAGS, chinese_weekday, question_kind_label
+from builder.markup import markdown_to_html
 from builder.model import MediaRef, Project, QuestionKind, Quiz
 from builder.paths import inside
 from builder.pdf import TAG_BODY, project_url
@@ -176,14 +176,15 @@ IMG_SRC = re.compile(r'\ssrc="([^"]*)"')
 
 
 def markdown_html(text: str, project: Project, images: Sequence[MediaRef]) -> Markup:
-    """Markdown body → HTML through the raw-HTML policy, images as the loader resolved them.
+    """Markdown body → HTML (the site's Markdown) through the raw-HTML policy, images as the
+    loader resolved them, for every printed document (sheets, plans, the field kit).
 
     ``images`` are the resolved images of the file the text comes from: an image not
     among them (the loader reported it) is left out, and so is one that is no
     longer a file inside the project. A link to another page of the site is kept
     as its text (a printed sheet cannot follow it).
     """
-    html = clean_html(markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html"))
+    html = clean_html(markdown_to_html(text))
     resolved = {ref.written: ref.path for ref in images}
 
     def image(match: re.Match[str]) -> str:

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import html as html_escape
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
@@ -25,11 +23,9 @@ from builder import pdf
 from builder.brand import brand_palette
 from builder.cache import fingerprint, templates_digest
 from builder.cjk import emphasise_figures, keep_clauses_together
-from builder.markup import markdown_to_html
 from builder.model import MediaRef, Project
-from builder.paths import inside
 from builder.pictograms import pictogram_data_uri
-from builder.sanitize import clean_html
+from builder.print_templates import markdown_html, media_uri
 from builder.templates import make_environment
 from builder.widows import keep_last_words
 
@@ -37,8 +33,6 @@ TEMPLATES = "fieldkit"
 LANG = "zh-CN"
 # Bump when a renderer's output changes for the same HTML (a cache key part).
 FIELDKIT_VERSION = 1
-IMG_TAG = re.compile(rf"<img\b{pdf.TAG_BODY}>")
-IMG_SRC = re.compile(r'\ssrc="([^"]*)"')
 
 
 def environment(project: Project) -> jinja2.Environment:
@@ -53,43 +47,13 @@ def environment(project: Project) -> jinja2.Environment:
     return env
 
 
-def media_uri(project: Project, rel_path: str | None) -> str | None:
-    """A project file's URL for a document, or None unless it is a file inside the project.
-
-    The loader checked the path already; a PDF must never show a file from outside
-    the project whatever reached the model, so it is checked again here.
-    """
-    if not rel_path or Path(rel_path).is_absolute() or re.match(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:", rel_path):
-        return None
-    root = project.root.resolve()
-    candidate = root / rel_path
-    if not inside(root, candidate) or not candidate.resolve().is_file():
-        return None
-    return pdf.project_url(candidate.resolve().relative_to(root).as_posix())
-
-
 def markdown_body(
     text: str, project: Project, images: Sequence[MediaRef], glossary: tuple[str, ...]
 ) -> Markup:
-    """A body as printable HTML: the site's Markdown, the raw-HTML policy, resolved images only.
-
-    An image the loader did not resolve (it reported it) is left out, and so is one
-    that is no longer a file inside the project; links to other pages become their
-    text (paper cannot follow them); the last word of each block keeps its line.
-    """
-    html = clean_html(markdown_to_html(text))
-    resolved = {ref.written: ref.path for ref in images}
-
-    def image(match: re.Match[str]) -> str:
-        tag = match.group(0)
-        found = IMG_SRC.search(tag)
-        rel = resolved.get(html_escape.unescape(found.group(1)).strip()) if found else None
-        uri = media_uri(project, rel) if found and rel else None
-        if found is None or uri is None:
-            return ""
-        return tag[: found.start(1)] + html_escape.escape(uri) + tag[found.end(1) :]
-
-    return Markup(keep_last_words(pdf.unwrap_local_links(IMG_TAG.sub(image, html)), glossary))
+    """A body as printable HTML (:func:`builder.print_templates.markdown_html`: the site's
+    Markdown, the raw-HTML policy, resolved images only, links as text), the last word of
+    each block keeping its line."""
+    return Markup(keep_last_words(str(markdown_html(text, project, images)), glossary))
 
 
 def glued(text: str, glossary: tuple[str, ...], figures: bool = False) -> Markup:
