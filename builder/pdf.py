@@ -147,7 +147,7 @@ def engine_version() -> str:
 # After the sanitiser every attribute value is double-quoted with '"' escaped (">" is
 # not), so a tag is "<name" then unquoted characters other than ">" or quoted values.
 # Bounded, so a page of unclosed "<a" is not scanned to its end from every one.
-TAG_BODY = r'(?:[^>"]|"[^"]{0,2000}"){0,2000}+'
+TAG_BODY = r'(?:[^<>"]|"[^"]{0,2000}"){0,2000}+'  # no "<": a page of "<img <img" stops at the next one
 LINK = re.compile(rf"<a\b({TAG_BODY})>(.{{0,20000}}?)</a>", re.DOTALL)
 HREF = re.compile(r'\shref="([^"]*)"')
 

@@ -50,9 +50,10 @@ HEADERS = {
 }  # fmt: skip
 REQUIRED = {"attendance": ("date", "activity", "expected", "attended"), "survey": ("score",),
             "reach": ("date", "activity", "total", "forwarded")}  # fmt: skip
-QUESTION_HEADER = re.compile(r"^\s*(?:Q|q|第)?\s*(\d{1,3})\s*(?:题)?\s*(?:[、.．:：)）]\s*.*)?$", re.DOTALL)
+# Possessive spaces (*+): two optional runs of \s side by side would otherwise try every split.
+QUESTION_HEADER = re.compile(r"^\s*+(?:Q|q|第)?\s*+(\d{1,3})\s*+(?:题)?\s*+(?:[、.．:：)）]\s*+.*)?$", re.DOTALL)
 LETTERS = re.compile(r"^[A-Za-z](?:\s*[,，、┋|;；]?\s*[A-Za-z])*$")
-SEPARATORS = re.compile(r"\s*[┋|;；]\s*")
+SEPARATORS = re.compile(r"[┋|;；]")  # the parts are stripped: "\s*[…]\s*" rescans a run of spaces from each
 
 
 @dataclass(frozen=True)
@@ -371,7 +372,7 @@ def chosen_options(question: Question, text: str) -> tuple[frozenset[int] | None
     else:
         texts = {option.text.strip(): i for i, option in enumerate(question.options)}
         picked_list = []
-        for part in SEPARATORS.split(text):
+        for part in (piece.strip() for piece in SEPARATORS.split(text)):
             if part not in texts:
                 return (
                     None,

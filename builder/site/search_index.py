@@ -34,7 +34,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 FOLDER = "kepu"  # under search/
-TAG = re.compile(r"<[^>]*>")
+TAG = re.compile(r"<[^<>]*>")  # not [^>]*: a page of "<" would be rescanned from every one
 SPACE = re.compile(r"\s+")
 # What a query is matched on: runs of Chinese characters, runs of Latin letters and digits.
 RUNS = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+")
