@@ -26,6 +26,11 @@ def _paragraphs(body: str) -> list[str]:
     ]
 
 
+def _distinct(points: list) -> list:
+    """Key points without repeats; a point is a sentence or a mapping with its ``text`` and pictogram."""
+    return list({(point["text"] if isinstance(point, dict) else point): point for point in points}.values())
+
+
 def make_corpus(dest: Path, lessons: int, seed: int = 1) -> Path:
     """Write a project with ``lessons`` lessons, some quizzes and campaigns, into ``dest``."""
     import yaml
@@ -66,7 +71,7 @@ def make_corpus(dest: Path, lessons: int, seed: int = 1) -> Path:
             "summary": rng.choice(paragraphs)[:100],
             "audiences": rng.sample(audiences, rng.randint(1, 3)),
             "topics": rng.sample(topics, rng.randint(1, 2)),
-            "key_points": list(dict.fromkeys(rng.sample(points, rng.randint(3, 8)))),
+            "key_points": _distinct(rng.sample(points, rng.randint(3, 8))),
             "reviewed_by": "示例社区卫生服务中心 全科医师",
             "reviewed_on": f"2026-{rng.randint(3, 10):02d}-{rng.randint(1, 28):02d}",
         }
@@ -89,14 +94,17 @@ def make_corpus(dest: Path, lessons: int, seed: int = 1) -> Path:
         (dest / "content" / "quizzes" / f"quiz-{index:03d}.md").write_text(text, encoding="utf-8")
 
     (dest / "content" / "campaigns").mkdir()
+    # Campaigns are copied as text, their lesson and quiz names swapped for the corpus's own:
+    # a YAML round trip would turn a schedule's ``on:`` into ``true:``.
+    bundled_lessons = sorted(src.stem for src in (REPO / "content" / "lessons").glob("*.md"))
+    bundled_quizzes = sorted(src.stem for src in quiz_src)
     campaign_src = sorted((REPO / "content" / "campaigns").glob("*.md"))
     for index in range(max(1, lessons // 100)):
-        front, body = _front_and_body(campaign_src[index % len(campaign_src)].read_text(encoding="utf-8"))
-        meta = yaml.safe_load(front)
-        for activity in meta["activities"]:
-            if activity.get("lessons"):
-                activity["lessons"] = rng.sample(slugs, 1)
-        text = "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n" + body
+        text = campaign_src[index % len(campaign_src)].read_text(encoding="utf-8")
+        swap = dict(zip(bundled_lessons, rng.sample(slugs, min(len(slugs), len(bundled_lessons))), strict=False))
+        swap.update((name, f"quiz-{rng.randrange(max(1, lessons // 20)):03d}") for name in bundled_quizzes)
+        names = "|".join(re.escape(name) for name in sorted(swap, key=len, reverse=True))
+        text = re.sub(rf"(?<![\w-])({names})(?![\w-])", lambda match, swap=swap: swap[match.group(1)], text)
         (dest / "content" / "campaigns" / f"campaign-{index:03d}.md").write_text(text, encoding="utf-8")
     return dest
 
