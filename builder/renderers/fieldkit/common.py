@@ -4,10 +4,10 @@ Handbooks, pocket cards and slides are laid out by the shared engine
 (:mod:`builder.pdf`) from templates under ``templates/fieldkit/`` — a project may
 override them file by file in its own ``templates/fieldkit/``. This module gives
 those templates the brand shades, pictograms, QR codes and sanitised Markdown
-they render with, and the picklable job a worker process turns into PDF bytes.
-:func:`pdf_artifacts` is every renderer's last step: a finished unit's files and
-the engine's warnings. It is not a renderer itself: the renderer modules beside it import it, never
-each other.
+they render with, the picklable job a worker process turns into PDF bytes, and
+the last step of every unit (:func:`render_jobs`, :func:`pdf_artifacts`: its files
+as artifacts, the engine's warnings reported). It is not a renderer itself: the
+renderer modules beside it import it, never each other.
 """
 
 from __future__ import annotations
