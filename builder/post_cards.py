@@ -13,13 +13,13 @@ from builder.outputs import (
     post_card_path,
 )
 from builder.post_pictures import (
-    URGENT_RED,
-    URGENT_TINT,
     _backdrop,
     _blend,
     _draw_lines,
     _save_jpeg,
     backdrop_pattern,
+    draw_banded_card,
+    draw_centred_line,
     draw_emblem,
     pictogram_image,
     topic_palette,
@@ -48,10 +48,7 @@ URGENT_INK = (166, 27, 27)
 def _centred_text(
     draw: ImageDraw.ImageDraw, y: float, text: str, font: ImageFont.FreeTypeFont, fill: tuple[int, int, int]
 ) -> None:
-    width = CARD_SIZE[0]
-    while font.getlength(text) > width - 120 and len(text) > 2:
-        text = text[:-2] + "…"
-    draw.text(((width - font.getlength(text)) / 2, y), text, font=font, fill=fill)
+    draw_centred_line(draw, CARD_SIZE[0], y, text, font, fill, margin=60)
 
 
 def _number_badge(
@@ -105,20 +102,18 @@ def draw_point_card(project: Project, post: Post, point: KeyPoint, number: int, 
     lesson = post.lesson
     width = CARD_SIZE[0]
     palette = topic_palette(project, lesson)
-    accent = URGENT_RED if point.urgent else palette.base
-    canvas = Image.new("RGB", CARD_SIZE, URGENT_TINT if point.urgent else palette.tint)
-    draw = ImageDraw.Draw(canvas)
-    draw.rectangle((0, 0, width, 170), fill=accent)
     band_font = load_font("bold", 52)
-    draw.text((80, 85 - 52 * 0.62), f"要点 {number}/{count}", font=band_font, fill=(255, 255, 255))
-    if point.urgent:
-        label = "⚠ 紧急情况" if band_font.getbbox("⚠")[2] > 0 else "紧急情况"
-        draw.text(
-            (width - 80 - band_font.getlength(label), 85 - 52 * 0.62),
-            label,
-            font=band_font,
-            fill=(255, 255, 255),
-        )
+    # The safety label, with its warning sign where the face has one.
+    urgent = "⚠ 紧急情况" if band_font.getbbox("⚠")[2] > 0 else "紧急情况"
+    canvas, draw, accent = draw_banded_card(
+        CARD_SIZE,
+        palette,
+        point.urgent,
+        170,
+        80,
+        (f"要点 {number}/{count}", band_font),
+        (urgent, band_font) if point.urgent else None,
+    )
     picture = pictogram_image(project, point.icon, 300, accent)
     centre = (width / 2, 480)
     if picture is not None:

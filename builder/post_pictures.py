@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from builder import pdf
 from builder.brand import brand_rgb, contrast_ratio
@@ -341,6 +341,54 @@ def draw_thumb(project: Project, lesson: Lesson, title: str) -> bytes:
 
 def _blend(colour: tuple[int, int, int], other: tuple[int, int, int], amount: float) -> tuple[int, int, int]:
     return tuple(round(a + (b - a) * amount) for a, b in zip(colour, other, strict=True))  # type: ignore[return-value]
+
+
+def draw_banded_card(
+    size: tuple[int, int],
+    palette: TopicPalette,
+    urgent: bool,
+    band_height: int,
+    margin: int,
+    left: tuple[str, ImageFont.FreeTypeFont],
+    right: tuple[str, ImageFont.FreeTypeFont] | None = None,
+) -> tuple[Image.Image, ImageDraw.ImageDraw, tuple[int, int, int]]:
+    """A card (an image post's point, a daily tip) begun: the topic's tint, or the safety tint,
+    under a band in its accent colour with a white label at its left and another at its right.
+
+    Returns the canvas, its drawing and the accent (the topic's base colour, or safety red).
+    """
+    accent = URGENT_RED if urgent else palette.base
+    canvas = Image.new("RGB", size, URGENT_TINT if urgent else palette.tint)
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle((0, 0, size[0], band_height), fill=accent)
+    middle = band_height / 2
+    text, font = left
+    draw.text((margin, middle - font.size * 0.62), text, font=font, fill=(255, 255, 255))
+    if right is not None:
+        text, font = right
+        draw.text(
+            (size[0] - margin - font.getlength(text), middle - font.size * 0.62),
+            text,
+            font=font,
+            fill=(255, 255, 255),
+        )
+    return canvas, draw, accent
+
+
+def draw_centred_line(
+    draw: ImageDraw.ImageDraw,
+    width: int,
+    y: float,
+    text: str,
+    font: ImageFont.FreeTypeFont,
+    fill: tuple[int, int, int],
+    margin: int,
+) -> None:
+    """One line of small print centred on a card ``width`` wide, cut short with … to keep
+    ``margin`` clear at each side (a long title or organiser's name never runs off the card)."""
+    while font.getlength(text) > width - 2 * margin and len(text) > 2:
+        text = text[:-2] + "…"
+    draw.text(((width - font.getlength(text)) / 2, y), text, font=font, fill=fill)
 
 
 def _draw_lines(

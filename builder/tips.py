@@ -13,18 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from PIL import Image, ImageDraw
-
 from builder.brand import brand_rgb, contrast_ratio
 from builder.diagnostics import Diagnostics
 from builder.model import Activity, Campaign, Lesson, Project, Tip
 from builder.post_pictures import (
     URGENT_RED,
-    URGENT_TINT,
     TopicPalette,
     _blend,
     _draw_lines,
     _save_jpeg,
+    draw_banded_card,
+    draw_centred_line,
     draw_emblem,
     topic_palette,
 )
@@ -262,20 +261,15 @@ def draw_tip_card(project: Project, campaign: Campaign, activity: Activity, tip:
     """1080×1080: a band with the day and date, the lesson's emblem, the tip large, its source small."""
     width, height = CARD_SIZE
     palette = tip_palette(project, activity)
-    accent = URGENT_RED if tip.urgent else palette.base
-    canvas = Image.new("RGB", CARD_SIZE, URGENT_TINT if tip.urgent else palette.tint)
-    draw = ImageDraw.Draw(canvas)
-    draw.rectangle((0, 0, width, 150), fill=accent)
-    band = load_font("bold", 52)
     label = f"第 {tip.day} 天 · 急救提示" if tip.urgent else f"第 {tip.day} 天"
-    draw.text((CARD_MARGIN, 75 - 52 * 0.62), label, font=band, fill=(255, 255, 255))
-    when = _weekday_date(tip.date)
-    date_font = load_font("regular", 42)
-    draw.text(
-        (width - CARD_MARGIN - date_font.getlength(when), 75 - 42 * 0.62),
-        when,
-        font=date_font,
-        fill=(255, 255, 255),
+    canvas, draw, _accent = draw_banded_card(
+        CARD_SIZE,
+        palette,
+        tip.urgent,
+        150,
+        CARD_MARGIN,
+        (label, load_font("bold", 52)),
+        (_weekday_date(tip.date), load_font("regular", 42)),
     )
     lesson: Lesson | None = activity.lessons[0] if activity.lessons else None
     if lesson is not None:
@@ -290,15 +284,7 @@ def draw_tip_card(project: Project, campaign: Campaign, activity: Activity, tip:
     _draw_lines(draw, layout, box, URGENT_INK if tip.urgent else CARD_INK)
     small = load_font("regular", 32)
     if tip.source:
-        _centred(draw, height - 200, f"来源：{tip.source}", small, CARD_GREY)
-    _centred(draw, height - 120, f"{activity.title} · {campaign.organizer}", small, CARD_GREY)
+        draw_centred_line(draw, width, height - 200, f"来源：{tip.source}", small, CARD_GREY, CARD_MARGIN)
+    organised = f"{activity.title} · {campaign.organizer}"
+    draw_centred_line(draw, width, height - 120, organised, small, CARD_GREY, CARD_MARGIN)
     return _save_jpeg(canvas, 90)
-
-
-def _centred(
-    draw: ImageDraw.ImageDraw, y: float, text: str, font: object, fill: tuple[int, int, int]
-) -> None:
-    width = CARD_SIZE[0]
-    while font.getlength(text) > width - 2 * CARD_MARGIN and len(text) > 2:  # type: ignore[attr-defined]
-        text = text[:-2] + "…"
-    draw.text(((width - font.getlength(text)) / 2, y), text, font=font, fill=fill)  # type: ignore[attr-defined]

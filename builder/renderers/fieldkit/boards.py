@@ -35,6 +35,8 @@ from builder.renderers.fieldkit.common import (
     job_key,
     lay_out_fitted,
     media_uri,
+    pdf_artifacts,
+    render_jobs,
     templates_key,
 )
 from builder.writer import Artifact
@@ -66,6 +68,8 @@ FORMATS = (
     BoardFormat("xbanner-pdf", "xbanner-press-pdf", "X展架", 600, 1600, 170, 8, 78, 46, 130, 45),
 )
 KINDS = tuple(kind for fmt in FORMATS for kind in (fmt.kind, fmt.press_kind))
+PRESS_KIND = {fmt.kind: fmt.press_kind for fmt in FORMATS}
+LABEL = {fmt.kind: fmt.label for fmt in FORMATS}
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,25 @@ def render_board(job: BoardJob) -> RenderedBoard:
     return RenderedBoard(office, press, pdf.page_count(document), TYPE_STEPS[step], messages)  # type: ignore[arg-type]
 
 
+def finish_board(job: BoardJob, rendered: RenderedBoard, diagnostics: Diagnostics) -> list[Artifact]:
+    """The board and its press version; a board that spilled even at the floor is reported at its key points."""
+    document = job.document
+    if rendered.pages > 1:
+        diagnostics.warning(
+            document.source,
+            job.line,
+            f"{LABEL[document.kind]}把要点字号缩小到 {round(TYPE_STEPS[-1] * 100)}% 仍排不下一页，"
+            f"排成了 {rendered.pages} 页：请精简要点",
+        )
+    files = [
+        (document.kind, document.path, rendered.pdf),
+        (PRESS_KIND[document.kind], job.press_path, rendered.press),
+    ]
+    return pdf_artifacts(
+        diagnostics, document.source, document.audiences, rendered.messages, document.path, files
+    )
+
+
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     for lesson in board_lessons(project):
         for line, message in raster_problems(project, lesson):
@@ -179,33 +202,8 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         relocatable = dataclasses.replace(job, document=dataclasses.replace(job.document, root=""))
         key = job_key("boards", relocatable, job.document.html, job.document.root, templates)
         units.append(Unit(key, job, job.document.source, job.document.path))
-    press_of = {fmt.kind: fmt.press_kind for fmt in FORMATS}
-    labels = {fmt.kind: fmt.label for fmt in FORMATS}
 
-    def finish(unit: Unit[BoardJob], rendered: RenderedBoard, diagnostics: Diagnostics) -> list[Artifact]:
-        job = unit.plan
-        document = job.document
-        if rendered.pages > 1:
-            diagnostics.warning(
-                document.source,
-                job.line,
-                f"{labels[document.kind]}把要点字号缩小到 {round(TYPE_STEPS[-1] * 100)}% 仍排不下一页，"
-                f"排成了 {rendered.pages} 页：请精简要点",
-            )
-        for message in rendered.messages:
-            diagnostics.warning(document.source, 0, f"{document.path}：排版引擎提示：{message}")
-        return [
-            Artifact(document.kind, document.path, document.source, document.audiences, data=rendered.pdf),
-            Artifact(
-                press_of[document.kind],
-                job.press_path,
-                document.source,
-                document.audiences,
-                data=rendered.press,
-            ),
-        ]
-
-    yield from ctx.render_units(units, lambda job: job, render_board, finish)
+    yield from render_jobs(ctx, units, render_board, finish_board)
 
 
 def check(project: Project, diagnostics: Diagnostics, cache: ArtifactCache | None, jobs: int) -> None:

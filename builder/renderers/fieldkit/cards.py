@@ -29,6 +29,8 @@ from builder.renderers.fieldkit.common import (
     glued,
     job_key,
     lay_out_fitted,
+    pdf_artifacts,
+    render_jobs,
     templates_key,
 )
 from builder.writer import Artifact
@@ -114,6 +116,23 @@ def render_card(job: CardJob) -> RenderedCard:
     )
 
 
+def finish_card(job: CardJob, rendered: RenderedCard, diagnostics: Diagnostics) -> list[Artifact]:
+    """The card and its sheet; a card that did not fit even at the smallest step is reported at its key points."""
+    card = job.card
+    if rendered.pages > 2 or rendered.sheet_pages > 2:
+        diagnostics.warning(
+            card.source,
+            job.line,
+            f"口袋卡片把字号缩小到 {round(TYPE_STEPS[-1] * 100)}% 仍排不下一面（排成了 {rendered.pages} 页）："
+            "请精简标题或前三条要点",
+        )
+    files = [
+        ("pocket-card-pdf", card.path, rendered.card),
+        ("pocket-sheet-pdf", job.sheet_path, rendered.sheet),
+    ]
+    return pdf_artifacts(diagnostics, card.source, card.audiences, rendered.messages, card.path, files)
+
+
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     templates = templates_key(project)
     units = []
@@ -125,24 +144,7 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         key = job_key("cards", relocatable, documents, job.card.root, templates)
         units.append(Unit(key, job, lesson.source, job.card.path))
 
-    def finish(unit: Unit[CardJob], rendered: RenderedCard, diagnostics: Diagnostics) -> list[Artifact]:
-        job = unit.plan
-        card = job.card
-        if rendered.pages > 2 or rendered.sheet_pages > 2:
-            diagnostics.warning(
-                card.source,
-                job.line,
-                f"口袋卡片把字号缩小到 {round(TYPE_STEPS[-1] * 100)}% 仍排不下一面（排成了 {rendered.pages} 页）："
-                "请精简标题或前三条要点",
-            )
-        for message in rendered.messages:
-            diagnostics.warning(card.source, 0, f"{card.path}：排版引擎提示：{message}")
-        return [
-            Artifact("pocket-card-pdf", card.path, card.source, card.audiences, data=rendered.card),
-            Artifact("pocket-sheet-pdf", job.sheet_path, card.source, card.audiences, data=rendered.sheet),
-        ]
-
-    yield from ctx.render_units(units, lambda job: job, render_card, finish)
+    yield from render_jobs(ctx, units, render_card, finish_card)
 
 
 RENDERER = Renderer(

@@ -1,20 +1,22 @@
-"""What the field kit's outputs share: their Jinja world, Markdown bodies, and the PDF job.
+"""What the field kit's outputs share: their Jinja world, Markdown bodies, the PDF job and its artifacts.
 
 Handbooks, pocket cards and slides are laid out by the shared engine
 (:mod:`builder.pdf`) from templates under ``templates/fieldkit/`` — a project may
 override them file by file in its own ``templates/fieldkit/``. This module gives
 those templates the brand shades, pictograms, QR codes and sanitised Markdown
-they render with, and the picklable job a worker process turns into PDF bytes.
-It is not a renderer itself: the renderer modules beside it import it, never
-each other.
+they render with, the picklable job a worker process turns into PDF bytes, and
+the last step of every unit (:func:`render_jobs`, :func:`pdf_artifacts`: its files
+as artifacts, the engine's warnings reported). It is not a renderer itself: the
+renderer modules beside it import it, never each other.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html as html_escape
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import jinja2
 from markupsafe import Markup
@@ -23,11 +25,17 @@ from builder import pdf
 from builder.brand import brand_palette
 from builder.cache import fingerprint, templates_digest
 from builder.cjk import emphasise_figures, keep_clauses_together
+from builder.diagnostics import Diagnostics
 from builder.model import MediaRef, Project
 from builder.pictograms import pictogram_data_uri
 from builder.print_templates import markdown_html, media_uri
+from builder.renderers.base import RenderContext, Unit
 from builder.templates import make_environment
 from builder.widows import keep_last_words
+from builder.writer import Artifact
+
+Job = TypeVar("Job")
+Rendered = TypeVar("Rendered")
 
 TEMPLATES = "fieldkit"
 LANG = "zh-CN"
@@ -111,3 +119,34 @@ def lay_out_fitted(job: PdfJob, pages: int) -> tuple[object, int, tuple[str, ...
             step += 1
             document = pdf.lay_out(job.html[step], job.root)
     return document, step, tuple(dict.fromkeys(messages))
+
+
+def render_jobs(
+    ctx: RenderContext,
+    units: Sequence[Unit[Job]],
+    work: Callable[[Job], Rendered],
+    finish: Callable[[Job, Rendered, Diagnostics], list[Artifact]],
+) -> Iterator[Artifact]:
+    """:meth:`RenderContext.render_units` for units whose plan is already the worker's job
+    (plain picklable data): ``work`` runs it, ``finish(job, rendered, diagnostics)`` keeps it."""
+    return ctx.render_units(
+        units,
+        lambda job: job,
+        work,
+        lambda unit, rendered, diagnostics: finish(unit.plan, rendered, diagnostics),
+    )
+
+
+def pdf_artifacts(
+    diagnostics: Diagnostics,
+    source: str,
+    audiences: tuple[str, ...],
+    engine_messages: Sequence[str],
+    reported_path: str,
+    files: Sequence[tuple[str, str, bytes]],
+) -> list[Artifact]:
+    """A rendered unit's ``files`` (kind, path, bytes) as artifacts of ``source``, after the
+    engine's warnings, each reported at ``reported_path`` (the document the engine laid out)."""
+    for message in engine_messages:
+        diagnostics.warning(source, 0, f"{reported_path}：排版引擎提示：{message}")
+    return [Artifact(kind, path, source, audiences, data=data) for kind, path, data in files]

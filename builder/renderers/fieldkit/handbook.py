@@ -25,7 +25,15 @@ from builder.model import Handbook, Project, QuestionKind, Quiz
 from builder.outputs import handbook_path
 from builder.qr import qr_svg_data_uri
 from builder.renderers.base import RenderContext, Renderer, Unit
-from builder.renderers.fieldkit.common import environment, glued, job_key, markdown_body, templates_key
+from builder.renderers.fieldkit.common import (
+    environment,
+    glued,
+    job_key,
+    markdown_body,
+    pdf_artifacts,
+    render_jobs,
+    templates_key,
+)
 from builder.renderers.fieldkit.impose import impose_saddle
 from builder.writer import Artifact
 
@@ -158,6 +166,15 @@ def render_handbook(job: HandbookJob) -> RenderedHandbook:
     return RenderedHandbook(booklet, imposed, pages, notes, tuple(dict.fromkeys(messages)))
 
 
+def finish_handbook(job: HandbookJob, rendered: RenderedHandbook, diagnostics: Diagnostics) -> list[Artifact]:
+    """The booklet and its imposed version, with the engine's warnings."""
+    files = [
+        ("handbook-pdf", job.path, rendered.booklet),
+        ("handbook-imposed-pdf", job.imposed_path, rendered.imposed),
+    ]
+    return pdf_artifacts(diagnostics, job.source, job.audiences, rendered.messages, job.path, files)
+
+
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     templates = templates_key(project)
     units = []
@@ -166,20 +183,7 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         key = job_key("handbooks", job, (job.body, *job.tails), job.root, templates)
         units.append(Unit(key, job, handbook.source, job.path))
 
-    def finish(
-        unit: Unit[HandbookJob], rendered: RenderedHandbook, diagnostics: Diagnostics
-    ) -> list[Artifact]:
-        job = unit.plan
-        for message in rendered.messages:
-            diagnostics.warning(job.source, 0, f"{job.path}：排版引擎提示：{message}")
-        return [
-            Artifact("handbook-pdf", job.path, job.source, job.audiences, data=rendered.booklet),
-            Artifact(
-                "handbook-imposed-pdf", job.imposed_path, job.source, job.audiences, data=rendered.imposed
-            ),
-        ]
-
-    yield from ctx.render_units(units, lambda job: job, render_handbook, finish)
+    yield from render_jobs(ctx, units, render_handbook, finish_handbook)
 
 
 RENDERER = Renderer(

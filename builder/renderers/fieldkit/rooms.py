@@ -30,6 +30,8 @@ from builder.renderers.fieldkit.common import (
     glued,
     job_key,
     lay_out_fitted,
+    pdf_artifacts,
+    render_jobs,
     templates_key,
 )
 from builder.writer import Artifact
@@ -83,6 +85,17 @@ def render_notice(job: PdfJob) -> tuple[bytes, int, tuple[str, ...]]:
     return pdf.write_pdf(document, title=job.title), pdf.page_count(document), messages  # type: ignore[arg-type]
 
 
+def finish_notice(
+    job: PdfJob, rendered: tuple[bytes, int, tuple[str, ...]], diagnostics: Diagnostics
+) -> list[Artifact]:
+    """The notice or form; a one-page notice that spilled is reported."""
+    data, pages, messages = rendered
+    if job.kind in ("room-hours-pdf", "room-rules-pdf") and pages > 1:
+        diagnostics.warning(job.source, 0, f"{job.path}：字号缩到最小仍排不下一页（{pages} 页）：请精简条目")
+    files = [(job.kind, job.path, data)]
+    return pdf_artifacts(diagnostics, job.source, job.audiences, messages, job.path, files)
+
+
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     templates = templates_key(project)
     units = [
@@ -96,20 +109,7 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         for job in plan_jobs(project, room)
     ]
 
-    def finish(
-        unit: Unit[PdfJob], rendered: tuple[bytes, int, tuple[str, ...]], diagnostics: Diagnostics
-    ) -> list[Artifact]:
-        job = unit.plan
-        data, pages, messages = rendered
-        if job.kind in ("room-hours-pdf", "room-rules-pdf") and pages > 1:
-            diagnostics.warning(
-                job.source, 0, f"{job.path}：字号缩到最小仍排不下一页（{pages} 页）：请精简条目"
-            )
-        for message in messages:
-            diagnostics.warning(job.source, 0, f"{job.path}：排版引擎提示：{message}")
-        return [Artifact(job.kind, job.path, job.source, job.audiences, data=data)]
-
-    yield from ctx.render_units(units, lambda job: job, render_notice, finish)
+    yield from render_jobs(ctx, units, render_notice, finish_notice)
 
 
 RENDERER = Renderer(

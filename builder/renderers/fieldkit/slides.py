@@ -26,7 +26,7 @@ from builder.outputs import slides_path
 from builder.pictograms import pictogram_data_uri, pictogram_svg
 from builder.qr import qr_svg_data_uri
 from builder.renderers.base import RenderContext, Renderer, Unit
-from builder.renderers.fieldkit.common import environment, job_key, templates_key
+from builder.renderers.fieldkit.common import environment, job_key, pdf_artifacts, render_jobs, templates_key
 from builder.renderers.fieldkit.deck import ICON_PT, MARGIN_PT, MAX_LINES, SLIDE_PT, Block, Slide, plan_deck
 from builder.writer import Artifact
 
@@ -244,6 +244,23 @@ def render_slides(job: SlidesJob) -> RenderedSlides:
     return RenderedSlides(write_pptx(job), data, pdf.page_count(document), tuple(dict.fromkeys(messages)))
 
 
+def finish_slides(job: SlidesJob, rendered: RenderedSlides, diagnostics: Diagnostics) -> list[Artifact]:
+    """The .pptx and the PDF; a slide over the line limit, or a PDF with a page too many, is reported."""
+    for number, slide in enumerate(job.slides, start=1):
+        if slide.line_count > MAX_LINES:  # the planner condenses; a very long title can still overflow
+            diagnostics.warning(
+                job.source,
+                0,
+                f"{job.pptx_path}：第 {number} 页有 {slide.line_count} 行，超过 {MAX_LINES} 行",
+            )
+    if rendered.pages != len(job.slides):
+        diagnostics.warning(
+            job.source, 0, f"{job.pdf_path}：排出了 {rendered.pages} 页，应为 {len(job.slides)} 页"
+        )
+    files = [("slides-pptx", job.pptx_path, rendered.pptx), ("slides-pdf", job.pdf_path, rendered.pdf)]
+    return pdf_artifacts(diagnostics, job.source, job.audiences, rendered.messages, job.pdf_path, files)
+
+
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     templates = templates_key(project)
     units = []
@@ -253,27 +270,7 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
             Unit(job_key("slides", job, (job.html,), job.root, templates), job, lesson.source, job.pptx_path)
         )
 
-    def finish(unit: Unit[SlidesJob], rendered: RenderedSlides, diagnostics: Diagnostics) -> list[Artifact]:
-        job = unit.plan
-        for number, slide in enumerate(job.slides, start=1):
-            if slide.line_count > MAX_LINES:  # the planner condenses; a very long title can still overflow
-                diagnostics.warning(
-                    job.source,
-                    0,
-                    f"{job.pptx_path}：第 {number} 页有 {slide.line_count} 行，超过 {MAX_LINES} 行",
-                )
-        if rendered.pages != len(job.slides):
-            diagnostics.warning(
-                job.source, 0, f"{job.pdf_path}：排出了 {rendered.pages} 页，应为 {len(job.slides)} 页"
-            )
-        for message in rendered.messages:
-            diagnostics.warning(job.source, 0, f"{job.pdf_path}：排版引擎提示：{message}")
-        return [
-            Artifact("slides-pptx", job.pptx_path, job.source, job.audiences, data=rendered.pptx),
-            Artifact("slides-pdf", job.pdf_path, job.source, job.audiences, data=rendered.pdf),
-        ]
-
-    yield from ctx.render_units(units, lambda job: job, render_slides, finish)
+    yield from render_jobs(ctx, units, render_slides, finish_slides)
 
 
 RENDERER = Renderer(

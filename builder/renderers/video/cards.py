@@ -253,29 +253,16 @@ def closing_card(painter: Painter) -> None:
     on_brand, soft = palette["on_brand"], mix(palette["on_brand"], palette.brand, 0.2)
     with_qr = painter.job.closing_qr(painter.orientation)
     text = painter.job.style.text
-    heading = painter.fit_text(
-        text["closing_heading" if with_qr else "closing_heading_no_qr"],
-        "bold",
-        int(layout["closing_heading_size"]),
-        48,
-        painter.content_width,
-        1,
+    heading_key = "closing_heading" if with_qr else "closing_heading_no_qr"
+    # (words, weight, the style's size, the smallest size, lines) of each block, fitted in this order.
+    blocks = (
+        (text[heading_key], "bold", "closing_heading_size", 48, 1),
+        (painter.job.organization, "bold", "closing_org_size", 32, 2),
+        (painter.job.contact, "regular", "closing_contact_size", 28, 2),
     )
-    org = painter.fit_text(
-        painter.job.organization,
-        "bold",
-        int(layout["closing_org_size"]),
-        32,
-        painter.content_width,
-        2,
-    )
-    contact = painter.fit_text(
-        painter.job.contact,
-        "regular",
-        int(layout["closing_contact_size"]),
-        28,
-        painter.content_width,
-        2,
+    heading, org, contact = (
+        painter.fit_text(words, weight, int(layout[size]), smallest, painter.content_width, lines)
+        for words, weight, size, smallest, lines in blocks
     )
     hint_font = painter.font("regular", round(int(layout["closing_title_size"]) * 0.75))
     hint = TextBlock(
