@@ -58,6 +58,7 @@ def bare_mkdocs_sources(project: Path) -> Path:
     from builder.renderers import site as site_renderer
     from builder.site.guard import SHARE_QR_MARK
     from builder.site.pages import DASHBOARD_PAGE, dashboard_page, share_qr_codes
+    from builder.site.workspace import WORKSPACE
 
     work = Path(tempfile.mkdtemp(prefix="kepu-bare-"))
     loaded = load_project(project, Diagnostics())
@@ -68,15 +69,15 @@ def bare_mkdocs_sources(project: Path) -> Path:
         pass
     # Kepu fills in the dashboard and the share panels' QR codes while MkDocs runs;
     # the bare build gets them in its Markdown, so both build the same pages.
-    docs = work / "site-src" / "docs"
-    (docs / DASHBOARD_PAGE).write_text(dashboard_page(loaded), encoding="utf-8")
+    docs = work / WORKSPACE / "src" / "docs"
+    (docs / DASHBOARD_PAGE).write_text(dashboard_page(loaded).markdown, encoding="utf-8")
     urls = {lesson.slug: loaded.config.url + lesson.site_path for lesson in loaded.lessons}
     for slug, svg in share_qr_codes(urls).items():
         page = docs / "lessons" / f"{slug}.md"
         page.write_text(
             page.read_text(encoding="utf-8").replace(SHARE_QR_MARK, svg), encoding="utf-8"
         )
-    return work / "site-src" / "mkdocs.yml"
+    return work / WORKSPACE / "src" / "mkdocs.yml"
 
 
 def bare_mkdocs_seconds(mkdocs_yml: Path) -> float:

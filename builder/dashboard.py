@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from builder.model import Lesson, Project, Term
+from builder.prose import Readings
 from builder.quality import Finding, LessonReport, check_quality
 from builder.standard import FUNCTION_AREAS, LEVELS, NAMED_AREAS
 
@@ -97,8 +98,8 @@ class Dashboard:
         return cls(rows=[], matrix=[], topics=[], levels=[], quiz_findings=[])
 
 
-def editor_dashboard(project: Project) -> Dashboard:
-    report = check_quality(project)
+def editor_dashboard(project: Project, readings: Readings | None = None) -> Dashboard:
+    report = check_quality(project, readings=readings)
     max_age = dt.timedelta(days=project.config.review_max_age_days)
     rows = [
         LessonRow(item.lesson, item, item.lesson.reviewed_on + max_age if item.lesson.reviewed_on else None)

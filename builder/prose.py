@@ -10,9 +10,12 @@ finds in them, and the readability score of Chinese patient-education research
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.metadata
+import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +52,12 @@ class Words:
 
     def cut(self, text: str) -> list[str]:
         """Dictionary words only (no guessing of new words), so every word can be looked up."""
-        return [word for word in self.tokenizer.cut(text, HMM=False) if HAN.search(word)]
+        return list(self._cut(text))
+
+    @functools.lru_cache(maxsize=8192)  # noqa: B019 - one Words for the process (words() below)
+    def _cut(self, text: str) -> tuple[str, ...]:
+        # Both scores below cut the same sentences: the second one finds them here.
+        return tuple(word for word in self.tokenizer.cut(text, HMM=False) if HAN.search(word))
 
     def rarity(self, word: str) -> float:
         """The word's IDF; a dictionary word missing from the table is rarer than any in it."""
@@ -319,3 +327,81 @@ def is_easy(word: str, easy: frozenset[str]) -> bool:
     if word in easy:
         return True
     return len(word) <= 4 and any(word[:cut] in easy and word[cut:] in easy for cut in range(1, len(word)))
+
+
+# -- scores kept between builds -------------------------------------------------
+
+READINGS_FORMAT = 1
+
+
+@functools.cache
+def _readings_basis() -> str:
+    """What the scores depend on besides the sentences: the word lists and jieba's dictionary."""
+    digest = hashlib.sha256(f"{READINGS_FORMAT}:{importlib.metadata.version('jieba')}".encode())
+    for path in sorted((Path(__file__).parent / "wordlists").glob("*")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+class Readings:
+    """Readability and CLDC scores already worked out, by the sentences they were worked out on.
+
+    Cutting every sentence into words is the slow part of the editors' dashboard;
+    the site's workspace keeps these between builds (builder/site/workspace.py), so
+    a build that changed one lesson cuts one lesson's sentences. An entry is only
+    numbers and words: one that is not exactly that shape is worked out again.
+    """
+
+    def __init__(self, known: Mapping[str, object] | None = None) -> None:
+        self.known = dict(known or {})
+        self.used: dict[str, list] = {}
+
+    def scores(self, sentences: list[Sentence], skip: Iterable[str] = ()) -> tuple[Readability, Cldc]:
+        skipped = sorted(set(skip))
+        basis = json.dumps(
+            [_readings_basis(), [[s.line, s.text] for s in sentences], skipped], ensure_ascii=False
+        )
+        key = hashlib.sha256(basis.encode("utf-8")).hexdigest()
+        found = _parse_scores(self.known.get(key))
+        if found is None:
+            found = readability(sentences, skip=skipped), cldc(sentences)
+        score, plain = found
+        self.used[key] = [
+            [score.sentences, score.han, score.words, score.difficult, [list(item) for item in score.rare]],
+            [plain.sentences, plain.han, plain.words, plain.difficult],
+        ]
+        return found
+
+
+def _parse_scores(entry: object) -> tuple[Readability, Cldc] | None:
+    def counts(values: object, size: int) -> bool:
+        return (
+            isinstance(values, list)
+            and len(values) == size
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values)
+        )
+
+    if not (
+        isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], list) and len(entry[0]) == 5
+    ):
+        return None
+    first, second = entry
+    rare = first[4]
+    if not (
+        counts(first[:4], 4)
+        and counts(second, 4)
+        and isinstance(rare, list)
+        and all(
+            isinstance(item, list)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], int)
+            and not isinstance(item[1], bool)
+            for item in rare
+        )
+    ):
+        return None
+    return (
+        Readability(*first[:4], tuple((word, line) for word, line in rare)),
+        Cldc(*second),
+    )

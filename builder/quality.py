@@ -39,12 +39,11 @@ from builder.prose import (
     Cldc,
     Prose,
     Readability,
+    Readings,
     Sentence,
-    cldc,
     clean,
     han_count,
     read_prose,
-    readability,
     words,
 )
 from builder.schema import FieldReader
@@ -274,10 +273,16 @@ class QualityReport:
             yield from report.findings
 
 
-def check_quality(project: Project, diagnostics: Diagnostics | None = None) -> QualityReport:
-    """Run every quality rule on every lesson and quiz; add the findings to ``diagnostics``."""
+def check_quality(
+    project: Project, diagnostics: Diagnostics | None = None, readings: Readings | None = None
+) -> QualityReport:
+    """Run every quality rule on every lesson and quiz; add the findings to ``diagnostics``.
+
+    ``readings`` has the readability scores of earlier builds (the site's dashboard keeps them).
+    """
+    readings = readings or Readings()
     report = QualityReport(
-        lessons=[check_lesson(project, lesson) for lesson in project.lessons],
+        lessons=[check_lesson(project, lesson, readings) for lesson in project.lessons],
         quizzes=[check_quiz(project, quiz) for quiz in project.quizzes],
     )
     if diagnostics is not None:
@@ -305,7 +310,7 @@ CALCULATION = re.compile(
 )
 
 
-def check_lesson(project: Project, lesson: Lesson) -> LessonReport:
+def check_lesson(project: Project, lesson: Lesson, readings: Readings | None = None) -> LessonReport:
     config = project.config
     report = LessonReport(lesson.source, lesson=lesson)
     front = _front(lesson.lines, lesson.checks)
@@ -315,9 +320,8 @@ def check_lesson(project: Project, lesson: Lesson) -> LessonReport:
     limits = limits_for(config, [term.id for term in lesson.audiences])
     report.limits = limits
     terms = config.checks.terms
-    score = readability(prose.sentences, skip=terms)
+    score, report.cldc = (readings or Readings()).scores(prose.sentences, skip=terms)
     report.readability = score
-    report.cldc = cldc(prose.sentences)
 
     # Plain language
     plain_checks(report, prose.sentences, limits)

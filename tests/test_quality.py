@@ -449,7 +449,7 @@ def test_dashboard_lists_every_lesson_with_score_and_review_date(tmp_path: Path)
     diagnostics = Diagnostics()
     loaded = load_project(REPO, diagnostics, today=TODAY)
     write_pages(loaded, tmp_path)
-    page = dashboard_page(loaded)
+    page = dashboard_page(loaded).markdown
     assert "search:\n  exclude: true" in page and "sitemap: false" in page
     # MkDocs reads the page's front matter from the frame written before the analysis is done.
     frame = (tmp_path / "dashboard.md").read_text(encoding="utf-8")

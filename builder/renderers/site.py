@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import json
 import logging
 import os
-import re
-import secrets
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +33,7 @@ from mkdocs.config import load_config as load_mkdocs_config
 from mkdocs.plugins import BasePlugin
 
 from builder.brand import brand_palette
-from builder.cache import fingerprint, templates_digest
+from builder.cache import fingerprint, independent_copy, templates_digest
 from builder.dashboard import Dashboard
 from builder.labels import QUESTION_KIND_TAGS as KIND_LABELS
 from builder.model import Campaign, Lesson, Project, Quiz, Term
@@ -54,6 +54,7 @@ from builder.site.pages import (
     share_qr_codes,
     site_body,
 )
+from builder.site.workspace import WORKSPACE, BuildRecord, BuiltPages, SiteWorkspace
 from builder.templates import copy_template_tree, make_environment
 from builder.writer import Artifact
 
@@ -64,39 +65,48 @@ BACKGROUND_MIN_LESSONS = 100
 
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
-    # The site is one unit: any content change touches indexes and the search
-    # index. Its key is taken from the inputs before anything is generated, so an
+    # The site is one unit for the cache: any content change touches listings and the
+    # search index. Its key is taken from the inputs before anything is generated, so an
     # unchanged project costs a lookup, not a page generation and a MkDocs run.
     key = site_key(project)
     cached = ctx.reuse(key)
     if cached is not None:
         yield from cached
         return
+    # Inside, the workspace kept in the cache folder lets MkDocs build only the pages
+    # whose Markdown changed (builder/site/workspace.py); without a cache folder it is
+    # made afresh in the build's scratch space.
+    structure = structure_key(project)
+    root = (ctx.cache.folder or ctx.work_dir) / WORKSPACE
+    workspace = SiteWorkspace.open(root, structure)
     # The editors' dashboard (a quality analysis of every lesson) and the share
     # panels' QR codes are the slow parts of the pages Kepu writes. A second
     # process makes them while MkDocs builds the rest; they are filled in as
     # MkDocs reaches them (see LateContent).
     jobs = ctx.jobs if len(project.lessons) >= BACKGROUND_MIN_LESSONS else 1
     warnings_before = len(ctx.diagnostics.items)
-    nonce = secrets.token_hex(16)  # marks Kepu's own markup in this build's pages; see PageGuard
     with background(jobs) as submit:
-        late = LateContent(
-            dashboard=submit(dashboard_page, project, nonce),
-            qr_codes=submit(
-                share_qr_codes,
-                {lesson.slug: project.config.url + lesson.site_path for lesson in project.lessons},
-            ),
+        dashboard = submit(dashboard_page, project, workspace.nonce, workspace.readings)
+        pages = write_pages(project, workspace.docs_dir, workspace.nonce, workspace.write_if_changed)
+        # Only the lesson pages MkDocs builds again need their code.
+        rebuilt = [lesson for lesson in project.lessons if f"lessons/{lesson.slug}.md" in workspace.changed]
+        qr_codes = submit(
+            share_qr_codes, {lesson.slug: project.config.url + lesson.site_path for lesson in rebuilt}
         )
-        artifacts = build_site(project, ctx, late, nonce)
+        late = LateContent(dashboard=dashboard, qr_codes=qr_codes)
+        record = build_site(project, ctx, workspace, late)
+        record.readings = dashboard.result().readings
+    workspace.save(structure, record)
+    artifacts = list_artifacts(workspace.out_dir, pages, ctx.work_dir / "site-files")
     ctx.keep(key, artifacts, ctx.diagnostics.items[warnings_before:])
     yield from artifacts
 
 
-def build_site(project: Project, ctx: RenderContext, late: LateContent, nonce: str) -> list[Artifact]:
-    """Generate the pages, run MkDocs on them and list what it built."""
-    src_dir = ctx.work_dir / "site-src"
-    docs_dir, out_dir = src_dir / "docs", ctx.work_dir / "site-out"
-    pages = write_pages(project, docs_dir, nonce)
+def build_site(
+    project: Project, ctx: RenderContext, workspace: SiteWorkspace, late: LateContent
+) -> BuildRecord:
+    """Run MkDocs on the generated pages (only the changed ones when it can), then finish the site."""
+    src_dir, docs_dir, out_dir = workspace.src_dir, workspace.docs_dir, workspace.out_dir
     copy_media(project, docs_dir, ctx.cache.folder / "site-images" if ctx.cache.folder else None)
     copy_template_tree(project.root, "site/assets", docs_dir / "assets")
     overrides_dir = src_dir / "overrides"
@@ -122,37 +132,87 @@ def build_site(project: Project, ctx: RenderContext, late: LateContent, nonce: s
         ),
         encoding="utf-8",
     )
+    if workspace.dirty:
+        # The dashboard shows every lesson's analysis: its Markdown never changes, its page does.
+        workspace.force_rebuild("dashboard/index.html")
+        # The search pieces are made again from the whole index (a new folder, named by their hash).
+        shutil.rmtree(out_dir / "search" / "kepu", ignore_errors=True)
     with ThreadPoolExecutor() as pool:
         sizes = CompressedSizes(pool)  # after LateContent: it sees the pages as written
+        built = BuiltPages()
         # The guard runs first: the other plugins and Material's search index see cleaned pages.
-        plugins = {"kepu-guard": PageGuard(nonce), "kepu-late-content": late, "kepu-sizes": sizes}
-        run_mkdocs(mkdocs_yml, source_date(project), ctx, plugins=plugins)
+        plugins = {
+            "kepu-guard": PageGuard(workspace.nonce),
+            "kepu-late-content": late,
+            "kepu-sizes": sizes,
+            "kepu-built": built,
+        }
+        messages = run_mkdocs(mkdocs_yml, source_date(project), plugins=plugins, dirty=workspace.dirty)
         late.fill_pending()
-        prepare_search_index(out_dir / "search" / "search_index.json")
-        write_offline_files(out_dir, sizes.measured())
+        index_file = out_dir / "search" / "search_index.json"
+        index = json.loads(index_file.read_text(encoding="utf-8"))
+        order, search = workspace.merged_search_docs(built.pages, index["docs"])
+        index["docs"] = [entry for page in order for entry in search[page]]
+        index_file.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        prepare_search_index(index_file)
+        measured = {
+            path.relative_to(out_dir).as_posix(): list(size) for path, size in sizes.measured().items()
+        }
+        all_sizes = {**(workspace.previous.sizes if workspace.previous else {}), **measured}
+        write_offline_files(out_dir, {out_dir / rel: (size[0], size[1]) for rel, size in all_sizes.items()})
+    warnings = workspace.merged_warnings(messages, built.sources)
+    for source, page_messages in warnings.items():
+        # "Doc file 'lessons/x.md' contains a link …" — point at the editor's file, not the generated one.
+        path = f"content/{source}" if source.startswith(("lessons/", "quizzes/", "campaigns/")) else "site"
+        for message in page_messages:
+            ctx.diagnostics.warning(path, 0, f"MkDocs：{message}")
+    return BuildRecord(order, all_sizes, warnings, search)
 
+
+def list_artifacts(out_dir: Path, pages: dict[str, Lesson | Quiz | Campaign], copies: Path) -> list[Artifact]:
+    """The built site as artifacts: copies, since the writer moves them and the workspace stays."""
     artifacts = []
     for file in sorted(p for p in out_dir.rglob("*") if p.is_file()):
         rel = file.relative_to(out_dir).as_posix()
         page = pages.get(rel)
+        copy = copies / rel
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        independent_copy(file, copy)
         artifacts.append(
             Artifact(
                 kind="site",
                 path=f"site/{rel}",
                 source=page.source if page else "site_config.yml",
                 audiences=tuple(term.label for term in page.audiences) if page else (),
-                file=file,
+                file=copy,
             )
         )
     return artifacts
 
 
+def structure_key(project: Project) -> str:
+    """What every page's frame is made of: all of the site's inputs but the pages' own content.
+
+    While it stays the same, a page whose Markdown is unchanged builds to the same
+    bytes as before, so MkDocs may skip it (builder/site/workspace.py). The set of
+    pages is in it: a page added or removed changes links and warnings elsewhere.
+    """
+    return fingerprint(
+        "site-structure",
+        SITE_RENDERER_VERSION,
+        project.config,
+        templates_digest(project.root, "site"),
+        [project.root / path for path in sorted(site_media(project))],
+        [lesson.slug for lesson in project.lessons],
+        [quiz.slug for quiz in project.quizzes],
+        [campaign.slug for campaign in project.campaigns],
+        source_date(project),
+        tool_versions(),
+    )
+
+
 def site_key(project: Project) -> str:
     """Everything the site is made from: content, config, site templates, media bytes, tool versions."""
-    media = {ref.path for lesson in project.lessons for ref in lesson.images}
-    media.update(lesson.cover for lesson in project.lessons if lesson.cover)
-    if project.config.logo:
-        media.add(project.config.logo)
     return fingerprint(
         "site",
         SITE_RENDERER_VERSION,
@@ -161,29 +221,49 @@ def site_key(project: Project) -> str:
         project.campaigns,
         project.config,
         templates_digest(project.root, "site"),
-        [project.root / path for path in sorted(media)],
-        {
-            name: importlib.metadata.version(name)
-            for name in ("mkdocs", "mkdocs-material", "jieba", "pillow", "opencc")
-        },
+        [project.root / path for path in sorted(site_media(project))],
+        tool_versions(),
     )
 
 
+def site_media(project: Project) -> set[str]:
+    media = {ref.path for lesson in project.lessons for ref in lesson.images}
+    media.update(lesson.cover for lesson in project.lessons if lesson.cover)
+    if project.config.logo:
+        media.add(project.config.logo)
+    return media
+
+
+def tool_versions() -> dict[str, str]:
+    return {
+        name: importlib.metadata.version(name)
+        for name in ("mkdocs", "mkdocs-material", "jieba", "pillow", "opencc")
+    }
+
+
 def write_pages(
-    project: Project, docs_dir: Path, nonce: str | None = None
+    project: Project,
+    docs_dir: Path,
+    nonce: str | None = None,
+    write_text: Callable[[str, str], None] | None = None,
 ) -> dict[str, Lesson | Quiz | Campaign]:
     """Write every generated Markdown page; return built page path → its lesson.
 
     The dashboard is written with no rows and each share panel with a marker in
     place of its QR code: LateContent fills them in while MkDocs builds.
+    ``write_text(rel, text)``, if given, writes a page instead (the workspace
+    leaves an unchanged page untouched).
     """
     env = page_environment(project, nonce)
     config = project.config
 
     def write(rel: str, template: str, **context: object) -> None:
+        text = env.get_template(f"site/pages/{template}").render(project=project, **context)
+        if write_text is not None:
+            write_text(rel, text)
+            return
         dest = docs_dir / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        text = env.get_template(f"site/pages/{template}").render(project=project, **context)
         dest.write_text(text, encoding="utf-8")
 
     audiences = grouped(project, config.audiences.terms)
@@ -298,8 +378,9 @@ def _environment(name: str, value: str) -> Iterator[None]:
 
 
 def run_mkdocs(
-    mkdocs_yml: Path, epoch: int, ctx: RenderContext, plugins: dict[str, BasePlugin] | None = None
-) -> None:
+    mkdocs_yml: Path, epoch: int, plugins: dict[str, BasePlugin] | None = None, dirty: bool = False
+) -> list[str]:
+    """Build the site; MkDocs' warnings, in the order it gave them."""
     jieba.setLogLevel(logging.WARNING)
     fresh_jieba()  # Material loads the user dictionary into jieba's global tokenizer: start clean
     logger = logging.getLogger("mkdocs")
@@ -311,19 +392,17 @@ def run_mkdocs(
             config = load_mkdocs_config(str(mkdocs_yml))
             for name, plugin in (plugins or {}).items():
                 config.plugins[name] = plugin
-            config.plugins.on_startup(command="build", dirty=False)
+            config.plugins.on_startup(command="build", dirty=dirty)
             try:
-                mkdocs_build(config)
+                mkdocs_build(config, dirty=dirty)
             finally:
                 config.plugins.on_shutdown()
     finally:
         logger.removeHandler(collector)
         logger.propagate = propagate
-    for message in collector.messages:
-        # "Doc file 'lessons/x.md' contains a link …" — point at the editor's file, not the generated one.
-        match = re.match(r"Doc file '((?:lessons|quizzes|campaigns)/[^']+)'", message)
-        path = f"content/{match.group(1)}" if match else "site"
-        ctx.diagnostics.warning(path, 0, f"MkDocs：{message}")
+    # MkDocs warns that a dirty build may leave navigation stale: Kepu's workspace is
+    # what rules that out (the structure key), so the warning says nothing to an editor.
+    return [message for message in collector.messages if not message.startswith("A 'dirty' build")]
 
 
 RENDERER = Renderer(

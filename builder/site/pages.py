@@ -10,7 +10,9 @@ from __future__ import annotations
 import html
 import re
 import secrets
+from collections.abc import Mapping
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from jinja2 import Environment
@@ -25,6 +27,7 @@ from builder.content import IMAGE_HTML, IMAGE_MARKDOWN
 from builder.dashboard import editor_dashboard
 from builder.markup import markdown_to_html
 from builder.model import Lesson, Project
+from builder.prose import Readings
 from builder.qr import qr_svg
 from builder.site.guard import SHARE_QR_MARK, chrome_region, clean_content
 from builder.site.images import PhoneImage
@@ -46,8 +49,6 @@ def markdown_source(value: object) -> Markup:
     with the content allowlist by :class:`~builder.site.guard.PageGuard`.
     """
     return Markup(str(value))
-
-
 
 
 def markdown_html(text: str) -> Markup:
@@ -128,12 +129,25 @@ def lesson_qr(url: str) -> str:
     return svg.replace("<svg ", '<svg role="img" aria-label="本课网址的二维码" ', 1)
 
 
-def dashboard_page(project: Project, nonce: str | None = None) -> str:
-    """The editors' dashboard page: the quality analysis of every lesson, as Markdown."""
+@dataclass(frozen=True)
+class DashboardPage:
+    markdown: str
+    readings: dict[str, list]  # the readability scores it used, for the next build (prose.Readings)
+
+
+def dashboard_page(
+    project: Project, nonce: str | None = None, readings: Mapping[str, object] | None = None
+) -> DashboardPage:
+    """The editors' dashboard page: the quality analysis of every lesson, as Markdown.
+
+    ``readings`` are scores from earlier builds; the page says which ones it used.
+    """
     env = page_environment(project, nonce)
-    return env.get_template(f"site/pages/{DASHBOARD_PAGE}.j2").render(
-        project=project, dashboard=editor_dashboard(project)
+    known = Readings(readings)
+    markdown = env.get_template(f"site/pages/{DASHBOARD_PAGE}.j2").render(
+        project=project, dashboard=editor_dashboard(project, known)
     )
+    return DashboardPage(markdown, known.used)
 
 
 def share_qr_codes(urls: dict[str, str]) -> dict[str, str]:
@@ -151,7 +165,7 @@ class LateContent(BasePlugin):
     Either way every page gets the same bytes.
     """
 
-    def __init__(self, dashboard: Future[str], qr_codes: Future[dict[str, str]]) -> None:
+    def __init__(self, dashboard: Future[DashboardPage], qr_codes: Future[dict[str, str]]) -> None:
         self.dashboard = dashboard
         self.qr_codes = qr_codes
         self.pending: list[tuple[Path, str]] = []
@@ -166,7 +180,7 @@ class LateContent(BasePlugin):
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         if page.file.src_uri != DASHBOARD_PAGE:
             return markdown
-        body, _ = get_markdown_meta(self.dashboard.result())
+        body, _ = get_markdown_meta(self.dashboard.result().markdown)
         return body
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:

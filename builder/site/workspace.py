@@ -1,0 +1,278 @@
+"""The site's workspace, kept between builds, so that a one-lesson edit rebuilds one page (issue 22).
+
+MkDocs has no incremental build, only ``--dirty``: it skips a page whose built
+HTML is newer than its Markdown. That gives the same bytes as a full build of
+Kepu's site when three things hold, and this module is where they are kept:
+
+* **The frame of every page is unchanged** — theme, templates, config, media,
+  the set of pages, the build date, tool and Kepu versions: the *structure key*.
+  When it differs, the workspace is emptied and the site is built in full.
+* **A page's Markdown is rewritten only when its text changes** (:func:`write_if_changed`),
+  so its modification time says exactly which pages MkDocs must build again.
+* **What a page gets from outside its Markdown is redone or merged by Kepu**: the
+  dashboard analyses every lesson, so it is built every time; the search index,
+  the offline reader's sizes and MkDocs' warnings are recorded per page and the
+  pages MkDocs skipped keep what they had (:meth:`SiteWorkspace.merged_search_docs`).
+
+The workspace lives in the cache folder and is trusted only as far as it checks
+out: the sha256 of every built file is recorded, and before a dirty build every
+file is verified; anything missing, added or changed means a full build. A
+failed build leaves no state behind, so the next one is a full build too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+
+from builder.writer import sha256_file, write_atomically
+
+WORKSPACE = "site-workspace"  # its folder in the cache folder
+STATE_FORMAT = 1
+STATE = "state.json"
+SEARCH_DOCS = "search-docs.json"
+READINGS = "prose-readings.json"
+HEX = re.compile(r"^[0-9a-f]+$")
+PAGE_MESSAGE = re.compile(r"Doc file '([^']+)'")  # how MkDocs starts a warning about one page
+SITE_WIDE = ""  # the warnings key of MkDocs' messages about no one page
+
+
+class BuiltPages(BasePlugin):
+    """A MkDocs plugin that notes the pages MkDocs builds, in order (a dirty build skips the rest)."""
+
+    def __init__(self) -> None:
+        self.pages: list[str] = []  # addresses, as the search index locates them
+        self.sources: set[str] = set()  # their Markdown files
+
+    def on_page_context(self, context: dict, page: Page, config: MkDocsConfig, nav: Navigation) -> dict:
+        self.pages.append(page.url)
+        self.sources.add(page.file.src_uri)
+        return context
+
+
+@dataclass
+class BuildRecord:
+    """What a build leaves for the next one to merge with (see :class:`PreviousBuild`)."""
+
+    pages: list[str]
+    sizes: dict[str, list[int]]
+    warnings: dict[str, list[str]]
+    search: dict[str, list[dict[str, Any]]]
+    readings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PreviousBuild:
+    """What the last successful build of this workspace recorded, page by page."""
+
+    pages: list[str]  # page addresses in the order MkDocs built them
+    sizes: dict[str, list[int]]  # built file → [stored size, gzip size]
+    warnings: dict[str, list[str]]  # Markdown file → MkDocs' messages about it
+    search: dict[str, list[dict[str, Any]]]  # page address → its entries in Material's search index
+
+
+@dataclass
+class SiteWorkspace:
+    root: Path
+    nonce: str  # marks Kepu's own markup in the generated pages (builder.site.guard)
+    previous: PreviousBuild | None  # None: this build is a full one
+    # The dashboard's readability scores by sentences (builder.prose.Readings); they depend
+    # on the text only, so they outlive a change of structure.
+    readings: dict[str, Any] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)  # Markdown files written this build
+
+    @property
+    def src_dir(self) -> Path:
+        return self.root / "src"
+
+    @property
+    def docs_dir(self) -> Path:
+        return self.root / "src" / "docs"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.root / "out"
+
+    @property
+    def dirty(self) -> bool:
+        """True when MkDocs may skip the pages whose Markdown this build left alone."""
+        return self.previous is not None
+
+    @classmethod
+    def open(cls, root: Path, structure: str) -> SiteWorkspace:
+        """The workspace at ``root``, ready for an incremental build, or emptied for a full one."""
+        state = _load_json(root / STATE)
+        readings = _kept_readings(root, state)
+        found = _previous_build(root, state, structure)
+        # From here until save() there is no state: a build that fails half-way is never trusted.
+        (root / STATE).unlink(missing_ok=True)
+        if found is None:
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(parents=True, exist_ok=True)
+            return cls(root, secrets.token_hex(16), None, readings)
+        nonce, previous = found
+        return cls(root, nonce, previous, readings)
+
+    def write_if_changed(self, rel: str, text: str) -> None:
+        """Write a generated Markdown page, leaving it untouched (same mtime) when its text is the same."""
+        dest = self.docs_dir / rel
+        data = text.encode("utf-8")
+        try:
+            if dest.read_bytes() == data:
+                return
+        except OSError:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+        self.changed.add(rel)
+
+    def force_rebuild(self, built_file: str) -> None:
+        """Make MkDocs build this page again although its Markdown is unchanged."""
+        (self.out_dir / built_file).unlink(missing_ok=True)
+
+    def merged_search_docs(self, built: list[str], fresh: list[dict[str, Any]]) -> tuple[list[str], dict]:
+        """Every page's search entries: the built pages' from this run, the others' from the last.
+
+        ``built`` is the pages MkDocs built, in order. After a full build that is
+        every page; after a dirty one, the order is the last full build's (the set
+        of pages is part of the structure key, so it is the same set).
+        """
+        groups: dict[str, list[dict[str, Any]]] = {page: [] for page in built}
+        for entry in fresh:
+            groups.setdefault(entry["location"].partition("#")[0], []).append(entry)
+        if self.previous is None:
+            return built, groups
+        merged = {
+            page: groups[page] if page in groups else self.previous.search.get(page, [])
+            for page in self.previous.pages
+        }
+        return self.previous.pages, merged
+
+    def merged_warnings(self, messages: list[str], built: set[str]) -> dict[str, list[str]]:
+        """MkDocs' warnings by page, in page order: the built pages' from this run, the others' from the last.
+
+        A page MkDocs skipped is not read, so it says nothing this time; what it said
+        when it was built still holds, since neither it nor the pages' frame changed.
+        """
+        fresh: dict[str, list[str]] = {}
+        for message in messages:
+            match = PAGE_MESSAGE.match(message)
+            fresh.setdefault(match.group(1) if match else SITE_WIDE, []).append(message)
+        kept = {
+            source: page_messages
+            for source, page_messages in (self.previous.warnings if self.previous else {}).items()
+            if source != SITE_WIDE and source not in built
+        }
+        merged = {**kept, **{source: found for source, found in fresh.items() if source != SITE_WIDE}}
+        ordered = {source: merged[source] for source in sorted(merged)}
+        if fresh.get(SITE_WIDE):
+            ordered[SITE_WIDE] = fresh[SITE_WIDE]
+        return ordered
+
+    def save(self, structure: str, record: BuildRecord) -> None:
+        """Record this build; only now is the workspace good for an incremental build."""
+        search_data = json.dumps(record.search, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        write_atomically(self.root / SEARCH_DOCS, search_data)
+        readings_data = json.dumps(record.readings, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        write_atomically(self.root / READINGS, readings_data)
+        outputs = {
+            path.relative_to(self.out_dir).as_posix(): sha256_file(path)
+            for path in sorted(self.out_dir.rglob("*"))
+            if path.is_file()
+        }
+        state = {
+            "format": STATE_FORMAT,
+            "structure": structure,
+            "nonce": self.nonce,
+            "pages": record.pages,
+            "sizes": record.sizes,
+            "warnings": record.warnings,
+            "outputs": outputs,
+            "search_sha256": sha256_file(self.root / SEARCH_DOCS),
+            "readings_sha256": sha256_file(self.root / READINGS),
+        }
+        write_atomically(self.root / STATE, json.dumps(state, ensure_ascii=False).encode("utf-8"))
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return None if path.is_symlink() else json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _kept_readings(root: Path, state: Any) -> dict[str, Any]:
+    """The readability scores the last build recorded, if the file is the one it wrote."""
+    if not isinstance(state, dict) or not isinstance(state.get("readings_sha256"), str):
+        return {}
+    path = root / READINGS
+    try:
+        if path.is_symlink() or sha256_file(path) != state["readings_sha256"]:
+            return {}
+    except OSError:
+        return {}
+    readings = _load_json(path)
+    return readings if isinstance(readings, dict) else {}
+
+
+def _previous_build(root: Path, state: Any, structure: str) -> tuple[str, PreviousBuild] | None:
+    """The last build's record if it is for this structure and every built file is as it left it."""
+    if not (
+        isinstance(state, dict)
+        and state.get("format") == STATE_FORMAT
+        and state.get("structure") == structure
+        and isinstance(state.get("nonce"), str)
+        and len(state["nonce"]) == 32
+        and HEX.match(state["nonce"])
+        and _is_list_of(state.get("pages"), str)
+        and isinstance(state.get("sizes"), dict)
+        and all(_is_list_of(value, int) and len(value) == 2 for value in state["sizes"].values())
+        and isinstance(state.get("warnings"), dict)
+        and all(_is_list_of(value, str) for value in state["warnings"].values())
+        and isinstance(state.get("outputs"), dict)
+        and all(isinstance(value, str) for value in state["outputs"].values())
+        and isinstance(state.get("search_sha256"), str)
+    ):
+        return None
+    out_dir = root / "out"
+    recorded: dict[str, str] = state["outputs"]
+    try:
+        present = {
+            path.relative_to(out_dir).as_posix()
+            for path in out_dir.rglob("*")
+            if path.is_file() or path.is_symlink()
+        }
+        if present != set(recorded):
+            return None
+        for rel, digest in recorded.items():
+            path = out_dir / rel
+            if path.is_symlink() or sha256_file(path) != digest:
+                return None
+        search_file = root / SEARCH_DOCS
+        if os.path.islink(search_file) or sha256_file(search_file) != state["search_sha256"]:
+            return None
+        search = json.loads(search_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(search, dict) or not all(
+        isinstance(entries, list) and all(isinstance(entry, dict) for entry in entries)
+        for entries in search.values()
+    ):
+        return None
+    return state["nonce"], PreviousBuild(state["pages"], state["sizes"], state["warnings"], search)
+
+
+def _is_list_of(value: object, kind: type) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(item, kind) and not isinstance(item, bool) for item in value
+    )
