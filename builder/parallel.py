@@ -8,6 +8,7 @@ preload list once, so the list names what every renderer's workers need.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -25,6 +26,14 @@ def preload() -> list[str]:
     for renderer in registry().values():
         modules += [*renderer.preload, renderer.render.__module__]
     return list(dict.fromkeys(modules))
+
+
+def warm_up(jobs: int) -> None:
+    """Start the fork server now: its imports then overlap with loading the project,
+    instead of holding up the first stage that asks for a worker."""
+    if jobs > 1:
+        _context()
+        multiprocessing.forkserver.ensure_running()
 
 
 def parallel_map(function: Callable[[In], Out], items: Sequence[In], jobs: int) -> Iterable[Out]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from builder.cache import ArtifactCache, relocatable_keys
 from builder.diagnostics import ContentError, Diagnostics
 from builder.executors import Executor, open_executor
+from builder.parallel import warm_up
 from builder.progress import stage_progress
 from builder.project import load_project
 from builder.remote_cache import RemoteCache
@@ -105,6 +106,7 @@ def _build(
     result = BuildResult(out_dir, Diagnostics(), cache=cache)
 
     started = time.perf_counter()
+    warm_up(jobs)
     project = load_project(project_dir, result.diagnostics, today)
     result.seconds["load"] = time.perf_counter() - started
     if project is None or (strict and result.diagnostics.warnings):

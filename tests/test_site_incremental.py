@@ -139,3 +139,23 @@ def test_a_tampered_workspace_is_not_trusted(project: Path, tmp_path: Path):
     lesson.write_text(lesson.read_text(encoding="utf-8") + "\n发烧了先告诉医生。\n", encoding="utf-8")
     warnings = site_build(project, out, cache)
     assert_same_as_full_build(project, tmp_path, out, warnings)
+
+
+def test_a_build_that_finds_the_workspace_in_use_builds_in_full_on_its_own(project: Path, tmp_path: Path):
+    """Two builds with one cache folder: the second does not build into the first one's workspace."""
+    import fcntl
+    import os
+
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    site_build(project, out, cache)
+    state = (cache / WORKSPACE / STATE).read_bytes()
+    lesson = project / LESSON
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\n接种前吃饱饭。\n", encoding="utf-8")
+    lock = os.open(cache / f"{WORKSPACE}.lock", os.O_RDWR)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another build holds it
+        warnings = site_build(project, out, cache)
+    finally:
+        os.close(lock)
+    assert (cache / WORKSPACE / STATE).read_bytes() == state  # left as the other build has it
+    assert_same_as_full_build(project, tmp_path, out, warnings)

@@ -54,7 +54,7 @@ from builder.site.pages import (
     share_qr_codes,
     site_body,
 )
-from builder.site.workspace import WORKSPACE, BuildRecord, BuiltPages, SiteWorkspace
+from builder.site.workspace import WORKSPACE, BuildRecord, BuiltPages, SiteWorkspace, claimed
 from builder.templates import copy_template_tree, make_environment
 from builder.writer import Artifact
 
@@ -77,27 +77,28 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     # whose Markdown changed (builder/site/workspace.py); without a cache folder it is
     # made afresh in the build's scratch space.
     structure = structure_key(project)
-    root = (ctx.cache.folder or ctx.work_dir) / WORKSPACE
-    workspace = SiteWorkspace.open(root, structure)
-    # The editors' dashboard (a quality analysis of every lesson) and the share
-    # panels' QR codes are the slow parts of the pages Kepu writes. A second
-    # process makes them while MkDocs builds the rest; they are filled in as
-    # MkDocs reaches them (see LateContent).
-    jobs = ctx.jobs if len(project.lessons) >= BACKGROUND_MIN_LESSONS else 1
-    warnings_before = len(ctx.diagnostics.items)
-    with background(jobs) as submit:
-        dashboard = submit(dashboard_page, project, workspace.nonce, workspace.readings)
-        pages = write_pages(project, workspace.docs_dir, workspace.nonce, workspace.write_if_changed)
-        # Only the lesson pages MkDocs builds again need their code.
-        rebuilt = [lesson for lesson in project.lessons if f"lessons/{lesson.slug}.md" in workspace.changed]
-        qr_codes = submit(
-            share_qr_codes, {lesson.slug: project.config.url + lesson.site_path for lesson in rebuilt}
-        )
-        late = LateContent(dashboard=dashboard, qr_codes=qr_codes)
-        record = build_site(project, ctx, workspace, late)
-        record.readings = dashboard.result().readings
-    workspace.save(structure, record)
-    artifacts = list_artifacts(workspace.out_dir, pages, ctx.work_dir / "site-files")
+    private = ctx.work_dir / WORKSPACE
+    with claimed((ctx.cache.folder or ctx.work_dir) / WORKSPACE, private) as root:
+        workspace = SiteWorkspace.open(root, structure)
+        # The editors' dashboard (a quality analysis of every lesson) and the share
+        # panels' QR codes are the slow parts of the pages Kepu writes. A second
+        # process makes them while MkDocs builds the rest; they are filled in as
+        # MkDocs reaches them (see LateContent).
+        jobs = ctx.jobs if len(project.lessons) >= BACKGROUND_MIN_LESSONS else 1
+        warnings_before = len(ctx.diagnostics.items)
+        with background(jobs) as submit:
+            dashboard = submit(dashboard_page, project, workspace.nonce, workspace.readings)
+            pages = write_pages(project, workspace.docs_dir, workspace.nonce, workspace.write_if_changed)
+            # Only the lesson pages MkDocs builds again need their code.
+            rebuilt = [lesson for lesson in project.lessons if f"lessons/{lesson.slug}.md" in workspace.changed]
+            qr_codes = submit(
+                share_qr_codes, {lesson.slug: project.config.url + lesson.site_path for lesson in rebuilt}
+            )
+            late = LateContent(dashboard=dashboard, qr_codes=qr_codes)
+            record = build_site(project, ctx, workspace, late)
+            record.readings = dashboard.result().readings
+        workspace.save(structure, record)
+        artifacts = list_artifacts(workspace.out_dir, pages, ctx.work_dir / "site-files")
     ctx.keep(key, artifacts, ctx.diagnostics.items[warnings_before:])
     yield from artifacts
 

@@ -22,11 +22,14 @@ failed build leaves no state behind, so the next one is a full build too.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
 import secrets
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,6 +205,30 @@ class SiteWorkspace:
             "readings_sha256": sha256_file(self.root / READINGS),
         }
         write_atomically(self.root / STATE, json.dumps(state, ensure_ascii=False).encode("utf-8"))
+
+
+@contextlib.contextmanager
+def claimed(root: Path, fallback: Path) -> Iterator[Path]:
+    """``root`` while no other build uses it; ``fallback`` (a private, full build) when one does.
+
+    Two builds sharing a cache folder must not build into one workspace at once.
+    """
+    lock_path = root.with_name(root.name + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError:  # a read-only cache folder: the build goes on without the workspace
+        yield fallback
+        return
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield fallback
+            return
+        yield root
+    finally:
+        os.close(lock)  # closing the descriptor lets go of the lock
 
 
 def _load_json(path: Path) -> Any:
