@@ -11,7 +11,7 @@ result. Kepu's worker (``assets/kepu-search-worker.js``) instead reads:
 * ``g<k>.json`` — which pages contain a character pair (高血, 血压) or, for a
   one-character query, a character; for each, the pages with it in the title and
   the pages with it anywhere, as gaps between page numbers, and how often it
-  occurs in each of those (one digit, at most 9). A pair lands in shard
+  occurs in each of those (one base-36 digit, 0–9 then a–z: at most 35). A pair lands in shard
   ``fnv1a(pair) % shards``, so a query fetches one shard per pair it has;
 * ``w<k>.json`` — jieba's words (the build's segmentation), by their first
   character, used only to split a phrase that appears nowhere as typed;
@@ -42,6 +42,7 @@ WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 SHARD_BYTES = 24_000  # aim for about this much JSON per gram shard (before gzip)
 MAX_SHARDS = 4096
 WORD_SHARDS = 64
+DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 MAX_TITLE = 60  # title lengths are capped here (one character each in the manifest)
 
 
@@ -115,7 +116,9 @@ def write_search_shards(search_dir: Path, docs: list[dict], config: dict) -> dic
             title_postings[gram].append(number)
         for gram, times in grams(everything).items():
             all_postings[gram].append(number)
-            counts[gram].append(str(min(times, 9)))  # how often, for ranking before a page is fetched
+            # How often, for ranking before a page is fetched: one character a page, so
+            # base 36, not 0–9 — at 9 a lesson about 疫苗 tied with any page that names it nine times.
+            counts[gram].append(DIGITS36[min(times, 35)])
         files[f"p/{number}.json"] = _dump(page)
     entries = {
         gram: [_gaps(title_postings.get(gram, [])), _gaps(numbers), "".join(counts[gram])]

@@ -19,15 +19,22 @@
    have them), then the pages it shows (to check the match as a string and cut
    the snippet). Everything is fetched from the site's own folder, never another
    host, and kept in memory for the next query (the service worker keeps it for
-   offline use). */
+   offline use).
+
+   Every matching page can be reached: RESULT holds the first page of results
+   (ten, which Material renders at once) and `total`, how many pages match, with
+   `port`, a MessagePort on which kepu.js asks for the next page ("更多结果"):
+   {more: ticket} → {ticket, items, total, exact, more}. Material's protocol is
+   unchanged for it; the port is the page's own line to this worker. */
 "use strict";
 
 var SETUP = 0, READY = 1, QUERY = 2, RESULT = 3;
 var HAN = /[\u4e00-\u9fff]/;
-var MAX_RESULTS = 20;  // results shown, each checked against its page
+var FIRST_PAGE = 10;   // results in RESULT: Material renders ten at once, more only on scrolling
+var MORE_PAGE = 20;    // results per "更多结果"
 var MAX_SECTIONS = 5;
 
-var MAX_CHECKED = 80;  // pages fetched at most for one query (each ~2 KB gzip)
+var MAX_FETCH = 200;   // pages fetched at most for one page of results (each ~2 KB gzip)
 var MAX_KEYS = 16;     // character pairs looked up for one term
 var MAX_TERMS = 8;     // terms of one query
 
@@ -38,6 +45,8 @@ var shards = {};      // shard number → promise of {gram: [title gaps, page ga
 var wordShards = {};  // shard number → promise of a set of words
 var pageCache = {};   // page number → promise of {l, t, x, s, lower, titleLower}
 var latest = 0;       // the newest query: older answers are dropped
+var current = null;   // the newest query's state, for "更多结果" (see nextPage)
+var port = null;      // this worker's end of the line to kepu.js
 
 function setup(data) {
   var config = (data && data.config) || {};
@@ -115,6 +124,11 @@ function gramsOf(term) {
   return grams.filter(function (gram, i, all) { return all.indexOf(gram) === i; }).slice(0, MAX_KEYS);
 }
 
+// How often a key occurs in a page, one base-36 digit (0–9, a–z: at most 35).
+function digit36(c) {
+  return parseInt(c, 36);
+}
+
 function undoGaps(gaps) {
   var out = [], at = -1;
   for (var i = 0; i < gaps.length; i++) { at += gaps[i]; out.push(at); }
@@ -152,7 +166,7 @@ function lookup(term) {
       for (var i = 0; i < grams.length; i++) {
         var entry = loaded[i][grams[i]];
         if (!entry) return { all: [], times: [], title: [] };
-        var counted = { pages: undoGaps(entry[1]), times: entry[2].split("").map(Number) };
+        var counted = { pages: undoGaps(entry[1]), times: entry[2].split("").map(digit36) };
         var t = undoGaps(entry[0]);
         all = all ? intersectCounted(all, counted) : counted;
         title = title ? intersect(title, t) : t;
@@ -280,13 +294,27 @@ function matches(item, step) {
   return !!step.parts && step.parts.every(function (part) { return item.lower.indexOf(part) >= 0; });
 }
 
-function search(query) {
+// A term whose only key is itself (one pair, or one Chinese character): the pages
+// listed under it are exactly those that have it, so they need no check to be counted.
+function keyedWhole(term) {
+  return term.length === 2 ? /^([\u4e00-\u9fff]{2}|[a-z0-9]{2})$/.test(term) : term.length === 1 && HAN.test(term);
+}
+
+function stepIsExact(step) {
+  if (!step.exact) return true;
+  return step.parts ? step.parts.every(keyedWhole) : keyedWhole(step.term);
+}
+
+// The query's state: every candidate page, ranked on the shards' figures; the
+// pages are fetched and checked a page of results at a time (nextPage).
+function search(query, ticket) {
   var folded = fold(String(query || "")).trim();
   var terms = folded.split(/[\s,，、;；。!?！？:：]+/).filter(function (term, i, all) {
     return term && all.indexOf(term) === i;
   });
   terms = terms.slice(0, MAX_TERMS);
-  if (!terms.length || !manifest) return Promise.resolve({ items: [] });
+  var state = { ticket: ticket, steps: [], ranked: [], cursor: 0, rejected: 0, exact: true };
+  if (!terms.length || !manifest) return Promise.resolve(state);
   var whole = terms.join("");
   return Promise.all(terms.map(plan).concat([terms.length > 1 ? lookup(whole) : Promise.resolve(null)]))
     .then(function (steps) {
@@ -296,9 +324,11 @@ function search(query) {
         var list = candidates(steps[t]);
         if (list) pool = pool ? intersect(pool, list) : list;
       }
-      if (!pool || !pool.length) return { items: [] };
+      state.steps = steps;
+      state.exact = steps.every(stepIsExact);
+      if (!pool || !pool.length) return state;
       var titles = manifest.titles;
-      var ranked = pool.map(function (number) {
+      state.ranked = pool.map(function (number) {
         var score = 0, exact = true;
         steps.forEach(function (step) {
           if (!step.exact) return;
@@ -315,30 +345,54 @@ function search(query) {
         if (number < manifest.lessons) score += 100;
         return { number: number, score: score, titleLength: titles.charCodeAt(number) - 48 };
       });
-      ranked.sort(function (a, b) {
+      state.ranked.sort(function (a, b) {
         return b.score - a.score || a.titleLength - b.titleLength || a.number - b.number;
       });
-      return verify(ranked, steps, 0, []);
+      return state;
     });
 }
 
-// Fetch the best pages a batch at a time and keep those that really match, until
-// a page of results is full or enough has been looked at.
-function verify(ranked, steps, from, kept) {
-  if (kept.length >= MAX_RESULTS || from >= ranked.length || from >= MAX_CHECKED) {
-    kept.forEach(function (hit) { hit.score = fullScore(hit.item, steps, hit.number); });
+// How many pages match: exact when every term is its own key or every candidate
+// was checked; otherwise the candidates not yet found wanting (an upper bound).
+function totalOf(state) {
+  return state.ranked.length - state.rejected;
+}
+
+// The next `size` results: the best unchecked candidates are fetched a batch at a
+// time and kept if they really match, then ranked again on their text.
+function nextPage(state, size) {
+  var kept = [], fetched = 0;
+  function step() {
+    if (kept.length >= size || state.cursor >= state.ranked.length || fetched >= MAX_FETCH) return finish();
+    var batch = state.ranked.slice(state.cursor, state.cursor + size - kept.length);
+    state.cursor += batch.length;
+    fetched += batch.length;
+    return Promise.all(batch.map(function (hit) { return page(hit.number); })).then(function (items) {
+      items.forEach(function (item, i) {
+        if (state.steps.every(function (s) { return matches(item, s); })) {
+          kept.push({ item: item, number: batch[i].number, score: batch[i].score });
+        } else {
+          state.rejected++;
+        }
+      });
+      return step();
+    });
+  }
+  function finish() {
+    kept.forEach(function (hit) { hit.score = fullScore(hit.item, state.steps, hit.number); });
     kept.sort(function (a, b) {
       return b.score - a.score || a.item.t.length - b.item.t.length || a.number - b.number;
     });
-    return { items: kept.slice(0, MAX_RESULTS).map(function (hit) { return present(hit, steps); }) };
+    var more = state.cursor < state.ranked.length;
+    return {
+      items: kept.map(function (hit) { return present(hit, state.steps); }),
+      total: totalOf(state),
+      exact: state.exact || !more,
+      more: more,
+      ticket: state.ticket
+    };
   }
-  var batch = ranked.slice(from, from + MAX_RESULTS);
-  return Promise.all(batch.map(function (hit) { return page(hit.number); })).then(function (items) {
-    items.forEach(function (item, i) {
-      if (steps.every(function (step) { return matches(item, step); })) kept.push({ item: item, number: batch[i].number, score: batch[i].score });
-    });
-    return verify(ranked, steps, from + batch.length, kept);
-  });
+  return step();
 }
 
 function count(haystack, needle) {
@@ -405,6 +459,26 @@ function present(hit, steps) {
   return [article].concat(more);
 }
 
+// A new line to kepu.js with every RESULT (the old one is closed): only this page
+// holds its end, so "更多结果" reaches this worker and the newest query.
+function newPort() {
+  if (typeof MessageChannel !== "function") return null;
+  if (port) port.close();
+  var channel = new MessageChannel();
+  port = channel.port1;
+  port.onmessage = function (event) {
+    var ask = event.data || {};
+    var state = current;
+    if (!state || ask.more !== state.ticket) return;
+    nextPage(state, MORE_PAGE).catch(function () {
+      return { items: [], total: totalOf(state), exact: false, more: false, ticket: state.ticket };
+    }).then(function (answer) {
+      if (current === state) channel.port1.postMessage(answer);
+    });
+  };
+  return channel.port2;
+}
+
 self.addEventListener("message", function (event) {
   var message = event.data || {};
   if (message.type === SETUP) {
@@ -412,8 +486,17 @@ self.addEventListener("message", function (event) {
     self.postMessage({ type: READY });
   } else if (message.type === QUERY) {
     var ticket = ++latest;
-    search(message.data).catch(function () { return { items: [] }; }).then(function (result) {
-      if (ticket === latest) self.postMessage({ type: RESULT, data: result });
+    search(message.data, ticket).then(function (state) {
+      if (ticket !== latest) return null;
+      current = state;
+      return nextPage(state, FIRST_PAGE);
+    }).catch(function () {
+      return { items: [], total: 0, exact: true, more: false, ticket: ticket };
+    }).then(function (result) {
+      if (!result || ticket !== latest) return;
+      var line = newPort();
+      result.port = line;
+      self.postMessage({ type: RESULT, data: result }, line ? [line] : []);
     });
   }
 });
