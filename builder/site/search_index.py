@@ -17,6 +17,10 @@ result. Kepu's worker (``assets/kepu-search-worker.js``) instead reads:
   character, used only to split a phrase that appears nowhere as typed;
 * ``p/<n>.json`` — one page: its address, title, text and sections, fetched for
   the results shown (to check the match as a string and make the snippet).
+  A page keeps at most ``MAX_PAGE_CHARS`` characters of text (titles whole, then
+  text in page order), and only what it keeps is indexed: a lesson with a pasted
+  200 KB paragraph must not make one result cost a phone 100 KB, nor its words
+  swell the word shards. Lessons are 1,000–5,000 characters; the cap is 4× that.
 
 Lessons are numbered first, so "a lesson before a list" is a comparison.
 Everything is sorted and hashed from the content only: same input, same bytes.
@@ -44,6 +48,19 @@ MAX_SHARDS = 4096
 WORD_SHARDS = 64
 DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 MAX_TITLE = 60  # title lengths are capped here (one character each in the manifest)
+MAX_PAGE_CHARS = 20_000  # text kept (and indexed) for one page
+
+
+def cap_page(page: dict) -> bool:
+    """Cut ``page``'s text to ``MAX_PAGE_CHARS`` characters in all, titles kept whole; whether it was cut."""
+    budget = MAX_PAGE_CHARS - len(page["t"]) - sum(len(title) for _, title, _ in page["s"])
+    cut = False
+    for holder, key in [(page, "x"), *((section, 2) for section in page["s"])]:
+        text = holder[key]
+        if len(text) > max(0, budget):
+            holder[key], cut = text[: max(0, budget)], True
+        budget -= len(holder[key])
+    return cut
 
 
 def fnv1a(text: str) -> int:
@@ -92,18 +109,24 @@ def _dump(value: object) -> bytes:
 def write_search_shards(search_dir: Path, docs: list[dict], config: dict) -> dict:
     """Write the pieces from Material's ``docs`` into ``search_dir``; the manifest's ``kepu_index``."""
     pages: dict[str, dict] = {}
-    words: set[str] = set()
+    page_words: dict[str, set[str]] = defaultdict(set)
     for doc in docs:
-        for field in ("title", "text"):
-            for segment in re.split(r"[\u200b\s]+", TAG.sub(" ", doc.get(field, ""))):
-                words.update(WORD.findall(segment))
         location = doc["location"]
         page_location, _, anchor = location.partition("#")
+        for field in ("title", "text"):
+            for segment in re.split(r"[\u200b\s]+", TAG.sub(" ", doc.get(field, ""))):
+                page_words[page_location].update(WORD.findall(segment))
         page = pages.setdefault(page_location, {"l": page_location, "t": "", "x": "", "s": []})
         if anchor:
             page["s"].append([location, plain(doc.get("title", "")), plain(doc.get("text", ""))])
         else:
             page["t"], page["x"] = plain(doc.get("title", "")), plain(doc.get("text", ""))
+    words: set[str] = set()
+    for page_location, page in pages.items():
+        if cap_page(page):  # the words of the text cut away would only split phrases it no longer has
+            kept = " ".join([page["t"], page["x"], *(f"{title} {text}" for _, title, text in page["s"])])
+            page_words[page_location] = {word for word in page_words[page_location] if word in kept}
+        words.update(page_words[page_location])
     # Lessons first, then every other page, each in address order.
     ordered = sorted(pages.values(), key=lambda page: (not page["l"].startswith("lessons/"), page["l"]))
     title_postings: dict[str, list[int]] = defaultdict(list)
