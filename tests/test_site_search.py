@@ -139,3 +139,12 @@ def test_the_total_is_shown_and_more_results_load_until_every_match_is_listed(
         f"找到{about} {len(matching_pages(bundled_site, '高血压'))} 篇" for about in ("", "约")
     }
     assert phone.requested_hosts == {urlparse(bundled_url).netloc}
+
+
+@needs_chromium
+def test_a_phrase_typed_without_its_punctuation_finds_the_lesson_and_marks_it(phone):
+    # The title reads "认识高血压：量得准，管得住"; a reader types the phrase with no comma.
+    results = search(phone, "量得准管得住")
+    assert results and "lessons/hypertension-basics/" in results[0], results
+    title = phone.locator(".md-search-result__article h1").first
+    assert title.locator("mark").inner_text() == "量得准，管得住"

@@ -9,10 +9,12 @@ result. Kepu's worker (``assets/kepu-search-worker.js``) instead reads:
   pieces are in (named by a hash of their bytes, so a new build never mixes
   with pieces a phone saved from an old one);
 * ``g<k>.json`` — which pages contain a character pair (高血, 血压) or, for a
-  one-character query, a character; for each, the pages with it in the title and
-  the pages with it anywhere, as gaps between page numbers, and how often it
-  occurs in each of those (one base-36 digit, 0–9 then a–z: at most 35). A pair lands in shard
-  ``fnv1a(pair) % shards``, so a query fetches one shard per pair it has;
+  one-character query, a character, or a pair across punctuation (准，管 →
+  ``~准管``, for a phrase typed without it); for each, the pages with it in the
+  title and the pages with it anywhere, as gaps between page numbers, and how
+  often it occurs in each of those (one base-36 digit, 0–9 then a–z: at most 35).
+  A pair lands in shard ``fnv1a(pair) % shards`` (``~准管`` with 准管), so a query
+  fetches one shard per pair it has;
 * ``w<k>.json`` — jieba's words (the build's segmentation), by their first
   character, used only to split a phrase that appears nowhere as typed;
 * ``p/<n>.json`` — one page: its address, title, text and sections, fetched for
@@ -43,6 +45,10 @@ SPACE = re.compile(r"\s+")
 # What a query is matched on: runs of Chinese characters, runs of Latin letters and digits.
 RUNS = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+")
 WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+# Punctuation between Chinese characters that a reader leaves out when typing a phrase:
+# 量得准管得住 for "量得准，管得住". The worker finds such a phrase by these pairs (same pattern there).
+PAUSE = re.compile(r"([\u4e00-\u9fff])[，、。；：！？,;:!?“”‘’「」『』]+ ?(?=[\u4e00-\u9fff])")
+ACROSS = "~"  # the key of a pair across punctuation: ~准管
 SHARD_BYTES = 24_000  # aim for about this much JSON per gram shard (before gzip)
 MAX_SHARDS = 4096
 WORD_SHARDS = 64
@@ -85,13 +91,21 @@ def fold(text: str) -> str:
 
 
 def grams(text: str) -> Counter[str]:
-    """Character pairs of every run, and every Chinese character on its own, with how often each occurs."""
+    """Character pairs of every run, every Chinese character on its own, and the pairs across
+    punctuation between two Chinese characters (keyed ``~``), with how often each occurs."""
     found: Counter[str] = Counter()
-    for run in RUNS.findall(fold(text)):
+    folded = fold(text)
+    for run in RUNS.findall(folded):
         if run[0] >= "\u4e00":
             found.update(run)
         found.update(run[i : i + 2] for i in range(len(run) - 1))
+    found.update(ACROSS + match.group(1) + folded[match.end()] for match in PAUSE.finditer(folded))
     return found
+
+
+def shard_of(gram: str, shards: int) -> int:
+    """A key's shard: a pair across punctuation lives with the pair, so a phrase fetches no more shards."""
+    return fnv1a(gram.removeprefix(ACROSS)) % shards
 
 
 def _gaps(numbers: list[int]) -> list[int]:
@@ -151,7 +165,7 @@ def write_search_shards(search_dir: Path, docs: list[dict], config: dict) -> dic
     shards = min(MAX_SHARDS, 2 ** max(0, math.ceil(math.log2(max(1, total / SHARD_BYTES)))))
     by_shard: dict[int, dict] = defaultdict(dict)
     for gram, entry in entries.items():
-        by_shard[fnv1a(gram) % shards][gram] = entry
+        by_shard[shard_of(gram, shards)][gram] = entry
     for shard in range(shards):
         files[f"g{shard}.json"] = _dump(by_shard.get(shard, {}))
     by_first: dict[int, list[str]] = defaultdict(list)
