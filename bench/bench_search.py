@@ -18,11 +18,30 @@ At scale (issue 15), side by side in one run, Kepu's search against Pagefind's
 For each size, a corpus of the bundled lessons plus synthetic ones (bench/corpus.py)
 is made and built once into --work (kept for the next run). Both engines are
 served with gzip on 127.0.0.1 and driven in the same chromium (service workers
-off, so every byte is fetched): per class recall, precision@1, result count, and
-"stray" results (a page that contains none of the query's words); then bytes
-downloaded for search (gzip) for the first query and for ten, time to the first
-result from opening search, and the engine's heap (the search worker's for Kepu,
-the page's growth for Pagefind, which runs in the page; JS heap + array buffers).
+off, so every byte is fetched); then bytes downloaded for search (gzip) for the
+first query and for ten, time to the first result from opening search, and the
+engine's heap (the search worker's for Kepu, the page's growth for Pagefind,
+which runs in the page; JS heap + array buffers). Pagefind is skipped when
+node_modules/.bin/pagefind is not installed, or with --no-pagefind.
+
+What the per-class figures measure, as a reader meets the results at scale (the
+lessons that match may be thousands; the first screen shows ten, the count says
+how many, "更多结果" brings twenty more):
+
+* recall@10 — the expected lessons among the first ten results, the screen a
+  query opens on. This is the figure the targets are read on: a lesson a reader
+  would have to page for is counted as missed here.
+* reach — the expected lessons listed after at most 10 presses of "更多结果"
+  (the first 210 results), and the presses it took; a second pass after the
+  bytes and heap are measured.
+* p@1 — the first result is an expected lesson (strict); "(copy)" also counts a
+  synthetic lesson that carries the expected lesson's title (bench/corpus.py
+  gives each synthetic lesson a bundled lesson's title after "第N课 ").
+* count — the count shown against the pages that really match (every page's
+  text searched as the site defines a match, ``matching``): the share of
+  queries shown the right number, and the share shown it as "约" (an upper
+  bound, before every candidate is checked).
+* stray — results in the first ten with none of the query's words.
 """
 
 from __future__ import annotations
@@ -49,8 +68,9 @@ from conftest import CHROMIUM, serve_folder  # noqa: E402
 QUERIES = REPO / "bench" / "search_queries.json"
 
 
-def run_query(page, query: str) -> tuple[list[str], int]:
-    """Type ``query`` as a keyboard would (Material's own engine reads keyup); the result slugs and count."""
+def run_query(page, query: str) -> tuple[list[str], int, bool]:
+    """Type ``query`` as a keyboard would (Material's own engine reads keyup); the first results' slugs and
+    the count the reader is shown ("找到 N 篇", or "找到约 N 篇" while it is an upper bound), and whether "约"."""
     box = page.locator("input.md-search__input")
     box.fill("")
     box.press("End")
@@ -75,7 +95,31 @@ def run_query(page, query: str) -> tuple[list[str], int]:
         slugs.append(f"{match.group(1)}/{match.group(2)}" if match else link)
     if "没有" in meta:
         total = 0
-    return slugs, total
+    return slugs, total, "约" in meta
+
+
+def load_more(page, wanted: set[str], clicks: int) -> tuple[list[str], int]:
+    """Press "更多结果" as a reader would, until every slug in ``wanted`` is listed, the list ends or
+    ``clicks`` presses were made; every result's slug, and the presses made."""
+    items = page.locator("[data-search-results] > li > a.md-search-result__link")
+    more = page.locator("button.kepu-search-more")
+    made = 0
+
+    def listed() -> list[str]:
+        return [slug_of(link) for link in items.evaluate_all("links => links.map(a => a.href)")]
+
+    slugs = listed()
+    while made < clicks and not wanted <= set(slugs) and more.count() and more.is_visible():
+        more.click()
+        page.wait_for_function(
+            "(n) => document.querySelectorAll('[data-search-results] > li').length > n"
+            " || document.querySelector('button.kepu-search-more').hidden",
+            arg=len(slugs),
+        )
+        page.wait_for_function("() => !document.querySelector('button.kepu-search-more').disabled")
+        made += 1
+        slugs = listed()
+    return slugs, made
 
 
 def measure(site: Path, verbose: bool = False) -> dict[str, dict[str, float]]:
@@ -89,7 +133,7 @@ def measure(site: Path, verbose: bool = False) -> dict[str, dict[str, float]]:
         page.goto(url, wait_until="networkidle")
         page.locator("label.md-header__button[for=__search]").click()
         for item in queries:
-            slugs, total = run_query(page, item["query"])
+            slugs, total, _ = run_query(page, item["query"])
             expect = [f"lessons/{slug}" for slug in item["expect"]]
             top10 = slugs[:10]
             if expect:
@@ -136,6 +180,7 @@ window.query = async (q) => {
 };
 </script>"""
 TEN = 10
+MORE_CLICKS = 10  # "更多结果" presses a reader is assumed to make at most: the first 210 results
 
 
 def build_scale_site(work: Path, lessons: int) -> tuple[Path, dict[str, float]]:
@@ -290,6 +335,27 @@ def query_words(query: str, variants: dict[str, str], vocabulary: set[str]) -> l
     return words
 
 
+def matching(query: str, texts: dict[str, str], variants: dict[str, str], vocabulary: set[str]) -> set[str]:
+    """The pages that match ``query`` as the site defines a match, found in every page's text: each
+    term (folded to 简体) as a string; for a phrase that is nowhere as typed, as a string with the
+    punctuation between its characters left out, or else all of the site's jieba words it splits
+    into (two or more); every term required. What the count should say."""
+    from builder.site.search_index import PAUSE
+
+    pages: set[str] | None = None
+    for term in dict.fromkeys(t for t in re.split(r"[\s,，、;；。!?！？:：]+", query.lower()) if t):
+        term = "".join(variants.get(char, char) for char in term)
+        found = {location for location, text in texts.items() if term in text}
+        if not found and re.fullmatch(r"[\u4e00-\u9fff]{3,}", term):  # a phrase typed without its punctuation
+            found = {location for location, text in texts.items() if term in PAUSE.sub(r"\1", text)}
+        if not found and len(term) >= 3 and re.search(r"[\u4e00-\u9fff]", term):
+            parts = [w for w in query_words(term, {}, vocabulary) if len(w) >= 2]
+            if len(parts) >= 2:
+                found = {location for location, text in texts.items() if all(w in text for w in parts)}
+        pages = found if pages is None else pages & found
+    return pages or set()
+
+
 def slug_of(link: str) -> str:
     match = re.search(r"/(lessons|quizzes|campaigns|audiences|topics)/([^/#?]+)", link)
     return f"{match.group(1)}/{match.group(2)}" if match else link
@@ -301,22 +367,37 @@ def copy_of(title: str, original: str) -> bool:
     return number.startswith("第") and number.endswith("课") and bool(rest) and original.startswith(rest)
 
 
-def score(queries, answers, texts: dict, variants: dict, vocabulary: set[str], titles: dict) -> dict:
-    """Per class: recall in the first 10, precision@1 (strict, and counting a synthetic copy of
-    the expected lesson as right), mean results, stray results (no query word in the page)."""
+def score(
+    queries, answers, texts: dict, variants: dict, vocabulary: set[str], titles: dict, reached=None
+) -> dict:
+    """Per class, what a reader meets:
+
+    * recall — the expected lessons among the first 10 results, the screen a query opens on;
+    * reach — the expected lessons a reader gets to by pressing "更多结果" at most
+      ``MORE_CLICKS`` times (``reached``: every slug listed then), and the presses it took;
+    * precision@1 — strict, and counting a synthetic copy of the expected lesson as right;
+    * count — the total shown ("找到 N 篇") against the pages that really match (``matching``):
+      the share of queries shown the right number, and the mean number that match;
+    * stray — results in the first 10 whose page has none of the query's words.
+    """
     per_class: dict[str, list[tuple[float, ...]]] = defaultdict(list)
-    for item, (slugs, total) in zip(queries, answers, strict=True):
+    for number, (item, (slugs, total, about)) in enumerate(zip(queries, answers, strict=True)):
         expect = [f"lessons/{slug}" for slug in item["expect"]]
+        listed, presses = reached[number] if reached else (slugs, 0)
         if expect:
             recall = sum(slug in slugs[:10] for slug in expect) / len(expect)
+            reach = sum(slug in listed for slug in expect) / len(expect)
             first = 1.0 if slugs and slugs[0] in expect else 0.0
             top = titles.get(slugs[0] + "/", "") if slugs else ""
             copy = max(first, float(any(copy_of(top, titles.get(slug + "/", "")) for slug in expect)))
         else:
-            recall = first = copy = 1.0 if total == 0 else 0.0
+            recall = reach = first = copy = 1.0 if total == 0 else 0.0
         words = query_words(item["query"], variants, vocabulary)
         stray = sum(1 for slug in slugs[:10] if not any(word in texts.get(slug + "/", "") for word in words))
-        per_class[item["class"]].append((recall, first, total, stray, copy))
+        truth = len(matching(item["query"], texts, variants, vocabulary))
+        per_class[item["class"]].append(
+            (recall, first, total, stray, copy, reach, presses, float(total == truth), truth, float(about))
+        )
     return {
         name: {
             "queries": len(rows),
@@ -325,6 +406,11 @@ def score(queries, answers, texts: dict, variants: dict, vocabulary: set[str], t
             "mean_results": sum(r[2] for r in rows) / len(rows),
             "stray": sum(r[3] for r in rows),
             "precision_at_1_or_copy": sum(r[4] for r in rows) / len(rows),
+            "reach": sum(r[5] for r in rows) / len(rows),
+            "mean_presses": sum(r[6] for r in rows) / len(rows),
+            "count_right": sum(r[7] for r in rows) / len(rows),
+            "mean_matching": sum(r[8] for r in rows) / len(rows),
+            "count_about": sum(r[9] for r in rows) / len(rows),
         }
         for name, rows in per_class.items()
     }
@@ -352,16 +438,27 @@ def measure_kepu_site(browser, site: Path, queries) -> dict:
             if number == TEN - 1:
                 ten_bytes = transfer.total()
         heap = worker_heap(browser, "kepu-search-worker")
+        all_bytes = transfer.total()
+        # Then as a reader who does not find the lesson on the first screen: "更多结果".
+        reached = []
+        for item in queries:
+            slugs, _, _ = run_query(page, item["query"])
+            wanted = {f"lessons/{slug}" for slug in item["expect"]}
+            reached.append(load_more(page, wanted, MORE_CLICKS) if wanted else (slugs, 0))
+        heap_after_more = worker_heap(browser, "kepu-search-worker")
     finally:
         context.close()
         server.shutdown()
     return {
         "answers": answers,
+        "reached": reached,
         "first_ms": first_ms,
         "first_kb": first_bytes / 1024,
         "ten_kb": ten_bytes / 1024,
-        "all_kb": transfer.total() / 1024,
+        "all_kb": all_bytes / 1024,
+        "more_kb": (transfer.total() - all_bytes) / 1024,
         "heap_mb": heap,
+        "heap_more_mb": heap_after_more,
     }
 
 
@@ -382,7 +479,7 @@ def measure_pagefind(browser, site: Path, truth: tuple, queries) -> dict:
         answers = []
         for number, item in enumerate(queries):
             found = page.evaluate("(q) => window.query(q)", item["query"])
-            answers.append(([slug_of(link) for link in found["urls"]], found["count"]))
+            answers.append(([slug_of(link) for link in found["urls"]], found["count"], False))
             if number == 0:
                 first_ms = (time.perf_counter() - started) * 1000
                 first_bytes = transfer.total()
@@ -404,41 +501,48 @@ def measure_pagefind(browser, site: Path, truth: tuple, queries) -> dict:
 
 
 def print_scale(lessons: int, results: dict[str, dict], builds: dict[str, float]) -> None:
-    names = list(results)
+    """One table per engine: the figures per class, then bytes, time and heap."""
     print(
         f"\n## {lessons} lessons (+ the bundled ones)  "
         + "  ".join(f"{k}={v:.1f}" for k, v in builds.items())
     )
-    print("class        " + "".join(f"| {name:^34} " for name in names))
-    print("             " + "| recall  p@1 (copy) results stray " * len(names))
-    classes = list(next(iter(results.values()))["classes"])
-    for name in classes:
-        row = f"{name:12} "
-        for engine in names:
-            c = results[engine]["classes"][name]
-            row += (
-                f"| {c['recall']:5.2f} {c['precision_at_1']:5.2f} ({c['precision_at_1_or_copy']:4.2f})"
-                f" {c['mean_results']:7.1f} {c['stray']:5d} "
+    for engine, figures in results.items():
+        print(f"\n### {engine}\n")
+        print(
+            "| class | queries | recall@10 | reach (≤10 更多) | presses | p@1 | p@1 (copy) "
+            "| count shown | matching | count right | 约 | stray |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for name, c in figures["classes"].items():
+            print(
+                f"| {name} | {c['queries']} | {c['recall']:.2f} | {c['reach']:.2f} | {c['mean_presses']:.1f}"
+                f" | {c['precision_at_1']:.2f} | {c['precision_at_1_or_copy']:.2f} | {c['mean_results']:.1f}"
+                f" | {c['mean_matching']:.1f} | {c['count_right']:.2f} | {c['count_about']:.2f} | {c['stray']} |"
             )
-        print(row)
-    for label, key, unit in (
-        ("first query", "first_kb", "KB gzip"),
-        ("ten queries", "ten_kb", "KB gzip"),
-        ("all queries", "all_kb", "KB gzip"),
-        ("first result", "first_ms", "ms"),
-        ("heap", "heap_mb", "MB"),
-    ):
-        print(f"{label:12} " + "".join(f"| {results[e][key]:10.1f} {unit:23} " for e in names))
+        print()
+        for label, key, unit in (
+            ("first query", "first_kb", "KB gzip"),
+            ("ten queries", "ten_kb", "KB gzip"),
+            ("all queries", "all_kb", "KB gzip"),
+            ("更多结果 pass", "more_kb", "KB gzip"),
+            ("first result", "first_ms", "ms"),
+            ("heap", "heap_mb", "MB"),
+            ("heap after 更多结果", "heap_more_mb", "MB"),
+        ):
+            if key in figures:
+                print(f"- {label}: {figures[key]:.1f} {unit}")
 
 
-def run_scale(sizes: list[int], work: Path, also: list[str]) -> None:
+def run_scale(sizes: list[int], work: Path, also: list[str], pagefind: bool = True) -> None:
     from playwright.sync_api import sync_playwright
 
     queries = json.loads(QUERIES.read_text(encoding="utf-8"))["queries"]
     work.mkdir(parents=True, exist_ok=True)
     for lessons in sizes:
         site, builds = build_scale_site(work, lessons)
-        builds.update(build_pagefind(site, work / f"pf{lessons}"))
+        pagefind = pagefind and PAGEFIND.is_file()
+        if pagefind:
+            builds.update(build_pagefind(site, work / f"pf{lessons}"))
         manifest = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
         from builder.site.search_index import read_words
 
@@ -456,7 +560,8 @@ def run_scale(sizes: list[int], work: Path, also: list[str]) -> None:
                 name, _, pattern = spec.partition("=")
                 other = Path(pattern.replace("{N}", str(lessons)))
                 results[name] = measure_kepu_like(browser, other, truth, queries)
-            results["pagefind"] = measure_pagefind(browser, work / f"pf{lessons}", truth, queries)
+            if pagefind:
+                results["pagefind"] = measure_pagefind(browser, work / f"pf{lessons}", truth, queries)
             browser.close()
         print_scale(lessons, results, builds)
         (work / f"search-figures-{lessons}.json").write_text(
@@ -468,7 +573,7 @@ def run_scale(sizes: list[int], work: Path, also: list[str]) -> None:
 def measure_kepu_like(browser, site: Path, truth: tuple, queries) -> dict:
     """Another build of the site with Kepu's search box (e.g. an older engine), scored on the same texts."""
     figures = measure_kepu_site(browser, site, queries)
-    figures["classes"] = score(queries, figures["answers"], *truth)
+    figures["classes"] = score(queries, figures["answers"], *truth, reached=figures["reached"])
     return figures
 
 
@@ -494,9 +599,14 @@ def main() -> int:
         metavar="NAME=DIR",
         help="another built site with Kepu's search box to measure too ({N}: the size)",
     )
+    parser.add_argument(
+        "--no-pagefind",
+        action="store_true",
+        help="Kepu only (Pagefind is also skipped when node_modules/.bin/pagefind is not installed)",
+    )
     args = parser.parse_args()
     if args.scale:
-        run_scale(args.scale, args.work, args.also)
+        run_scale(args.scale, args.work, args.also, pagefind=not args.no_pagefind)
         return 0
     if args.site:
         print_table(measure(args.site, args.verbose))

@@ -92,3 +92,59 @@ def test_the_editors_dashboard_is_noindex_and_out_of_search_and_sitemap(bundled_
     assert not any(page["l"].startswith("dashboard") for page in read_pages(bundled_site))
     assert "dashboard" not in (bundled_site / "sitemap.xml").read_text(encoding="utf-8")
     assert "noindex" not in (bundled_site / "index.html").read_text(encoding="utf-8")
+
+
+def matching_pages(site: Path, term: str) -> set[str]:
+    """The pages whose text has ``term`` as the worker checks it: title, text and sections, lower case."""
+    found = set()
+    for page in read_pages(site):
+        text = " \n ".join([page["t"], page["x"], *(f"{title} {body}" for _, title, body in page["s"])])
+        if term in text.lower():
+            found.add(page["l"])
+    return found
+
+
+@needs_chromium
+def test_the_total_is_shown_and_more_results_load_until_every_match_is_listed(
+    phone, bundled_site: Path, bundled_url: str
+):
+    expected = matching_pages(bundled_site, "健康")
+    assert len(expected) > 30  # more than the first ten and one "更多结果"
+    first = search(phone, "健康")
+    meta = phone.locator(".md-search-result__meta")
+    assert meta.inner_text().strip() == f"找到 {len(expected)} 篇"
+    assert len(first) == 10
+    more = phone.locator("button.kepu-search-more")
+    assert more.is_visible() and f"还有 {len(expected) - 10} 篇" in more.inner_text()
+    items = phone.locator("[data-search-results] > li")
+    while more.is_visible():
+        before = items.count()
+        more.click()
+        phone.wait_for_function(
+            "(n) => document.querySelectorAll('[data-search-results] > li').length > n", arg=before
+        )
+        assert items.count() <= before + 20
+        phone.wait_for_function("() => !document.querySelector('button.kepu-search-more').disabled")
+    links = items.locator(":scope > a.md-search-result__link").evaluate_all("links => links.map(a => a.href)")
+    assert len(links) == len(set(links)) == len(expected)
+    assert {urlparse(link).path.removeprefix("/") for link in links} == expected
+    assert meta.inner_text().strip() == f"找到 {len(expected)} 篇"
+    # An appended result is Material's markup: title, snippet with the match marked.
+    assert items.nth(len(links) - 1).locator("article h1").count() == 1
+    assert items.nth(len(links) - 1).locator("article mark").first.inner_text() == "健康"
+    # A new query starts again from its own first ten, with its own count: 高血压 is looked up by
+    # its pairs 高血 and 血压, so before every candidate is checked the count is an upper bound, "约".
+    assert len(search(phone, "高血压")) == 10
+    assert meta.inner_text().strip() in {
+        f"找到{about} {len(matching_pages(bundled_site, '高血压'))} 篇" for about in ("", "约")
+    }
+    assert phone.requested_hosts == {urlparse(bundled_url).netloc}
+
+
+@needs_chromium
+def test_a_phrase_typed_without_its_punctuation_finds_the_lesson_and_marks_it(phone):
+    # The title reads "认识高血压：量得准，管得住"; a reader types the phrase with no comma.
+    results = search(phone, "量得准管得住")
+    assert results and "lessons/hypertension-basics/" in results[0], results
+    title = phone.locator(".md-search-result__article h1").first
+    assert title.locator("mark").inner_text() == "量得准，管得住"

@@ -9,14 +9,20 @@ result. Kepu's worker (``assets/kepu-search-worker.js``) instead reads:
   pieces are in (named by a hash of their bytes, so a new build never mixes
   with pieces a phone saved from an old one);
 * ``g<k>.json`` — which pages contain a character pair (高血, 血压) or, for a
-  one-character query, a character; for each, the pages with it in the title and
-  the pages with it anywhere, as gaps between page numbers, and how often it
-  occurs in each of those (one digit, at most 9). A pair lands in shard
-  ``fnv1a(pair) % shards``, so a query fetches one shard per pair it has;
+  one-character query, a character, or a pair across punctuation (准，管 →
+  ``~准管``, for a phrase typed without it); for each, the pages with it in the
+  title and the pages with it anywhere, as gaps between page numbers, and how
+  often it occurs in each of those (one base-36 digit, 0–9 then a–z: at most 35).
+  A pair lands in shard ``fnv1a(pair) % shards`` (``~准管`` with 准管), so a query
+  fetches one shard per pair it has;
 * ``w<k>.json`` — jieba's words (the build's segmentation), by their first
   character, used only to split a phrase that appears nowhere as typed;
 * ``p/<n>.json`` — one page: its address, title, text and sections, fetched for
   the results shown (to check the match as a string and make the snippet).
+  A page keeps at most ``MAX_PAGE_CHARS`` characters of text (titles whole, then
+  text in page order), and only what it keeps is indexed: a lesson with a pasted
+  200 KB paragraph must not make one result cost a phone 100 KB, nor its words
+  swell the word shards. Lessons are 1,000–5,000 characters; the cap is 4× that.
 
 Lessons are numbered first, so "a lesson before a list" is a comparison.
 Everything is sorted and hashed from the content only: same input, same bytes.
@@ -39,10 +45,28 @@ SPACE = re.compile(r"\s+")
 # What a query is matched on: runs of Chinese characters, runs of Latin letters and digits.
 RUNS = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+")
 WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+# Punctuation between Chinese characters that a reader leaves out when typing a phrase:
+# 量得准管得住 for "量得准，管得住". The worker finds such a phrase by these pairs (same pattern there).
+PAUSE = re.compile(r"([\u4e00-\u9fff])[，、。；：！？,;:!?“”‘’「」『』]+ ?(?=[\u4e00-\u9fff])")
+ACROSS = "~"  # the key of a pair across punctuation: ~准管
 SHARD_BYTES = 24_000  # aim for about this much JSON per gram shard (before gzip)
 MAX_SHARDS = 4096
 WORD_SHARDS = 64
+DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 MAX_TITLE = 60  # title lengths are capped here (one character each in the manifest)
+MAX_PAGE_CHARS = 20_000  # text kept (and indexed) for one page
+
+
+def cap_page(page: dict) -> bool:
+    """Cut ``page``'s text to ``MAX_PAGE_CHARS`` characters in all, titles kept whole; whether it was cut."""
+    budget = MAX_PAGE_CHARS - len(page["t"]) - sum(len(title) for _, title, _ in page["s"])
+    cut = False
+    for holder, key in [(page, "x"), *((section, 2) for section in page["s"])]:
+        text = holder[key]
+        if len(text) > max(0, budget):
+            holder[key], cut = text[: max(0, budget)], True
+        budget -= len(holder[key])
+    return cut
 
 
 def fnv1a(text: str) -> int:
@@ -67,13 +91,21 @@ def fold(text: str) -> str:
 
 
 def grams(text: str) -> Counter[str]:
-    """Character pairs of every run, and every Chinese character on its own, with how often each occurs."""
+    """Character pairs of every run, every Chinese character on its own, and the pairs across
+    punctuation between two Chinese characters (keyed ``~``), with how often each occurs."""
     found: Counter[str] = Counter()
-    for run in RUNS.findall(fold(text)):
+    folded = fold(text)
+    for run in RUNS.findall(folded):
         if run[0] >= "\u4e00":
             found.update(run)
         found.update(run[i : i + 2] for i in range(len(run) - 1))
+    found.update(ACROSS + match.group(1) + folded[match.end()] for match in PAUSE.finditer(folded))
     return found
+
+
+def shard_of(gram: str, shards: int) -> int:
+    """A key's shard: a pair across punctuation lives with the pair, so a phrase fetches no more shards."""
+    return fnv1a(gram.removeprefix(ACROSS)) % shards
 
 
 def _gaps(numbers: list[int]) -> list[int]:
@@ -91,18 +123,24 @@ def _dump(value: object) -> bytes:
 def write_search_shards(search_dir: Path, docs: list[dict], config: dict) -> dict:
     """Write the pieces from Material's ``docs`` into ``search_dir``; the manifest's ``kepu_index``."""
     pages: dict[str, dict] = {}
-    words: set[str] = set()
+    page_words: dict[str, set[str]] = defaultdict(set)
     for doc in docs:
-        for field in ("title", "text"):
-            for segment in re.split(r"[\u200b\s]+", TAG.sub(" ", doc.get(field, ""))):
-                words.update(WORD.findall(segment))
         location = doc["location"]
         page_location, _, anchor = location.partition("#")
+        for field in ("title", "text"):
+            for segment in re.split(r"[\u200b\s]+", TAG.sub(" ", doc.get(field, ""))):
+                page_words[page_location].update(WORD.findall(segment))
         page = pages.setdefault(page_location, {"l": page_location, "t": "", "x": "", "s": []})
         if anchor:
             page["s"].append([location, plain(doc.get("title", "")), plain(doc.get("text", ""))])
         else:
             page["t"], page["x"] = plain(doc.get("title", "")), plain(doc.get("text", ""))
+    words: set[str] = set()
+    for page_location, page in pages.items():
+        if cap_page(page):  # the words of the text cut away would only split phrases it no longer has
+            kept = " ".join([page["t"], page["x"], *(f"{title} {text}" for _, title, text in page["s"])])
+            page_words[page_location] = {word for word in page_words[page_location] if word in kept}
+        words.update(page_words[page_location])
     # Lessons first, then every other page, each in address order.
     ordered = sorted(pages.values(), key=lambda page: (not page["l"].startswith("lessons/"), page["l"]))
     title_postings: dict[str, list[int]] = defaultdict(list)
@@ -115,7 +153,9 @@ def write_search_shards(search_dir: Path, docs: list[dict], config: dict) -> dic
             title_postings[gram].append(number)
         for gram, times in grams(everything).items():
             all_postings[gram].append(number)
-            counts[gram].append(str(min(times, 9)))  # how often, for ranking before a page is fetched
+            # How often, for ranking before a page is fetched: one character a page, so
+            # base 36, not 0–9 — at 9 a lesson about 疫苗 tied with any page that names it nine times.
+            counts[gram].append(DIGITS36[min(times, 35)])
         files[f"p/{number}.json"] = _dump(page)
     entries = {
         gram: [_gaps(title_postings.get(gram, [])), _gaps(numbers), "".join(counts[gram])]
@@ -125,7 +165,7 @@ def write_search_shards(search_dir: Path, docs: list[dict], config: dict) -> dic
     shards = min(MAX_SHARDS, 2 ** max(0, math.ceil(math.log2(max(1, total / SHARD_BYTES)))))
     by_shard: dict[int, dict] = defaultdict(dict)
     for gram, entry in entries.items():
-        by_shard[fnv1a(gram) % shards][gram] = entry
+        by_shard[shard_of(gram, shards)][gram] = entry
     for shard in range(shards):
         files[f"g{shard}.json"] = _dump(by_shard.get(shard, {}))
     by_first: dict[int, list[str]] = defaultdict(list)

@@ -460,9 +460,116 @@
     box.addEventListener("compositionend", changed);
   }
 
+  /* ---- How many were found, and "更多结果" ----
+     Kepu's worker (kepu-search-worker.js) answers a query with its first ten
+     results, `total` (how many pages match) and a MessagePort of its own. Material
+     renders the ten and counts only those; here the count says how many pages
+     match, and a button asks the worker, on that port, for the next twenty, which
+     are appended to the same list in Material's own markup. A new query gives
+     a new port and a new count (Material empties the list). */
+
+  function searchTotalAndMore() {
+    var result = $(".md-search-result[data-md-component=search-result]");
+    var list = result && $("[data-search-results]", result);
+    if (!list || !window.component$) return;
+    var meta = $(".md-search-result__meta", result);
+    var config = {};
+    try {
+      config = JSON.parse($("#__config").textContent);
+    } catch (e) {}
+    var translations = config.translations || {};
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "kepu-search-more";
+    button.hidden = true;
+    list.parentNode.insertBefore(button, list.nextSibling);
+    var line = null, answer = null, shown = 0, waiting = false;
+
+    function describe() {
+      meta.textContent = (answer.exact ? "找到 " : "找到约 ") + answer.total + " 篇";
+      button.hidden = !answer.more;
+      button.disabled = waiting;
+      button.textContent = waiting ? "正在加载…" : "更多结果（还有 " + Math.max(0, answer.total - shown) + " 篇）";
+    }
+
+    function link(item, level) {
+      var url = new URL(item.location, new URL(config.base || ".", location.href));
+      var terms = Object.keys(item.terms || {}).filter(function (term) { return item.terms[term]; });
+      if (terms.length) url.searchParams.set("h", terms.join(" "));
+      var a = document.createElement("a");
+      a.href = url.href;
+      a.className = "md-search-result__link";
+      a.tabIndex = -1;
+      // The title and text are the worker's markup (escaped, with <mark>), as Material inserts them.
+      a.innerHTML = '<article class="md-search-result__article md-typeset" data-md-score="' +
+        Number(item.score || 0).toFixed(2) + '">' +
+        (level === 1 ? '<div class="md-search-result__icon md-icon"></div><h1>' : "<h2>") +
+        item.title + (level === 1 ? "</h1>" : "</h2>") + item.text + "</article>";
+      return a;
+    }
+
+    // One result as Material renders it: the page, then its matching sections folded.
+    function render(group) {
+      var li = document.createElement("li");
+      li.className = "md-search-result__item";
+      li.appendChild(link(group[0], 1));
+      var sections = group.slice(1);
+      if (sections.length) {
+        var details = document.createElement("details");
+        details.className = "md-search-result__more";
+        var summary = document.createElement("summary");
+        summary.tabIndex = -1;
+        var label = document.createElement("div");
+        label.textContent = sections.length === 1
+          ? translations["search.result.more.one"] || "在该页上还有 1 个符合条件的结果"
+          : (translations["search.result.more.other"] || "在该页上还有 # 个符合条件的结果").replace("#", sections.length);
+        summary.appendChild(label);
+        details.appendChild(summary);
+        sections.forEach(function (section) { details.appendChild(link(section, 2)); });
+        li.appendChild(details);
+      }
+      return li;
+    }
+
+    window.component$.subscribe(function (component) {
+      if (!component || component.ref !== result || !("total" in component)) return;
+      if (line && line !== component.port) line.close();
+      line = component.port || null;
+      answer = component;
+      shown = (component.items || []).length;
+      waiting = false;
+      if (!shown) {
+        button.hidden = true;  // Material's own "没有找到" or "键入以开始搜索" stays
+        return;
+      }
+      if (line) {
+        line.onmessage = function (event) {
+          var more = event.data || {};
+          if (more.ticket !== answer.ticket) return;
+          (more.items || []).forEach(function (group) { list.appendChild(render(group)); });
+          shown += (more.items || []).length;
+          answer = { ticket: answer.ticket, total: more.total, exact: more.exact, more: more.more && !!line };
+          waiting = false;
+          describe();
+        };
+      } else {
+        answer.more = false;  // no line to the worker (an old browser): the first results only
+      }
+      describe();
+    });
+
+    button.addEventListener("click", function () {
+      if (!line || waiting || !answer || !answer.more) return;
+      waiting = true;
+      describe();
+      line.postMessage({ more: answer.ticket });
+    });
+  }
+
   function start() {
     addSwitch();
     searchOnInput();
+    searchTotalAndMore();
     // Material's search dialog has no name of its own (axe: aria-dialog-name).
     var dialog = $(".md-search[role=dialog]");
     if (dialog && !dialog.hasAttribute("aria-label")) dialog.setAttribute("aria-label", "搜索");
