@@ -150,6 +150,13 @@ def main() -> int:
     for name, value, details in rows:
         print(f"{name:<32}{value:>9.2f}  {details}")
     print(f"no-op rebuild / full build: {rows[2][1] / full:.1%}")
+    # The incremental site (builder/site/workspace.py): its stage after the edit against the full one.
+    site_full, site_edit = (re.search(r"site ([\d.]+)s", rows[i][2]) for i in (1, 3))
+    if site_full and site_edit:
+        print(
+            f"site stage, one lesson edited / full: {site_edit.group(1)} s / {site_full.group(1)} s"
+            f" = {float(site_edit.group(1)) / float(site_full.group(1)):.1%}"
+        )
     if args.compare_mkdocs:
         print(
             f"kepu site stage / bare mkdocs build, run by run: {', '.join(f'{r:.2f}' for r in ratios)}"
