@@ -356,12 +356,15 @@ class Readings:
         self.known = dict(known or {})
         self.used: dict[str, list] = {}
 
+    @staticmethod
+    def key(sentences: list[Sentence], skip: Iterable[str] = ()) -> str:
+        """What the scores are worked out from: the sentences, their lines, the skipped words, the word lists."""
+        basis = [_readings_basis(), [[s.line, s.text] for s in sentences], sorted(set(skip))]
+        return hashlib.sha256(json.dumps(basis, ensure_ascii=False).encode("utf-8")).hexdigest()
+
     def scores(self, sentences: list[Sentence], skip: Iterable[str] = ()) -> tuple[Readability, Cldc]:
         skipped = sorted(set(skip))
-        basis = json.dumps(
-            [_readings_basis(), [[s.line, s.text] for s in sentences], skipped], ensure_ascii=False
-        )
-        key = hashlib.sha256(basis.encode("utf-8")).hexdigest()
+        key = self.key(sentences, skipped)
         found = _parse_scores(self.known.get(key))
         if found is None:
             found = readability(sentences, skip=skipped), cldc(sentences)
