@@ -25,6 +25,7 @@ import json
 import logging
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import jieba
@@ -98,7 +99,19 @@ def traditional_variants(characters: set[str]) -> dict[str, str]:
     return dict(sorted(variants.items()))
 
 
-def prepare_search_index(index_file: Path) -> None:
+@dataclass
+class SearchUpdate:
+    """What an incremental site build knows of the last build's search pieces (builder/site/workspace.py)."""
+
+    previous: Path  # the folder of the last build's pieces
+    index: dict  # its manifest's kepu_index
+    words: dict[str, list[str]]  # its jieba words by page
+    rebuilt: dict[str, list[dict]]  # the pages MkDocs built again → their new entries
+
+
+def prepare_search_index(
+    index_file: Path, docs: list[dict] | None = None, update: SearchUpdate | None = None
+) -> dict[str, list[str]]:
     """Make Material's search index the pieces Kepu's search worker fetches (builder/site/search_index.py).
 
     Drops the ``tags`` field (nothing hidden is indexed; Material would show it
@@ -106,10 +119,15 @@ def prepare_search_index(index_file: Path) -> None:
     ``config.kepu_variants``, the 繁体 → 简体 map of the characters in the index,
     and ``config.kepu_index``, where the pieces are. ``search_index.json`` keeps
     no page text: Material hands it to the worker, which fetches what a query needs.
+    ``docs`` are every page's entries when the file has only some (an incremental
+    build); with ``update`` only the rebuilt pages' keys are worked out again, for
+    the same bytes. Returns the words by page, for the next build.
     """
-    from builder.site.search_index import write_search_shards
+    from builder.site.search_index import update_search_pieces, write_search_pieces
 
     index = json.loads(index_file.read_text(encoding="utf-8"))
+    if docs is not None:
+        index["docs"] = docs
     characters: set[str] = set()
     for doc in index["docs"]:
         doc.pop("tags", None)
@@ -118,6 +136,14 @@ def prepare_search_index(index_file: Path) -> None:
     config = index["config"]
     config.pop("fields", None)
     config["kepu_variants"] = traditional_variants(characters)
-    config["kepu_index"] = write_search_shards(index_file.parent, index["docs"], config)
+    pieces = None
+    if update is not None:
+        pieces = update_search_pieces(
+            index_file.parent, update.previous, update.index, update.words, update.rebuilt
+        )
+    if pieces is None:
+        pieces = write_search_pieces(index_file.parent, index["docs"])
+    config["kepu_index"], words = pieces
     manifest = {"config": config, "docs": []}
     index_file.write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return words

@@ -107,3 +107,36 @@ def test_the_pieces_are_the_same_bytes_for_the_same_docs(tmp_path: Path):
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.json"))
     assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*.json"))
     assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
+
+
+def pieces(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*.json")}
+
+
+def test_patching_the_rebuilt_pages_gives_the_pieces_of_a_full_build(tmp_path: Path):
+    """The incremental site patches only the rebuilt pages' keys (update_search_pieces): same bytes."""
+    from builder.site.search_index import update_search_pieces, write_search_pieces
+
+    docs, _ = docs_with_a_pasted_paragraph()
+    before, words = write_search_pieces(tmp_path / "before", docs)
+    previous = tmp_path / "before" / before["folder"]
+
+    edited = [dict(doc) for doc in docs]
+    for doc in edited:
+        if doc["location"] == "lessons/l007/":  # a new title and text: keys come and go
+            doc["title"], doc["text"] = "第7课 量血压", "<p>血压计袖带绑在上臂，和心脏一样高。</p>"
+    edited = [doc for doc in edited if doc["location"] != "lessons/l150/#s1"]  # a section removed
+    edited.append({"location": "lessons/l150/#s9", "title": "新的一节", "text": "<p>流感疫苗每年秋天打。</p>"})
+    rebuilt = {
+        page: [doc for doc in edited if doc["location"].partition("#")[0] == page]
+        for page in ("lessons/l007/", "lessons/l150/", "lessons/l042/")  # l042 built again, unchanged
+    }
+    full, full_words = write_search_pieces(tmp_path / "full", edited)
+    patched = update_search_pieces(tmp_path / "patched", previous, before, words, rebuilt)
+    assert patched is not None
+    assert patched == (full, full_words)
+    assert pieces(tmp_path / "patched" / patched[0]["folder"]) == pieces(tmp_path / "full" / full["folder"])
+
+    # A page that comes into the index (or leaves it) is not a patch: the build makes all pieces.
+    rebuilt["lessons/new/"] = [{"location": "lessons/new/", "title": "新课", "text": "<p>新课</p>"}]
+    assert update_search_pieces(tmp_path / "again", previous, before, words, rebuilt) is None

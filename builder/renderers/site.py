@@ -17,7 +17,6 @@ import importlib.metadata
 import json
 import logging
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -90,7 +89,9 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
             dashboard = submit(dashboard_page, project, workspace.nonce, workspace.readings)
             pages = write_pages(project, workspace.docs_dir, workspace.nonce, workspace.write_if_changed)
             # Only the lesson pages MkDocs builds again need their code.
-            rebuilt = [lesson for lesson in project.lessons if f"lessons/{lesson.slug}.md" in workspace.changed]
+            rebuilt = [
+                lesson for lesson in project.lessons if f"lessons/{lesson.slug}.md" in workspace.changed
+            ]
             qr_codes = submit(
                 share_qr_codes, {lesson.slug: project.config.url + lesson.site_path for lesson in rebuilt}
             )
@@ -133,11 +134,13 @@ def build_site(
         ),
         encoding="utf-8",
     )
+    update = None
     if workspace.dirty:
         # The dashboard shows every lesson's analysis: its Markdown never changes, its page does.
         workspace.force_rebuild("dashboard/index.html")
-        # The search pieces are made again from the whole index (a new folder, named by their hash).
-        shutil.rmtree(out_dir / "search" / "kepu", ignore_errors=True)
+        # The search pieces go to a new folder, named by their hash; the last ones are what
+        # the rebuilt pages' keys are patched into.
+        update = workspace.previous_search_pieces()
     with ThreadPoolExecutor() as pool:
         sizes = CompressedSizes(pool)  # after LateContent: it sees the pages as written
         built = BuiltPages()
@@ -153,9 +156,11 @@ def build_site(
         index_file = out_dir / "search" / "search_index.json"
         index = json.loads(index_file.read_text(encoding="utf-8"))
         order, search = workspace.merged_search_docs(built.pages, index["docs"])
-        index["docs"] = [entry for page in order for entry in search[page]]
-        index_file.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-        prepare_search_index(index_file)
+        if update is not None:
+            update.rebuilt = {page: search[page] for page in built.pages}
+        docs = [entry for page in order for entry in search[page]]
+        search_words = prepare_search_index(index_file, docs, update)
+        workspace.drop_previous_search_pieces()
         measured = {
             path.relative_to(out_dir).as_posix(): list(size) for path, size in sizes.measured().items()
         }
@@ -167,7 +172,7 @@ def build_site(
         path = f"content/{source}" if source.startswith(("lessons/", "quizzes/", "campaigns/")) else "site"
         for message in page_messages:
             ctx.diagnostics.warning(path, 0, f"MkDocs：{message}")
-    return BuildRecord(order, all_sizes, warnings, search)
+    return BuildRecord(order, all_sizes, warnings, search, search_words)
 
 
 def list_artifacts(out_dir: Path, pages: dict[str, Lesson | Quiz | Campaign], copies: Path) -> list[Artifact]:

@@ -122,45 +122,138 @@ def _dump(value: object) -> bytes:
 
 def write_search_shards(search_dir: Path, docs: list[dict], config: dict) -> dict:
     """Write the pieces from Material's ``docs`` into ``search_dir``; the manifest's ``kepu_index``."""
-    pages: dict[str, dict] = {}
-    page_words: dict[str, set[str]] = defaultdict(set)
+    return write_search_pieces(search_dir, docs)[0]
+
+
+def write_search_pieces(search_dir: Path, docs: list[dict]) -> tuple[dict, dict[str, list[str]]]:
+    """Write the pieces from Material's ``docs``; the manifest's ``kepu_index`` and each page's words.
+
+    The words by page let a later build that changed a few pages make the same pieces
+    without reading every page again (:func:`update_search_pieces`).
+    """
+    by_page: dict[str, list[dict]] = defaultdict(list)
     for doc in docs:
-        location = doc["location"]
-        page_location, _, anchor = location.partition("#")
-        for field in ("title", "text"):
-            for segment in re.split(r"[\u200b\s]+", TAG.sub(" ", doc.get(field, ""))):
-                page_words[page_location].update(WORD.findall(segment))
-        page = pages.setdefault(page_location, {"l": page_location, "t": "", "x": "", "s": []})
-        if anchor:
-            page["s"].append([location, plain(doc.get("title", "")), plain(doc.get("text", ""))])
-        else:
-            page["t"], page["x"] = plain(doc.get("title", "")), plain(doc.get("text", ""))
-    words: set[str] = set()
-    for page_location, page in pages.items():
-        if cap_page(page):  # the words of the text cut away would only split phrases it no longer has
-            kept = " ".join([page["t"], page["x"], *(f"{title} {text}" for _, title, text in page["s"])])
-            page_words[page_location] = {word for word in page_words[page_location] if word in kept}
-        words.update(page_words[page_location])
+        by_page[doc["location"].partition("#")[0]].append(doc)
+    pages, page_words = {}, {}
+    for location, page_docs in by_page.items():
+        pages[location], page_words[location] = page_of(location, page_docs)
     # Lessons first, then every other page, each in address order.
     ordered = sorted(pages.values(), key=lambda page: (not page["l"].startswith("lessons/"), page["l"]))
     title_postings: dict[str, list[int]] = defaultdict(list)
     all_postings: dict[str, list[int]] = defaultdict(list)
     counts: dict[str, list[str]] = defaultdict(list)
-    files: dict[str, bytes] = {}
     for number, page in enumerate(ordered):
-        everything = " \n ".join([page["t"], page["x"], *(f"{title} {text}" for _, title, text in page["s"])])
-        for gram in grams(page["t"]):
+        title_grams, all_grams = page_grams(page)
+        for gram in title_grams:
             title_postings[gram].append(number)
-        for gram, times in grams(everything).items():
+        for gram, digit in all_grams.items():
             all_postings[gram].append(number)
-            # How often, for ranking before a page is fetched: one character a page, so
-            # base 36, not 0–9 — at 9 a lesson about 疫苗 tied with any page that names it nine times.
-            counts[gram].append(DIGITS36[min(times, 35)])
-        files[f"p/{number}.json"] = _dump(page)
+            counts[gram].append(digit)
     entries = {
         gram: [_gaps(title_postings.get(gram, [])), _gaps(numbers), "".join(counts[gram])]
         for gram, numbers in all_postings.items()
     }
+    return _write_pieces(search_dir, ordered, page_words, entries), page_words
+
+
+def page_of(location: str, docs: list[dict]) -> tuple[dict, list[str]]:
+    """One page as the worker fetches it (address, title, text, sections; capped) and its jieba words."""
+    page: dict = {"l": location, "t": "", "x": "", "s": []}
+    words: set[str] = set()
+    for doc in docs:
+        for field in ("title", "text"):
+            for segment in re.split(r"[\u200b\s]+", TAG.sub(" ", doc.get(field, ""))):
+                words.update(WORD.findall(segment))
+        if doc["location"].partition("#")[2]:
+            page["s"].append([doc["location"], plain(doc.get("title", "")), plain(doc.get("text", ""))])
+        else:
+            page["t"], page["x"] = plain(doc.get("title", "")), plain(doc.get("text", ""))
+    if cap_page(page):  # the words of the text cut away would only split phrases it no longer has
+        kept = " ".join([page["t"], page["x"], *(f"{title} {text}" for _, title, text in page["s"])])
+        words = {word for word in words if word in kept}
+    return page, sorted(words)
+
+
+def page_grams(page: dict) -> tuple[set[str], dict[str, str]]:
+    """The keys a page is found by in its title, and in all of it with how often (one base-36 digit)."""
+    everything = " \n ".join([page["t"], page["x"], *(f"{title} {text}" for _, title, text in page["s"])])
+    # How often, for ranking before a page is fetched: one character a page, so
+    # base 36, not 0–9 — at 9 a lesson about 疫苗 tied with any page that names it nine times.
+    return set(grams(page["t"])), {
+        gram: DIGITS36[min(times, 35)] for gram, times in grams(everything).items()
+    }
+
+
+def update_search_pieces(
+    search_dir: Path,
+    previous: Path,
+    previous_index: dict,
+    previous_words: dict[str, list[str]],
+    rebuilt: dict[str, list[dict]],
+) -> tuple[dict, dict[str, list[str]]] | None:
+    """The pieces :func:`write_search_pieces` would write, made from the last build's and the rebuilt pages.
+
+    ``previous`` is the last build's folder of pieces, ``previous_index`` its manifest's
+    ``kepu_index`` and ``previous_words`` its words by page; ``rebuilt`` has the new entries
+    of the pages built again. Only the keys of those pages are patched; every other page's
+    piece and postings are taken as they were. None when that cannot give the same pieces —
+    the last ones do not fit, or a page came into or left the index — so build them in full.
+    """
+    pages: list[dict] = []
+    for number in range(previous_index["pages"]):
+        pages.append(json.loads((previous / f"p/{number}.json").read_text(encoding="utf-8")))
+    positions = {page["l"]: number for number, page in enumerate(pages)}
+    if set(positions) != set(previous_words) or any(
+        bool(docs) != (location in positions) for location, docs in rebuilt.items()
+    ):
+        return None
+    entries: dict[str, list] = {}
+    for shard in range(previous_index["shards"]):
+        entries.update(json.loads((previous / f"g{shard}.json").read_text(encoding="utf-8")))
+    words = dict(previous_words)
+    for location, docs in sorted(rebuilt.items()):
+        if not docs:
+            continue
+        number = positions[location]
+        _, old_all = page_grams(pages[number])
+        pages[number], words[location] = page_of(location, docs)
+        new_title, new_all = page_grams(pages[number])
+        for gram in old_all.keys() | new_all.keys():
+            _patch(entries, gram, number, gram in new_title, new_all.get(gram))
+    return _write_pieces(search_dir, pages, words, entries), words
+
+
+def _patch(entries: dict[str, list], gram: str, number: int, in_title: bool, digit: str | None) -> None:
+    """Put page ``number`` into ``gram``'s postings as it is now (absent when ``digit`` is None)."""
+    title_gaps, all_gaps, counts = entries.get(gram, [[], [], ""])
+    titles, pages = set(_numbers(title_gaps)), _numbers(all_gaps)
+    occurrences = dict(zip(pages, counts, strict=True))
+    titles.discard(number)
+    occurrences.pop(number, None)
+    if digit is not None:
+        occurrences[number] = digit
+        if in_title:
+            titles.add(number)
+    if not occurrences:
+        entries.pop(gram, None)
+        return
+    ordered = sorted(occurrences)
+    entries[gram] = [_gaps(sorted(titles)), _gaps(ordered), "".join(occurrences[n] for n in ordered)]
+
+
+def _numbers(gaps: list[int]) -> list[int]:
+    numbers, previous = [], -1
+    for gap in gaps:
+        previous += gap
+        numbers.append(previous)
+    return numbers
+
+
+def _write_pieces(
+    search_dir: Path, ordered: list[dict], page_words: dict[str, list[str]], entries: dict
+) -> dict:
+    """Shard the postings, write every piece into a folder named by their hash; the manifest's ``kepu_index``."""
+    files: dict[str, bytes] = {f"p/{number}.json": _dump(page) for number, page in enumerate(ordered)}
     total = sum(len(gram) * 3 + 12 + 2 * (len(a) + len(b)) + len(c) for gram, (a, b, c) in entries.items())
     shards = min(MAX_SHARDS, 2 ** max(0, math.ceil(math.log2(max(1, total / SHARD_BYTES)))))
     by_shard: dict[int, dict] = defaultdict(dict)
@@ -168,6 +261,7 @@ def write_search_shards(search_dir: Path, docs: list[dict], config: dict) -> dic
         by_shard[shard_of(gram, shards)][gram] = entry
     for shard in range(shards):
         files[f"g{shard}.json"] = _dump(by_shard.get(shard, {}))
+    words = set().union(*page_words.values()) if page_words else set()
     by_first: dict[int, list[str]] = defaultdict(list)
     for word in sorted(words):
         by_first[fnv1a(word[0]) % WORD_SHARDS].append(word)

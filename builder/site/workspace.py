@@ -39,12 +39,16 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
+from builder.search_terms import SearchUpdate
 from builder.writer import sha256_file, write_atomically
 
 WORKSPACE = "site-workspace"  # its folder in the cache folder
 STATE_FORMAT = 1
 STATE = "state.json"
 SEARCH_DOCS = "search-docs.json"
+SEARCH_WORDS = "search-words.json"
+PREVIOUS_PIECES = "search-previous"  # the last build's search pieces, while the new ones are made
+PIECES_FOLDER = re.compile(r"^kepu/[0-9a-f]{12}/$")
 READINGS = "prose-readings.json"
 HEX = re.compile(r"^[0-9a-f]+$")
 PAGE_MESSAGE = re.compile(r"Doc file '([^']+)'")  # how MkDocs starts a warning about one page
@@ -72,6 +76,7 @@ class BuildRecord:
     sizes: dict[str, list[int]]
     warnings: dict[str, list[str]]
     search: dict[str, list[dict[str, Any]]]
+    search_words: dict[str, list[str]]
     readings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -83,6 +88,7 @@ class PreviousBuild:
     sizes: dict[str, list[int]]  # built file → [stored size, gzip size]
     warnings: dict[str, list[str]]  # Markdown file → MkDocs' messages about it
     search: dict[str, list[dict[str, Any]]]  # page address → its entries in Material's search index
+    search_words: dict[str, list[str]]  # page address → its words in the search pieces
 
 
 @dataclass
@@ -161,6 +167,32 @@ class SiteWorkspace:
         }
         return self.previous.pages, merged
 
+    def previous_search_pieces(self) -> SearchUpdate | None:
+        """Move the last build's search pieces aside, for the new ones to be patched from them."""
+        manifest = _load_json(self.out_dir / "search" / "search_index.json")
+        index = manifest.get("config", {}).get("kepu_index") if isinstance(manifest, dict) else None
+        aside = self.root / PREVIOUS_PIECES
+        shutil.rmtree(aside, ignore_errors=True)
+        found = None
+        if (
+            self.previous is not None
+            and isinstance(index, dict)
+            and isinstance(index.get("folder"), str)
+            and PIECES_FOLDER.match(index["folder"])
+            and all(
+                isinstance(index.get(name), int) and not isinstance(index[name], bool)
+                for name in ("pages", "shards")
+            )
+            and (self.out_dir / "search" / index["folder"]).is_dir()
+        ):
+            os.replace(self.out_dir / "search" / index["folder"], aside)
+            found = SearchUpdate(aside, index, self.previous.search_words, {})
+        shutil.rmtree(self.out_dir / "search" / "kepu", ignore_errors=True)
+        return found
+
+    def drop_previous_search_pieces(self) -> None:
+        shutil.rmtree(self.root / PREVIOUS_PIECES, ignore_errors=True)
+
     def merged_warnings(self, messages: list[str], built: set[str]) -> dict[str, list[str]]:
         """MkDocs' warnings by page, in page order: the built pages' from this run, the others' from the last.
 
@@ -186,6 +218,10 @@ class SiteWorkspace:
         """Record this build; only now is the workspace good for an incremental build."""
         search_data = json.dumps(record.search, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         write_atomically(self.root / SEARCH_DOCS, search_data)
+        words_data = json.dumps(record.search_words, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8"
+        )
+        write_atomically(self.root / SEARCH_WORDS, words_data)
         readings_data = json.dumps(record.readings, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         write_atomically(self.root / READINGS, readings_data)
         outputs = {
@@ -202,6 +238,7 @@ class SiteWorkspace:
             "warnings": record.warnings,
             "outputs": outputs,
             "search_sha256": sha256_file(self.root / SEARCH_DOCS),
+            "search_words_sha256": sha256_file(self.root / SEARCH_WORDS),
             "readings_sha256": sha256_file(self.root / READINGS),
         }
         write_atomically(self.root / STATE, json.dumps(state, ensure_ascii=False).encode("utf-8"))
@@ -269,6 +306,7 @@ def _previous_build(root: Path, state: Any, structure: str) -> tuple[str, Previo
         and isinstance(state.get("outputs"), dict)
         and all(isinstance(value, str) for value in state["outputs"].values())
         and isinstance(state.get("search_sha256"), str)
+        and isinstance(state.get("search_words_sha256"), str)
     ):
         return None
     out_dir = root / "out"
@@ -285,18 +323,27 @@ def _previous_build(root: Path, state: Any, structure: str) -> tuple[str, Previo
             path = out_dir / rel
             if path.is_symlink() or sha256_file(path) != digest:
                 return None
-        search_file = root / SEARCH_DOCS
-        if os.path.islink(search_file) or sha256_file(search_file) != state["search_sha256"]:
-            return None
-        search = json.loads(search_file.read_text(encoding="utf-8"))
+        loaded = []
+        for name, key in ((SEARCH_DOCS, "search_sha256"), (SEARCH_WORDS, "search_words_sha256")):
+            path = root / name
+            if os.path.islink(path) or sha256_file(path) != state[key]:
+                return None
+            loaded.append(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return None
+    search, search_words = loaded
     if not isinstance(search, dict) or not all(
         isinstance(entries, list) and all(isinstance(entry, dict) for entry in entries)
         for entries in search.values()
     ):
         return None
-    return state["nonce"], PreviousBuild(state["pages"], state["sizes"], state["warnings"], search)
+    if not isinstance(search_words, dict) or not all(
+        _is_list_of(words, str) for words in search_words.values()
+    ):
+        return None
+    return state["nonce"], PreviousBuild(
+        state["pages"], state["sizes"], state["warnings"], search, search_words
+    )
 
 
 def _is_list_of(value: object, kind: type) -> bool:
