@@ -10,6 +10,7 @@ the GPS position of the photographer's home — never reaches a published file.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -72,17 +73,19 @@ def encode_image(src: Path, size: tuple[int, int], fmt: str) -> bytes:
 
 def upload_ready_image(src: Path, limit: int = UPLOAD_BYTES_MAX) -> bytes | None:
     """JPG or PNG under ``limit``: the original when it already is one and carries no EXIF,
-    else a re-encoded copy (at most 1080 px wide); None when no quality gets it small enough."""
+    else a re-encoded copy (at most 1080 px wide; a drawing in SVG painted at that width on
+    white); None when it cannot be read or no quality gets it small enough."""
     data = src.read_bytes()
     is_jpeg_or_png = data.startswith(b"\xff\xd8") or data.startswith(b"\x89PNG")
     if is_jpeg_or_png and len(data) <= limit and not carries_exif(src):
         return data
-    image = open_upright(src)
+    drawing = src.suffix.lower() == ".svg"
+    image = painted_svg(data, UPLOAD_WIDTH_MAX) if drawing else open_upright(src)
     if image is None:
         return None
     image = fit_width(image, UPLOAD_WIDTH_MAX)
     has_transparency = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
-    if has_transparency:
+    if has_transparency or drawing:  # lines and flat colours stay sharp in PNG
         buffer = io.BytesIO()
         image.save(buffer, "PNG", optimize=True)
         if buffer.tell() <= limit:
@@ -94,3 +97,37 @@ def upload_ready_image(src: Path, limit: int = UPLOAD_BYTES_MAX) -> bytes | None
         if buffer.tell() <= limit:
             return buffer.getvalue()
     return None
+
+
+SVG_SIZE = re.compile(r"^\s*[-+]?[\d.]+[\s,]+[-+]?[\d.]+[\s,]+([\d.]+)[\s,]+([\d.]+)\s*$")
+
+
+def painted_svg(data: bytes, width: int) -> Image.Image | None:
+    """A drawing in SVG (cleaned first: no script, no outside reference) as an RGB picture
+    ``width`` pixels wide on white, in the proportions of its viewBox; None if it is no picture.
+
+    WeChat keeps no SVG in an article, and a transparent PNG turns black in its dark mode.
+    """
+    from lxml import etree
+
+    from builder.pdf import rasterise_svg
+    from builder.sanitize import UnsafeSvgError, clean_svg
+
+    try:
+        cleaned = clean_svg(data)
+        root = etree.fromstring(cleaned, etree.XMLParser(resolve_entities=False, no_network=True))
+    except (UnsafeSvgError, etree.XMLSyntaxError):
+        return None
+    box = SVG_SIZE.match(root.get("viewBox") or "")
+    try:
+        ratio = float(box.group(2)) / float(box.group(1)) if box else 1.0
+    except ZeroDivisionError:
+        return None
+    if not 0.05 <= ratio <= 20:
+        return None
+    painted = rasterise_svg(cleaned, width, max(1, round(width * ratio)))
+    if painted is None:
+        return None
+    white = Image.new("RGB", painted.size, (255, 255, 255))
+    white.paste(painted, mask=painted.getchannel("A"))
+    return white

@@ -474,8 +474,9 @@ def _data_only_fetcher() -> object:
 
 
 @lru_cache(maxsize=256)
-def rasterise_svg(svg: bytes, px: int) -> Image.Image | None:
-    """An SVG as an RGBA square of ``px`` pixels: WeasyPrint lays it out, pdfium paints it.
+def rasterise_svg(svg: bytes, px: int, height: int | None = None) -> Image.Image | None:
+    """An SVG as an RGBA picture of ``px`` × ``height`` pixels (a square without ``height``):
+    WeasyPrint lays it out, pdfium paints it.
 
     No SVG rasteriser is installed (no cairosvg, no resvg); WeasyPrint draws SVG into
     PDF and pypdfium2 renders PDF, both already needed for print.
@@ -484,10 +485,11 @@ def rasterise_svg(svg: bytes, px: int) -> Image.Image | None:
     from PIL import Image
     from weasyprint import HTML
 
+    tall = height or px
     data = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
     page = (
-        f"<style>@page{{size:{px}px {px}px;margin:0}}body{{margin:0}}"
-        f"img{{display:block;width:{px}px;height:{px}px}}</style><img src='{data}'>"
+        f"<style>@page{{size:{px}px {tall}px;margin:0}}body{{margin:0}}"
+        f"img{{display:block;width:{px}px;height:{tall}px}}</style><img src='{data}'>"
     )
     try:
         pdf = HTML(string=page, url_fetcher=_data_only_fetcher()).write_pdf()
@@ -496,4 +498,4 @@ def rasterise_svg(svg: bytes, px: int) -> Image.Image | None:
     except Exception:  # a broken file must not stop the build; the badge stands in
         return None
     image = image.convert("RGBA")
-    return image if image.size == (px, px) else image.resize((px, px), Image.Resampling.LANCZOS)
+    return image if image.size == (px, tall) else image.resize((px, tall), Image.Resampling.LANCZOS)

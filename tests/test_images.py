@@ -61,3 +61,34 @@ def test_a_file_that_is_no_image_gives_none_not_an_error(tmp_path: Path):
     fake = tmp_path / "fake.jpg"
     fake.write_bytes(b"\xff\xd8" + b"<script>" * 200_000)  # a JPEG start, then 1.6 MB of junk
     assert upload_ready_image(fake) is None
+
+
+def test_a_drawing_in_svg_reaches_wechat_as_a_png_on_white_in_its_proportions(tmp_path: Path):
+    """WeChat keeps no SVG: the lessons' own drawings were dropped from every article."""
+    drawing = tmp_path / "cup.svg"
+    drawing.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 100">'
+        '<script>alert(1)</script><rect x="10" y="10" width="80" height="80" fill="#c0392b"/></svg>',
+        encoding="utf-8",
+    )
+    data = upload_ready_image(drawing)
+    assert data is not None and data[:8] == b"\x89PNG\r\n\x1a\n" and b"alert" not in data
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.size == (1080, 540) and image.mode == "RGB"
+        assert image.getpixel((1000, 270)) == (255, 255, 255)  # white where nothing is drawn
+        red, green, blue = image.getpixel((270, 270))  # inside the square
+        assert red > 150 and green < 100 and blue < 100
+    # The bundled drawings all make it, at 1080 px wide.
+    for src in sorted((Path(__file__).resolve().parent.parent / "media").glob("*.svg")):
+        painted = upload_ready_image(src)
+        assert painted is not None, src.name
+        with Image.open(io.BytesIO(painted)) as image:
+            assert image.width == 1080
+
+
+def test_an_svg_that_is_no_picture_gives_none(tmp_path: Path):
+    for name, text in (("page.svg", "<html><body>hi</body></html>"), ("broken.svg", "<svg"), ("flat.svg",
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 0"></svg>')):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        assert upload_ready_image(path) is None, name
