@@ -159,3 +159,20 @@ def test_a_build_that_finds_the_workspace_in_use_builds_in_full_on_its_own(proje
         os.close(lock)
     assert (cache / WORKSPACE / STATE).read_bytes() == state  # left as the other build has it
     assert_same_as_full_build(project, tmp_path, out, warnings)
+
+
+def test_a_link_planted_in_the_workspace_never_leads_a_page_into_content(project: Path, tmp_path: Path):
+    """A workspace whose docs/lessons is a link to content/lessons (its state forged to match) is not used."""
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    site_build(project, out, cache)
+    content_before = {p: p.read_bytes() for p in (project / "content").rglob("*") if p.is_file()}
+    lessons = cache / WORKSPACE / "src/docs/lessons"
+    shutil.rmtree(lessons)
+    lessons.symlink_to(project / "content/lessons", target_is_directory=True)
+    lesson = project / LESSON
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\n接种后多喝水。\n", encoding="utf-8")
+    content_before[lesson] = lesson.read_bytes()
+    warnings = site_build(project, out, cache)
+    assert {p: p.read_bytes() for p in (project / "content").rglob("*") if p.is_file()} == content_before
+    assert not lessons.is_symlink()
+    assert_same_as_full_build(project, tmp_path, out, warnings)

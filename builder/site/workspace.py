@@ -121,7 +121,12 @@ class SiteWorkspace:
     @classmethod
     def open(cls, root: Path, structure: str) -> SiteWorkspace:
         """The workspace at ``root``, ready for an incremental build, or emptied for a full one."""
-        state = _load_json(root / STATE)
+        if root.is_symlink() or (root.exists() and not root.is_dir()):
+            root.unlink()  # the workspace is a folder of Kepu's own, never a way into another one
+        # A link anywhere inside could make a page written here land outside it (in content/):
+        # such a workspace is not Kepu's, and goes.
+        linked = _has_links(root)
+        state = None if linked else _load_json(root / STATE)
         readings = _kept_readings(root, state)
         found = _previous_build(root, state, structure)
         # From here until save() there is no state: a build that fails half-way is never trusted.
@@ -266,6 +271,13 @@ def claimed(root: Path, fallback: Path) -> Iterator[Path]:
         yield root
     finally:
         os.close(lock)  # closing the descriptor lets go of the lock
+
+
+def _has_links(root: Path) -> bool:
+    for folder, folders, files in os.walk(root):
+        if any(os.path.islink(os.path.join(folder, name)) for name in (*folders, *files)):
+            return True
+    return False
 
 
 def _load_json(path: Path) -> Any:
