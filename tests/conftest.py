@@ -74,6 +74,20 @@ def bundled_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "public" / "site"
 
 
+@pytest.fixture(scope="session")
+def bundled_posts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled content built once with only the posts renderer; the output folder.
+
+    today=None: the content's review dates move on with the calendar. Its own cache folder
+    keeps the checkout's .kepu-cache out of it, so parallel test workers never share one.
+    """
+    if not (REPO / "content" / "lessons").is_dir():
+        pytest.skip("no bundled content in this checkout")
+    out = tmp_path_factory.mktemp("bundled-posts")
+    build(REPO, out / "public", only=["posts"], today=None, cache_dir=out / "cache")
+    return out / "public"
+
+
 # -- browser tests ------------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
