@@ -10,9 +10,10 @@ SYSTEM := $(VENV)/.system-deps
 build: $(STAMP)
 	$(BIN)/kepu build
 
+# One pytest worker per core; whole files per worker, so a module's fixtures (its builds) are made once.
 test: $(STAMP)
 	$(BIN)/ruff check builder tests bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 serve: $(STAMP)
 	$(BIN)/kepu serve

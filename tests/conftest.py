@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import http.server
 import shutil
+import sys
 import textwrap
 import threading
 from collections.abc import Callable, Iterator
@@ -74,6 +75,20 @@ def bundled_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "public" / "site"
 
 
+@pytest.fixture(scope="session")
+def bundled_posts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled content built once with only the posts renderer; the output folder.
+
+    today=None: the content's review dates move on with the calendar. Its own cache folder
+    keeps the checkout's .kepu-cache out of it, so parallel test workers never share one.
+    """
+    if not (REPO / "content" / "lessons").is_dir():
+        pytest.skip("no bundled content in this checkout")
+    out = tmp_path_factory.mktemp("bundled-posts")
+    build(REPO, out / "public", only=["posts"], today=None, cache_dir=out / "cache")
+    return out / "public"
+
+
 # -- browser tests ------------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -85,11 +100,19 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        # A browser that drops a request it no longer needs (a page closed mid-load) is not a
+        # failure; anything else still prints its traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def serve_folder(folder: Path) -> Iterator[str]:
     """Serve ``folder`` on 127.0.0.1 (a free port) for the duration; yields the base URL."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"

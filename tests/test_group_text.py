@@ -96,13 +96,12 @@ def test_choose_group_points_keeps_every_urgent_point_in_order():
     assert [p.text for p in nothing_fits.points] == ["要点2", "要点7"]
 
 
-def test_bundled_lessons_keep_their_safety_points(tmp_path: Path):
+def test_bundled_lessons_keep_their_safety_points(bundled_posts: Path):
     from conftest import REPO
 
     project = load_project(REPO, Diagnostics(), today=None)
     assert project is not None
-    out = tmp_path / "out"
-    build(REPO, out, only=["posts"], today=None)
+    out = bundled_posts
     for lesson in project.lessons:
         text = (out / f"posts/lessons/{lesson.slug}/group.txt").read_text(encoding="utf-8")
         assert len(text) <= 500, lesson.slug

@@ -244,7 +244,12 @@ def pdf_leaks(pdf: bytes, where: str, folder: Path) -> list[str]:
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     marker, path_bytes = SECRET.encode(), str(folder).encode()
     blobs = [pdf]
-    for number in range(1, len(reader.xref_objStm) + 1000):
+    # Every object the file's cross-reference tables and object streams name. Guessing numbers
+    # past them instead costs seconds a PDF: pypdf scans the whole file for each missing one.
+    numbers = set(reader.xref_objStm)
+    for table in reader.xref.values():
+        numbers |= set(table)
+    for number in sorted(numbers):
         try:
             obj = reader.get_object(number)
         except Exception:

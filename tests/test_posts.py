@@ -110,14 +110,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "public"
 
 
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repository's own content, built with only the posts renderer."""
-    if not (REPO / "content" / "lessons").is_dir():
-        pytest.skip("no bundled content in this checkout")
-    out = tmp_path_factory.mktemp("bundled") / "public"
-    build(REPO, out, only=["posts"])  # today: the content's review dates move on
-    return out
+@pytest.fixture
+def bundled(bundled_posts: Path) -> Path:
+    """The repository's own content, built with only the posts renderer (once per session)."""
+    return bundled_posts
 
 
 def manifest(out: Path) -> list[dict]:

@@ -27,7 +27,7 @@ from builder.diagnostics import Diagnostics
 from builder.model import Project
 from builder.parallel import parallel_map
 from builder.project import load_project
-from builder.renderers.printing import plan_jobs, render_job, trainer_only
+from builder.renderers.printing import PrintJob, plan_jobs, render_job, trainer_only
 from builder.titles import title_tokens
 
 TODAY = dt.date(2026, 12, 1)
@@ -48,16 +48,22 @@ def bundled() -> Project:
 
 
 @pytest.fixture(scope="module")
-def printed(bundled: Project, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def jobs(bundled: Project) -> list[PrintJob]:
+    """Every print job of the bundled content, planned once (a plan lays out every document's HTML)."""
+    return list(plan_jobs(bundled))
+
+
+@pytest.fixture(scope="module")
+def printed(jobs: list[PrintJob], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The lessons' flyers, prescriptions and posters with their press versions, rendered
     as the build renders them (quizzes, campaigns and PNGs left out: they are not asked about)."""
     out = tmp_path_factory.mktemp("bundled-print")
-    jobs = [
+    lesson_jobs = [
         dataclasses.replace(job, png_path=None)
-        for job in plan_jobs(bundled)
+        for job in jobs
         if job.kind in ("flyer-pdf", "poster-pdf", "prescription-pdf")
     ]
-    for job, rendered in zip(jobs, parallel_map(render_job, jobs, 2), strict=True):
+    for job, rendered in zip(lesson_jobs, parallel_map(render_job, lesson_jobs, 2), strict=True):
         for path, data in ((job.path, rendered.pdf), (job.press_path, rendered.press)):
             if path and data:
                 (out / path).parent.mkdir(parents=True, exist_ok=True)
@@ -190,9 +196,9 @@ def test_poster_titles_have_a_cap_height_of_25_mm(printed: Path, bundled: Projec
         assert size * CAP_HEIGHT / MM >= 25 and ink >= 25, (lesson.slug, size, ink)
 
 
-def test_each_key_point_on_poster_and_flyer_has_its_pictogram_or_badge(bundled: Project):
+def test_each_key_point_on_poster_and_flyer_has_its_pictogram_or_badge(bundled: Project, jobs: list[PrintJob]):
     lessons = {lesson.source: lesson for lesson in bundled.lessons}
-    for job in plan_jobs(bundled):
+    for job in jobs:
         if job.kind not in ("poster-pdf", "flyer-pdf"):
             continue
         lesson = lessons[job.source]
@@ -209,11 +215,11 @@ def test_each_key_point_on_poster_and_flyer_has_its_pictogram_or_badge(bundled: 
             )
 
 
-def test_quiz_sheet_takes_as_few_pages_as_its_questions_need(bundled: Project):
+def test_quiz_sheet_takes_as_few_pages_as_its_questions_need(bundled: Project, jobs: list[PrintJob]):
     from builder import pdf as engine
 
     job = next(
-        job for job in plan_jobs(bundled) if job.kind == "quiz-pdf" and "/hypertension-quiz/" in job.path
+        job for job in jobs if job.kind == "quiz-pdf" and "/hypertension-quiz/" in job.path
     )
     quiz = next(quiz for quiz in bundled.quizzes if quiz.slug == "hypertension-quiz")
     # At the normal size the last question would sit alone on a second page ...
@@ -227,7 +233,7 @@ def test_quiz_sheet_takes_as_few_pages_as_its_questions_need(bundled: Project):
     # A quiz that needs two pages at any size keeps the normal size.
     longer = next(
         job
-        for job in plan_jobs(bundled)
+        for job in jobs
         if job.kind == "quiz-pdf" and "/occupational-health-quiz/" in job.path
     )
     assert render_job(dataclasses.replace(longer)).scale == 1.0
