@@ -54,6 +54,19 @@ def assert_same_as_full_build(project: Path, tmp_path: Path, incremental: Path, 
     shutil.rmtree(full)
 
 
+def rebuilt_after(project: Path, tmp_path: Path, edit) -> tuple[Path, list[str], list[str]]:
+    """Build, apply ``edit(lesson_text) -> lesson_text`` to the lesson, build again through the
+    same workspace: the output, the second build's warnings and the pages MkDocs built again."""
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    site_build(project, out, cache)
+    before = built_pages(cache)
+    lesson = project / LESSON
+    lesson.write_text(edit(lesson.read_text(encoding="utf-8")), encoding="utf-8")
+    warnings = site_build(project, out, cache)
+    after = built_pages(cache)
+    return out, warnings, sorted(page for page in after if after[page] != before.get(page))
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     dest = tmp_path / "project"
@@ -68,17 +81,9 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_a_body_edit_rebuilds_that_page_and_gives_the_full_builds_bytes(project: Path, tmp_path: Path):
-    cache, out = tmp_path / "cache", tmp_path / "out"
-    site_build(project, out, cache)
-    before = built_pages(cache)
-
-    lesson = project / LESSON
-    lesson.write_text(
-        lesson.read_text(encoding="utf-8") + "\n打完疫苗在接种点留观30分钟，没有不舒服再离开。\n", encoding="utf-8"
+    out, warnings, rebuilt = rebuilt_after(
+        project, tmp_path, lambda text: text + "\n打完疫苗在接种点留观30分钟，没有不舒服再离开。\n"
     )
-    warnings = site_build(project, out, cache)
-    after = built_pages(cache)
-    rebuilt = sorted(page for page in after if after[page] != before[page])
     # The lesson, and the dashboard (it analyses every lesson); the listings show only the
     # title and summary, which did not change, so they are not built again.
     assert rebuilt == ["dashboard/index.html", "lessons/flu-vaccine/index.html"]
@@ -92,16 +97,9 @@ def test_a_body_edit_rebuilds_that_page_and_gives_the_full_builds_bytes(project:
 
 
 def test_a_title_edit_rebuilds_the_listings_that_show_it(project: Path, tmp_path: Path):
-    cache, out = tmp_path / "cache", tmp_path / "out"
-    site_build(project, out, cache)
-    before = built_pages(cache)
-    lesson = project / LESSON
-    lesson.write_text(
-        lesson.read_text(encoding="utf-8").replace("title: ", "title: 秋冬必读：", 1), encoding="utf-8"
+    out, warnings, rebuilt = rebuilt_after(
+        project, tmp_path, lambda text: text.replace("title: ", "title: 秋冬必读：", 1)
     )
-    warnings = site_build(project, out, cache)
-    after = built_pages(cache)
-    rebuilt = {page for page in after if after[page] != before[page]}
     assert "lessons/flu-vaccine/index.html" in rebuilt and "index.html" in rebuilt
     assert "lessons/hypertension-basics/index.html" not in rebuilt
     assert_same_as_full_build(project, tmp_path, out, warnings)
