@@ -70,7 +70,7 @@ def bare_mkdocs_sources(project: Path) -> Path:
     # Kepu fills in the dashboard and the share panels' QR codes while MkDocs runs;
     # the bare build gets them in its Markdown, so both build the same pages.
     docs = work / WORKSPACE / "src" / "docs"
-    (docs / DASHBOARD_PAGE).write_text(dashboard_page(loaded).markdown, encoding="utf-8")
+    (docs / DASHBOARD_PAGE).write_text(dashboard_page(loaded).complete_markdown(), encoding="utf-8")
     urls = {lesson.slug: loaded.config.url + lesson.site_path for lesson in loaded.lessons}
     for slug, svg in share_qr_codes(urls).items():
         page = docs / "lessons" / f"{slug}.md"

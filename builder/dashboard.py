@@ -9,6 +9,7 @@ still builds to the same bytes.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from builder.model import Lesson, Project, Term
@@ -98,8 +99,11 @@ class Dashboard:
         return cls(rows=[], matrix=[], topics=[], levels=[], quiz_findings=[])
 
 
-def editor_dashboard(project: Project, readings: Readings | None = None) -> Dashboard:
-    report = check_quality(project, readings=readings)
+def editor_dashboard(
+    project: Project, readings: Readings | None = None, lessons: Iterable[Lesson] | None = None
+) -> Dashboard:
+    """The dashboard's figures; ``rows`` only for ``lessons`` when given (the others' rows are kept ones)."""
+    report = check_quality(project, readings=readings, lessons=lessons)
     max_age = dt.timedelta(days=project.config.review_max_age_days)
     rows = [
         LessonRow(item.lesson, item, item.lesson.reviewed_on + max_age if item.lesson.reviewed_on else None)

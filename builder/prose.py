@@ -15,9 +15,11 @@ import importlib.metadata
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from builder.content import FENCE
 
@@ -26,6 +28,41 @@ from builder.content import FENCE
 HAN = re.compile(r"[\u4e00-\u9fff]")
 DIFFICULT_IDF = 10.0  # about the 40,000 most widespread words are below this
 RARE_IDF = 12.0  # words pointed out by name when a lesson has too many difficult words
+
+
+_DICTIONARY: tuple[dict[str, int], int] | None = None
+_DICTIONARY_LOCK = threading.Lock()
+
+
+def jieba_dictionary() -> tuple[dict[str, int], int]:
+    """jieba's own dictionary (word → frequency, and their total) as it loads, once a process.
+
+    Loading it takes about a second. The readability scores and the site's search
+    (builder.search_terms.fresh_jieba) both start from it, so a build that cuts a few
+    sentences and then builds the site loads it once. Never changed: users copy it.
+    """
+    global _DICTIONARY
+    with _DICTIONARY_LOCK:
+        if _DICTIONARY is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            _DICTIONARY = (tokenizer.FREQ, tokenizer.total)
+        return _DICTIONARY
+
+
+def private_tokenizer() -> Any:
+    """A jieba tokenizer on jieba's own dictionary, nobody else's words in it."""
+    import jieba
+
+    freq, total = jieba_dictionary()
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ, tokenizer.total = freq, total
+    tokenizer.user_word_tag_tab = {}
+    tokenizer.initialized = True
+    return tokenizer
 
 
 class Words:
@@ -37,18 +74,13 @@ class Words:
 
     def __init__(self) -> None:
         import jieba
-        import jieba.analyse
 
-        jieba.setLogLevel(logging.WARNING)
-        self.tokenizer = jieba.Tokenizer()
-        self.tokenizer.initialize()
-        idf_file = Path(jieba.analyse.__file__).parent / "idf.txt"
-        self.idf: dict[str, float] = {}
-        with idf_file.open(encoding="utf-8") as lines:
-            for line in lines:
-                word, _, value = line.rstrip("\n").partition(" ")
-                if value:
-                    self.idf[word] = float(value)
+        # Cutting only reads the dictionary: it may be the very one the site's search copies.
+        self.tokenizer = private_tokenizer()
+        # The table's file, not ``jieba.analyse``: importing that loads two more tables (a second).
+        fields = (Path(jieba.__file__).parent / "analyse" / "idf.txt").read_text(encoding="utf-8").split()
+        values = iter(fields)
+        self.idf: dict[str, float] = dict(zip(values, map(float, values), strict=False))
 
     def cut(self, text: str) -> list[str]:
         """Dictionary words only (no guessing of new words), so every word can be looked up."""

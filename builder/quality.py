@@ -274,15 +274,21 @@ class QualityReport:
 
 
 def check_quality(
-    project: Project, diagnostics: Diagnostics | None = None, readings: Readings | None = None
+    project: Project,
+    diagnostics: Diagnostics | None = None,
+    readings: Readings | None = None,
+    lessons: Iterable[Lesson] | None = None,
 ) -> QualityReport:
-    """Run every quality rule on every lesson and quiz; add the findings to ``diagnostics``.
+    """Run every quality rule on every lesson (or only ``lessons``) and quiz; add the findings to ``diagnostics``.
 
     ``readings`` has the readability scores of earlier builds (the site's dashboard keeps them).
     """
     readings = readings or Readings()
     report = QualityReport(
-        lessons=[check_lesson(project, lesson, readings) for lesson in project.lessons],
+        lessons=[
+            check_lesson(project, lesson, readings)
+            for lesson in (project.lessons if lessons is None else lessons)
+        ],
         quizzes=[check_quiz(project, quiz) for quiz in project.quizzes],
     )
     if diagnostics is not None:

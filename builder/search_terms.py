@@ -22,9 +22,7 @@ split a phrase that appears nowhere as typed (see docs/site.md). So:
 from __future__ import annotations
 
 import json
-import logging
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +30,7 @@ import jieba
 import opencc
 
 from builder.model import Project
+from builder.prose import jieba_dictionary
 
 HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{2,12}$")
 QUOTED_TERM = re.compile(r"[「“《『]([\u4e00-\u9fff]{2,12})[」”》』]")
@@ -49,11 +48,6 @@ def user_dictionary(project: Project) -> list[str]:
     return sorted(word for word in words if HAN_WORD.match(word))
 
 
-# jieba's own dictionary as it loads, before any build added words to it: see fresh_jieba.
-_PRISTINE: tuple[dict[str, int], int] | None = None
-_PRISTINE_LOCK = threading.Lock()
-
-
 def fresh_jieba() -> None:
     """Put jieba's global tokenizer back to jieba's own dictionary, before MkDocs runs.
 
@@ -65,19 +59,11 @@ def fresh_jieba() -> None:
     职业|健康检查), and words of other projects built earlier stayed in. Every build
     starts from the same dictionary, so the same content gives the same index.
     """
-    global _PRISTINE
-    with _PRISTINE_LOCK:
-        if _PRISTINE is None:
-            jieba.setLogLevel(logging.WARNING)
-            # A tokenizer of its own: the global one may already carry someone's words.
-            pristine = jieba.Tokenizer(jieba.dt.dictionary)
-            pristine.initialize()
-            _PRISTINE = (pristine.FREQ, pristine.total)
-        freq, total = _PRISTINE
-        jieba.dt.FREQ = dict(freq)
-        jieba.dt.total = total
-        jieba.dt.user_word_tag_tab = {}
-        jieba.dt.initialized = True
+    freq, total = jieba_dictionary()
+    jieba.dt.FREQ = dict(freq)  # a copy: Material adds the user dictionary's words to it
+    jieba.dt.total = total
+    jieba.dt.user_word_tag_tab = {}
+    jieba.dt.initialized = True
 
 
 # The traditional forms a simplified character may be typed as: OpenCC's

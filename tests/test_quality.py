@@ -18,6 +18,7 @@ from builder.diagnostics import Diagnostics
 from builder.project import load_project
 from builder.quality import RULES, check_quality, grouped_text
 from builder.sarif import to_gitlab, to_sarif
+from builder.standard import LEVELS
 
 PROBE = "content/lessons/probe.md"
 CLEAN = """\
@@ -449,22 +450,25 @@ def test_dashboard_lists_every_lesson_with_score_and_review_date(tmp_path: Path)
     diagnostics = Diagnostics()
     loaded = load_project(REPO, diagnostics, today=TODAY)
     write_pages(loaded, tmp_path)
-    page = dashboard_page(loaded).markdown
+    dashboard = dashboard_page(loaded)
+    page = dashboard.markdown
     assert "search:\n  exclude: true" in page and "sitemap: false" in page
     # MkDocs reads the page's front matter from the frame written before the analysis is done.
     frame = (tmp_path / "dashboard.md").read_text(encoding="utf-8")
     assert get_data(frame)[1] == get_data(page)[1]
-    assert "](lessons/" not in frame
+    assert "lessons/" not in frame
+    # The long parts are HTML put in after Markdown: every marker of the page has its block.
+    assert len(dashboard.blocks) == 2 + len(LEVELS)
+    assert all(marker.removeprefix("<p>").removesuffix("</p>") in page for marker in dashboard.blocks)
+    html = "".join(dashboard.blocks.values())
     for lesson in loaded.lessons:
-        row = next(
-            line
-            for line in page.split("\n")
-            if f"](lessons/{lesson.slug}.md)" in line and line.startswith("| [")
-        )
-        assert re.search(r"\| \*?\*?\d+\.\d\*?\*?（\d+）", row), row
-        assert f'data-reviewed="{lesson.reviewed_on.isoformat()}"' in row
+        row = re.search(f'<tr>\n<td><a href="../lessons/{lesson.slug}/">.*?</tr>', html, re.DOTALL)
+        assert row, lesson.slug
+        assert re.search(r"<td>(<strong>)?\d+\.\d(</strong>)?（\d+）</td>", row.group()), row.group()
+        assert f'data-reviewed="{lesson.reviewed_on.isoformat()}"' in row.group()
+    assert "<script" not in html
     assert "dashboard" not in (tmp_path / "index.md").read_text(encoding="utf-8")
-    assert "### 四级" in page and "健康档案建立" in page and "| 老年人 |" in page
+    assert "### 四级" in page and "健康档案建立" in html and "| 老年人 |" in page
     sitemap = (REPO / "templates/site/overrides/sitemap.xml").read_text(encoding="utf-8")
     assert "file.page.meta.sitemap is not false" in sitemap
 
@@ -702,3 +706,20 @@ def test_hostile_registries_give_line_numbered_errors_never_a_traceback(project:
     assert hostile_registry_errors(project) == [
         "content/sources.yml:0: 这个文件是指向项目以外的链接：只能发布项目里的文件"
     ]
+
+
+def test_a_kept_dashboard_row_is_reused_as_it_was_but_never_with_script():
+    from builder.site.pages import dashboard_page, dashboard_row_keys
+
+    loaded = load_project(REPO, Diagnostics(), today=TODAY)
+    first = dashboard_page(loaded, nonce="0" * 32)
+    # Rows kept from the last build: the same page, byte for byte, without analysing again.
+    again = dashboard_page(loaded, "0" * 32, first.readings, first.rows)
+    assert again.blocks == first.blocks and again.markdown == first.markdown
+    # A forged row file (the workspace is a folder on disk) gets no script onto the page.
+    slug = loaded.lessons[0].slug
+    key = dashboard_row_keys(loaded)[slug]
+    forged = {**first.rows, key: ['<tr><td><script>alert(1)</script><a href="javascript:x">x</a></td></tr>', ""]}
+    page = dashboard_page(loaded, "0" * 32, first.readings, forged)
+    html = "".join(page.blocks.values())
+    assert "<script" not in html and "javascript:" not in html and ">x</a>" in html

@@ -48,6 +48,7 @@ from builder.site.pages import (
     DASHBOARD_PAGE,
     LateContent,
     dashboard_page,
+    dashboard_row_keys,
     markdown_source,
     page_environment,
     share_qr_codes,
@@ -57,7 +58,7 @@ from builder.site.workspace import WORKSPACE, BuildRecord, BuiltPages, SiteWorks
 from builder.templates import copy_template_tree, make_environment
 from builder.writer import Artifact
 
-SITE_RENDERER_VERSION = 5  # bump when this module's or builder/site/'s output changes for the same sources
+SITE_RENDERER_VERSION = 6  # bump when this module's or builder/site/'s output changes for the same sources
 # Below this many lessons the dashboard and QR codes take less time than
 # starting a worker process: they are made in this one.
 BACKGROUND_MIN_LESSONS = 100
@@ -83,10 +84,15 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         # panels' QR codes are the slow parts of the pages Kepu writes. A second
         # process makes them while MkDocs builds the rest; they are filled in as
         # MkDocs reaches them (see LateContent).
-        jobs = ctx.jobs if len(project.lessons) >= BACKGROUND_MIN_LESSONS else 1
+        # A dirty build analyses only the lessons whose dashboard rows are not kept.
+        row_keys = dashboard_row_keys(project)
+        to_analyse = sum(key not in workspace.dashboard_rows for key in row_keys.values())
+        jobs = ctx.jobs if to_analyse >= BACKGROUND_MIN_LESSONS else 1
         warnings_before = len(ctx.diagnostics.items)
         with background(jobs) as submit:
-            dashboard = submit(dashboard_page, project, workspace.nonce, workspace.readings)
+            dashboard = submit(
+                dashboard_page, project, workspace.nonce, workspace.readings, workspace.dashboard_rows, row_keys
+            )
             pages = write_pages(project, workspace.docs_dir, workspace.nonce, workspace.write_if_changed)
             # Only the lesson pages MkDocs builds again need their code.
             rebuilt = [
@@ -98,6 +104,7 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
             late = LateContent(dashboard=dashboard, qr_codes=qr_codes)
             record = build_site(project, ctx, workspace, late)
             record.readings = dashboard.result().readings
+            record.dashboard_rows = dashboard.result().rows
         workspace.save(structure, record)
         artifacts = list_artifacts(workspace.out_dir, pages, ctx.work_dir / "site-files")
     ctx.keep(key, artifacts, ctx.diagnostics.items[warnings_before:])

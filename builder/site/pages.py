@@ -23,13 +23,14 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data as get_markdown_meta
 
+from builder.cache import fingerprint, templates_digest
 from builder.content import IMAGE_HTML, IMAGE_MARKDOWN
 from builder.dashboard import editor_dashboard
 from builder.markup import markdown_to_html
 from builder.model import Lesson, Project
 from builder.prose import Readings
 from builder.qr import qr_svg
-from builder.site.guard import SHARE_QR_MARK, chrome_region, clean_content
+from builder.site.guard import SHARE_QR_MARK, chrome_region, clean_chrome, clean_content
 from builder.site.images import PhoneImage
 from builder.templates import make_environment
 
@@ -73,7 +74,14 @@ def page_environment(project: Project, nonce: str | None = None) -> Environment:
     env.filters["markdown_source"] = markdown_source
     mark = nonce or secrets.token_hex(16)
     env.globals["chrome"] = lambda caller: chrome_region(mark, caller())
+    # Where the dashboard's long parts go (dashboard_page): a paragraph of its own.
+    env.globals["block"] = lambda name: Markup(f"\n\n{dashboard_marker(mark, name)}\n\n")
+    env.globals["kepu_mark"] = mark
     return env
+
+
+def dashboard_marker(mark: str, name: str) -> str:
+    return f"kepu-dashboard-{mark}-{name}"
 
 
 def site_body(lesson: Lesson, images: dict[str, PhoneImage]) -> str:
@@ -131,23 +139,74 @@ def lesson_qr(url: str) -> str:
 
 @dataclass(frozen=True)
 class DashboardPage:
-    markdown: str
+    markdown: str  # the page, its long parts left as markers
+    blocks: dict[str, str]  # marker (as MkDocs renders it) → the HTML that goes in its place
     readings: dict[str, list]  # the readability scores it used, for the next build (prose.Readings)
+    rows: dict[str, list[str]]  # row key → a lesson's table row and findings, for the next build
+
+    def html(self, content: str) -> str:
+        """The built page's content with the long parts put in."""
+        for marker, block in self.blocks.items():
+            content = content.replace(marker, block, 1)
+        return content
+
+    def complete_markdown(self) -> str:
+        """The whole page as Markdown, the long parts raw HTML in it (for a plain ``mkdocs build``)."""
+        markdown = self.markdown
+        for marker, block in self.blocks.items():
+            markdown = markdown.replace(marker.removeprefix("<p>").removesuffix("</p>"), f"\n{block}\n", 1)
+        return markdown
+
+
+def dashboard_row_keys(project: Project) -> dict[str, str]:
+    """Lesson slug → the key of its dashboard row: all that its analysis and its two HTML parts read."""
+    shared = fingerprint(
+        "dashboard-row", project.config, project.sources, templates_digest(project.root, "site")
+    )
+    return {lesson.slug: fingerprint(shared, lesson) for lesson in project.lessons}
 
 
 def dashboard_page(
-    project: Project, nonce: str | None = None, readings: Mapping[str, object] | None = None
+    project: Project,
+    nonce: str | None = None,
+    readings: Mapping[str, object] | None = None,
+    kept_rows: Mapping[str, list[str]] | None = None,
+    row_keys: Mapping[str, str] | None = None,
 ) -> DashboardPage:
-    """The editors' dashboard page: the quality analysis of every lesson, as Markdown.
+    """The editors' dashboard page: the quality analysis of every lesson.
 
-    ``readings`` are scores from earlier builds; the page says which ones it used.
+    ``readings`` are scores from earlier builds and ``kept_rows`` the rows they
+    made, by :func:`dashboard_row_keys`: a lesson whose row is kept is not analysed
+    again. The page says which of both it used.
     """
     env = page_environment(project, nonce)
+    parts = env.get_template("site/pages/dashboard-blocks.html.j2").module
+    keys = row_keys if row_keys is not None else dashboard_row_keys(project)
+    wanted = set(keys.values())
+    kept = {key: row for key, row in (kept_rows or {}).items() if key in wanted}
     known = Readings(readings)
-    markdown = env.get_template(f"site/pages/{DASHBOARD_PAGE}.j2").render(
-        project=project, dashboard=editor_dashboard(project, known)
-    )
-    return DashboardPage(markdown, known.used)
+    fresh = [lesson for lesson in project.lessons if keys[lesson.slug] not in kept]
+    dashboard = editor_dashboard(project, known, fresh)
+    rows = {**kept}
+    for row in dashboard.rows:
+        rows[keys[row.lesson.slug]] = [str(parts.lesson_row(row)), str(parts.lesson_findings(row))]
+    ordered = [rows[keys[lesson.slug]] for lesson in sorted(project.lessons, key=lambda lesson: lesson.source)]
+    html = {
+        "lessons": str(parts.lessons_table(Markup("".join(row for row, _ in ordered)))),
+        "findings": "".join(findings for _, findings in ordered)
+        + str(parts.quiz_findings(dashboard.quiz_findings)),
+        **{
+            f"level-{index}": str(parts.coverage_table(coverage))
+            for index, coverage in enumerate(dashboard.levels, start=1)
+        },
+    }
+    markdown = env.get_template(f"site/pages/{DASHBOARD_PAGE}.j2").render(project=project, dashboard=dashboard)
+    # Kepu's own markup, every value autoescaped; cleaned all the same, as every page is (guard.py).
+    mark = env.globals["kepu_mark"]
+    blocks = {f"<p>{dashboard_marker(mark, name)}</p>": clean_chrome(block, mark) for name, block in html.items()}
+    # Scores of the lessons not analysed again are kept too: a later change of template needs them.
+    used = {**readings, **known.used} if kept and readings else known.used
+    return DashboardPage(markdown, blocks, dict(used), rows)
 
 
 def share_qr_codes(urls: dict[str, str]) -> dict[str, str]:
@@ -182,6 +241,12 @@ class LateContent(BasePlugin):
             return markdown
         body, _ = get_markdown_meta(self.dashboard.result().markdown)
         return body
+
+    def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        # After PageGuard (registered before this plugin); the blocks are cleaned where they are made.
+        if page.file.src_uri != DASHBOARD_PAGE:
+            return html
+        return self.dashboard.result().html(html)
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         if SHARE_QR_MARK not in output:

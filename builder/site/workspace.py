@@ -50,6 +50,7 @@ SEARCH_WORDS = "search-words.json"
 PREVIOUS_PIECES = "search-previous"  # the last build's search pieces, while the new ones are made
 PIECES_FOLDER = re.compile(r"^kepu/[0-9a-f]{12}/$")
 READINGS = "prose-readings.json"
+DASHBOARD_ROWS = "dashboard-rows.json"
 HEX = re.compile(r"^[0-9a-f]+$")
 PAGE_MESSAGE = re.compile(r"Doc file '([^']+)'")  # how MkDocs starts a warning about one page
 SITE_WIDE = ""  # the warnings key of MkDocs' messages about no one page
@@ -78,6 +79,7 @@ class BuildRecord:
     search: dict[str, list[dict[str, Any]]]
     search_words: dict[str, list[str]]
     readings: dict[str, Any] = field(default_factory=dict)
+    dashboard_rows: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,6 +101,9 @@ class SiteWorkspace:
     # The dashboard's readability scores by sentences (builder.prose.Readings); they depend
     # on the text only, so they outlive a change of structure.
     readings: dict[str, Any] = field(default_factory=dict)
+    # The dashboard's rows by what they are made from (builder.site.pages.dashboard_row_keys):
+    # a lesson that did not change is not analysed again. Like the scores, they outlive a change of structure.
+    dashboard_rows: dict[str, list[str]] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)  # Markdown files written this build
 
     @property
@@ -127,16 +132,22 @@ class SiteWorkspace:
         # such a workspace is not Kepu's, and goes.
         linked = _has_links(root)
         state = None if linked else _load_json(root / STATE)
-        readings = _kept_readings(root, state)
+        readings = _kept(root, state, READINGS, "readings_sha256")
+        rows = _kept(root, state, DASHBOARD_ROWS, "dashboard_rows_sha256")
+        dashboard_rows = {
+            key: row
+            for key, row in rows.items()
+            if HEX.match(key) and _is_list_of(row, str) and len(row) == 2
+        }
         found = _previous_build(root, state, structure)
         # From here until save() there is no state: a build that fails half-way is never trusted.
         (root / STATE).unlink(missing_ok=True)
         if found is None:
             shutil.rmtree(root, ignore_errors=True)
             root.mkdir(parents=True, exist_ok=True)
-            return cls(root, secrets.token_hex(16), None, readings)
+            return cls(root, secrets.token_hex(16), None, readings, dashboard_rows)
         nonce, previous = found
-        return cls(root, nonce, previous, readings)
+        return cls(root, nonce, previous, readings, dashboard_rows)
 
     def write_if_changed(self, rel: str, text: str) -> None:
         """Write a generated Markdown page, leaving it untouched (same mtime) when its text is the same."""
@@ -229,6 +240,8 @@ class SiteWorkspace:
         write_atomically(self.root / SEARCH_WORDS, words_data)
         readings_data = json.dumps(record.readings, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         write_atomically(self.root / READINGS, readings_data)
+        rows_data = json.dumps(record.dashboard_rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        write_atomically(self.root / DASHBOARD_ROWS, rows_data)
         outputs = {
             path.relative_to(self.out_dir).as_posix(): sha256_file(path)
             for path in sorted(self.out_dir.rglob("*"))
@@ -245,6 +258,7 @@ class SiteWorkspace:
             "search_sha256": sha256_file(self.root / SEARCH_DOCS),
             "search_words_sha256": sha256_file(self.root / SEARCH_WORDS),
             "readings_sha256": sha256_file(self.root / READINGS),
+            "dashboard_rows_sha256": sha256_file(self.root / DASHBOARD_ROWS),
         }
         write_atomically(self.root / STATE, json.dumps(state, ensure_ascii=False).encode("utf-8"))
 
@@ -287,18 +301,18 @@ def _load_json(path: Path) -> Any:
         return None
 
 
-def _kept_readings(root: Path, state: Any) -> dict[str, Any]:
-    """The readability scores the last build recorded, if the file is the one it wrote."""
-    if not isinstance(state, dict) or not isinstance(state.get("readings_sha256"), str):
+def _kept(root: Path, state: Any, name: str, digest_key: str) -> dict[str, Any]:
+    """A mapping the last build recorded (scores, dashboard rows), if the file is the one it wrote."""
+    if not isinstance(state, dict) or not isinstance(state.get(digest_key), str):
         return {}
-    path = root / READINGS
+    path = root / name
     try:
-        if path.is_symlink() or sha256_file(path) != state["readings_sha256"]:
+        if path.is_symlink() or sha256_file(path) != state[digest_key]:
             return {}
     except OSError:
         return {}
-    readings = _load_json(path)
-    return readings if isinstance(readings, dict) else {}
+    kept = _load_json(path)
+    return kept if isinstance(kept, dict) else {}
 
 
 def _previous_build(root: Path, state: Any, structure: str) -> tuple[str, PreviousBuild] | None:
