@@ -40,7 +40,14 @@ from typing import Any
 from builder.diagnostics import Diagnostic, Severity
 from builder.remote_cache import RemoteCache
 from builder.templates import default_templates_dir, template_dirs
-from builder.writer import Artifact, is_safe_artifact_path, sha256_file, write_atomically
+from builder.writer import (
+    Artifact,
+    independent_copy,
+    is_safe_artifact_path,
+    reflink,
+    sha256_file,
+    write_atomically,
+)
 
 CACHE_FORMAT = 1
 BLOB_NAME = re.compile(r"^\d{4}$")
@@ -327,31 +334,6 @@ def _warnings(record: dict[str, Any]) -> list[Diagnostic]:
     return [Diagnostic(w["path"], w["line"], w["message"], Severity.WARNING) for w in record["warnings"]]
 
 
-def independent_copy(src: Path, dest: Path) -> None:
-    """Copy ``src`` to a new file ``dest`` that shares no storage a write could reach through.
-
-    A reflink (copy-on-write clone, on btrfs/XFS) is as fast as a hard link and as
-    independent as a copy; elsewhere the bytes are copied. Never a hard link: an
-    in-place change to a cache blob would change the published output.
-    """
-    with open(src, "rb") as source, open(dest, "xb") as target:
-        if not _reflink(source.fileno(), target.fileno()):
-            shutil.copyfileobj(source, target, 1 << 20)
-
-
-FICLONE = 0x40049409  # Linux ioctl: clone the whole file (copy-on-write)
-
-
-def _reflink(source: int, target: int) -> bool:
-    try:
-        import fcntl
-
-        fcntl.ioctl(target, FICLONE, source)
-    except (ImportError, OSError):
-        return False
-    return True
-
-
 def _private_copy(blob: Path, work_dir: Path) -> Path | None:
     """A copy of a cached file under a private name that the writer may move into the output;
     None if the blob is missing or not a plain file (a symlink or a pipe is never read)."""
@@ -366,7 +348,7 @@ def _private_copy(blob: Path, work_dir: Path) -> Path | None:
             return None
         handle, name = tempfile.mkstemp(dir=work_dir, prefix="cached-")
         with os.fdopen(handle, "wb") as target:
-            if not _reflink(source_fd, target.fileno()):
+            if not reflink(source_fd, target.fileno()):
                 shutil.copyfileobj(source, target, 1 << 20)
     return Path(name)
 

@@ -124,8 +124,9 @@ def prepare_search_index(
     config["kepu_variants"] = traditional_variants(characters)
     pieces = None
     if update is not None:
+        # The last build's pieces were moved aside for this build: the unchanged ones move on.
         pieces = update_search_pieces(
-            index_file.parent, update.previous, update.index, update.words, update.rebuilt
+            index_file.parent, update.previous, update.index, update.words, update.rebuilt, take_previous=True
         )
     if pieces is None:
         pieces = write_search_pieces(index_file.parent, index["docs"])

@@ -52,6 +52,9 @@ class Artifact:
     audiences: tuple[str, ...] = ()
     data: bytes | None = None
     file: Path | None = None
+    # Given for a ``file`` that stays the renderer's (the site's workspace keeps it): its digest.
+    # Such a file is copied, not moved, or linked from the last output when that has these bytes.
+    sha256: str | None = None
 
 
 class DuplicateArtifactError(Exception):
@@ -87,6 +90,9 @@ class OutputWriter:
         )
         self._staging_root = self.staging.resolve()
         self.entries: dict[str, dict[str, object]] = {}
+        # What the last output holds: sha256 → a path with those bytes (files that only moved, too).
+        self.previous = {digest: path for path, digest in sorted(_published_digests(self.out_dir).items())}
+        self._checked_dirs: set[Path] = set()  # staging folders made and checked to be inside it
 
     def scratch_dir(self, name: str) -> Path:
         """A private working folder for a renderer, removed with the staging folder."""
@@ -100,13 +106,20 @@ class OutputWriter:
         if artifact.path in self.entries or artifact.path == MANIFEST:
             raise DuplicateArtifactError(f"two artifacts want the same path: {artifact.path}")
         dest = self.staging / artifact.path
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        # A folder of an earlier artifact could be a symlink a renderer left: never write through it.
-        if not dest.parent.resolve().is_relative_to(self._staging_root):
-            raise UnsafeArtifactPathError(f"artifact path would leave the output folder: {artifact.path!r}")
+        if dest.parent not in self._checked_dirs:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            # A folder of an earlier artifact could be a symlink a renderer left: never write through it.
+            if not dest.parent.resolve().is_relative_to(self._staging_root):
+                raise UnsafeArtifactPathError(f"artifact path would leave the output folder: {artifact.path!r}")
+            # Only this writer makes anything in staging, and only whole files: the folder stays a folder.
+            self._checked_dirs.add(dest.parent)
         if artifact.data is not None:
             _write_new_file(dest, artifact.data)
             digest = hashlib.sha256(artifact.data).hexdigest()
+        elif artifact.file is not None and artifact.sha256 is not None:
+            if not self._link_published(artifact.sha256, dest):
+                independent_copy(artifact.file, dest)
+            digest = artifact.sha256
         elif artifact.file is not None:
             _move_file(artifact.file, dest)
             digest = sha256_file(dest)
@@ -119,6 +132,31 @@ class OutputWriter:
             "audiences": list(artifact.audiences),
             "sha256": digest,
         }
+
+    def _link_published(self, digest: str, dest: Path) -> bool:
+        """Link ``dest`` to a file of the last output that holds the bytes of ``digest``, if there is one.
+
+        Nothing writes into a published file or a staged one (both are only ever
+        created whole), so the new output may share it with the old one, which goes
+        when this one is in place; a file someone changed since fails the check and is copied.
+        """
+        path = self.previous.get(digest)
+        if path is None:
+            return False
+        published = self.out_dir / path
+        try:
+            # Only a plain file inside the last output: a link planted there leads somewhere else.
+            if (
+                published.is_symlink()
+                or not published.parent.resolve().is_relative_to(self.out_dir)
+                or not published.is_file()
+                or sha256_file(published) != digest
+            ):
+                return False
+            os.link(published, dest)
+        except OSError:
+            return False
+        return True
 
     def commit(self) -> Path:
         shutil.rmtree(self.staging / ".work", ignore_errors=True)
@@ -230,6 +268,44 @@ def _folder_lock(folder: Path) -> Iterator[None]:
     finally:
         if handle is not None:
             os.close(handle)
+
+
+def independent_copy(src: Path, dest: Path) -> None:
+    """Copy ``src`` to a new file ``dest`` that shares no storage a write could reach through.
+
+    A reflink (copy-on-write clone, on btrfs/XFS) is as fast as a hard link and as
+    independent as a copy; elsewhere the bytes are copied. Never a hard link: an
+    in-place change to a cache blob would change the published output.
+    """
+    with open(src, "rb") as source, open(dest, "xb") as target:
+        if not reflink(source.fileno(), target.fileno()):
+            shutil.copyfileobj(source, target, 1 << 20)
+
+
+FICLONE = 0x40049409  # Linux ioctl: clone the whole file (copy-on-write)
+
+
+def reflink(source: int, target: int) -> bool:
+    try:
+        import fcntl
+
+        fcntl.ioctl(target, FICLONE, source)
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def _published_digests(out_dir: Path) -> dict[str, str]:
+    """Path → sha256 of the artifacts the output folder's manifest lists (none if it is not one)."""
+    try:
+        manifest = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+        return {
+            item["path"]: item["sha256"]
+            for item in manifest["artifacts"]
+            if isinstance(item.get("path"), str) and isinstance(item.get("sha256"), str)
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def _write_new_file(dest: Path, data: bytes) -> None:

@@ -540,3 +540,46 @@ def test_relocatable_keys_replace_only_whole_path_prefixes(tmp_path: Path):
     with relocatable_keys(tmp_path / "q"):
         moved = fingerprint(f"{tmp_path / 'q'}/media/a.png", (tmp_path / "q" / "m").as_uri())
     assert inside == moved and inside != sibling
+
+
+def _publish(out: Path, artifacts: list[Artifact]) -> None:
+    writer = OutputWriter(out)
+    for artifact in artifacts:
+        writer.add(artifact)
+    writer.commit()
+
+
+def test_a_kept_file_is_linked_from_the_last_output_only_when_its_bytes_are_there(tmp_path: Path):
+    """The site's workspace files are copied, or linked from public/ when public/ has those very bytes."""
+    import hashlib
+
+    out = tmp_path / "public"
+    kept = tmp_path / "workspace" / "page.html"
+    kept.parent.mkdir()
+    kept.write_bytes(b"<p>same</p>")
+    digest = hashlib.sha256(b"<p>same</p>").hexdigest()
+    _publish(out, [Artifact("site", "site/a.html", "x", data=b"<p>same</p>")])
+
+    # Unchanged in public/: linked, even under another path (a moved search piece), and the workspace keeps its file.
+    writer = OutputWriter(out)
+    writer.add(Artifact("site", "site/moved/b.html", "x", file=kept, sha256=digest))
+    assert os.stat(writer.staging / "site/moved/b.html").st_ino == os.stat(out / "site/a.html").st_ino
+    writer.commit()
+    assert (out / "site/moved/b.html").read_bytes() == b"<p>same</p>" and kept.exists()
+    assert os.stat(out / "site/moved/b.html").st_nlink == 1  # the old output, its other name, is gone
+
+    # Changed in public/ by someone (the manifest still names the old bytes): copied from the workspace.
+    (out / "site/moved/b.html").write_bytes(b"<script>x</script>")
+    _publish(out, [Artifact("site", "site/c.html", "x", file=kept, sha256=digest)])
+    assert (out / "site/c.html").read_bytes() == b"<p>same</p>"
+
+    # public/site planted as a link to a folder outside: never read through, the workspace's copy is used.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "c.html").write_bytes(b"<p>same</p>")
+    shutil.rmtree(out / "site")
+    (out / "site").symlink_to(outside, target_is_directory=True)
+    _publish(out, [Artifact("site", "site/d.html", "x", file=kept, sha256=digest)])
+    assert os.stat(out / "site/d.html").st_ino != os.stat(outside / "c.html").st_ino
+    assert (outside / "c.html").read_bytes() == b"<p>same</p>"
+    assert kept.read_bytes() == b"<p>same</p>"

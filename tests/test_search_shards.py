@@ -10,6 +10,7 @@ import gzip
 import json
 import random
 import re
+import shutil
 from pathlib import Path
 
 from builder.site.search_index import MAX_PAGE_CHARS, SHARD_BYTES, fnv1a, write_search_shards
@@ -137,6 +138,36 @@ def test_patching_the_rebuilt_pages_gives_the_pieces_of_a_full_build(tmp_path: P
     assert patched == (full, full_words)
     assert pieces(tmp_path / "patched" / patched[0]["folder"]) == pieces(tmp_path / "full" / full["folder"])
 
+    # Taking the last folder over (as the workspace does) gives the same; the rest stays as it was.
+    taken = tmp_path / "taken-from"
+    shutil.copytree(previous, taken)
+    moved = update_search_pieces(tmp_path / "moved", taken, before, words, rebuilt, take_previous=True)
+    assert moved == patched and not taken.exists()
+    assert pieces(tmp_path / "moved" / moved[0]["folder"]) == pieces(tmp_path / "full" / full["folder"])
+
     # A page that comes into the index (or leaves it) is not a patch: the build makes all pieces.
     rebuilt["lessons/new/"] = [{"location": "lessons/new/", "title": "新课", "text": "<p>新课</p>"}]
     assert update_search_pieces(tmp_path / "again", previous, before, words, rebuilt) is None
+
+
+def test_a_patch_that_changes_the_number_of_shards_writes_them_all_the_same_as_a_full_build(tmp_path: Path):
+    from builder.site.search_index import update_search_pieces, write_search_pieces
+
+    docs, _ = docs_with_a_pasted_paragraph()
+    before, words = write_search_pieces(tmp_path / "before", docs)
+    previous = tmp_path / "before" / before["folder"]
+    # Lessons rewritten with thousands of new character pairs each: the postings outgrow their shards.
+    rng = random.Random(7)
+    changed = [f"lessons/l{number:03d}/" for number in range(0, 200, 10)]
+    edited = [
+        {**doc, "text": "<p>" + "".join(chr(rng.randrange(0x4E00, 0x9FA5)) for _ in range(5000)) + "</p>"}
+        if doc["location"] in changed
+        else doc
+        for doc in docs
+    ]
+    rebuilt = {page: [doc for doc in edited if doc["location"].partition("#")[0] == page] for page in changed}
+    full, full_words = write_search_pieces(tmp_path / "full", edited)
+    assert full["shards"] != before["shards"]
+    patched = update_search_pieces(tmp_path / "patched", previous, before, words, rebuilt)
+    assert patched == (full, full_words)
+    assert pieces(tmp_path / "patched" / patched[0]["folder"]) == pieces(tmp_path / "full" / full["folder"])

@@ -32,7 +32,7 @@ from mkdocs.config import load_config as load_mkdocs_config
 from mkdocs.plugins import BasePlugin
 
 from builder.brand import brand_palette
-from builder.cache import fingerprint, independent_copy, templates_digest
+from builder.cache import fingerprint, templates_digest
 from builder.dashboard import Dashboard
 from builder.labels import QUESTION_KIND_TAGS as KIND_LABELS
 from builder.model import Campaign, Lesson, Project, Quiz, Term
@@ -47,8 +47,10 @@ from builder.site.offline import CompressedSizes, write_offline_files
 from builder.site.pages import (
     DASHBOARD_PAGE,
     LateContent,
+    PageKeys,
     dashboard_page,
     dashboard_row_keys,
+    lesson_digests,
     markdown_source,
     page_environment,
     share_qr_codes,
@@ -68,7 +70,8 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     # The site is one unit for the cache: any content change touches listings and the
     # search index. Its key is taken from the inputs before anything is generated, so an
     # unchanged project costs a lookup, not a page generation and a MkDocs run.
-    key = site_key(project)
+    digests = lesson_digests(project)
+    key = site_key(project, digests)
     cached = ctx.reuse(key)
     if cached is not None:
         yield from cached
@@ -85,15 +88,27 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         # process makes them while MkDocs builds the rest; they are filled in as
         # MkDocs reaches them (see LateContent).
         # A dirty build analyses only the lessons whose dashboard rows are not kept.
-        row_keys = dashboard_row_keys(project)
+        row_keys = dashboard_row_keys(project, digests)
         to_analyse = sum(key not in workspace.dashboard_rows for key in row_keys.values())
         jobs = ctx.jobs if to_analyse >= BACKGROUND_MIN_LESSONS else 1
         warnings_before = len(ctx.diagnostics.items)
         with background(jobs) as submit:
             dashboard = submit(
-                dashboard_page, project, workspace.nonce, workspace.readings, workspace.dashboard_rows, row_keys
+                dashboard_page,
+                project,
+                workspace.nonce,
+                workspace.readings,
+                workspace.dashboard_rows,
+                row_keys,
             )
-            pages = write_pages(project, workspace.docs_dir, workspace.nonce, workspace.write_if_changed)
+            pages = write_pages(
+                project,
+                workspace.docs_dir,
+                workspace.nonce,
+                workspace.write_if_changed,
+                PageKeys.for_project(project, digests),
+                workspace.kept,
+            )
             # Only the lesson pages MkDocs builds again need their code.
             rebuilt = [
                 lesson for lesson in project.lessons if f"lessons/{lesson.slug}.md" in workspace.changed
@@ -105,10 +120,11 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
             record = build_site(project, ctx, workspace, late)
             record.readings = dashboard.result().readings
             record.dashboard_rows = dashboard.result().rows
-        workspace.save(structure, record)
-        artifacts = list_artifacts(workspace.out_dir, pages, ctx.work_dir / "site-files")
-    ctx.keep(key, artifacts, ctx.diagnostics.items[warnings_before:])
-    yield from artifacts
+        digests_by_file = workspace.save(structure, record)
+        artifacts = list_artifacts(workspace.out_dir, pages, digests_by_file)
+        ctx.keep(key, artifacts, ctx.diagnostics.items[warnings_before:])
+        # Still holding the workspace: the writer copies (or links) its files, which stay.
+        yield from artifacts
 
 
 def build_site(
@@ -182,22 +198,21 @@ def build_site(
     return BuildRecord(order, all_sizes, warnings, search, search_words)
 
 
-def list_artifacts(out_dir: Path, pages: dict[str, Lesson | Quiz | Campaign], copies: Path) -> list[Artifact]:
-    """The built site as artifacts: copies, since the writer moves them and the workspace stays."""
+def list_artifacts(
+    out_dir: Path, pages: dict[str, Lesson | Quiz | Campaign], digests: dict[str, str]
+) -> list[Artifact]:
+    """The built site as artifacts: the workspace's files, which stay (the writer copies or links them)."""
     artifacts = []
-    for file in sorted(p for p in out_dir.rglob("*") if p.is_file()):
-        rel = file.relative_to(out_dir).as_posix()
+    for rel in sorted(digests):
         page = pages.get(rel)
-        copy = copies / rel
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        independent_copy(file, copy)
         artifacts.append(
             Artifact(
                 kind="site",
                 path=f"site/{rel}",
                 source=page.source if page else "site_config.yml",
                 audiences=tuple(term.label for term in page.audiences) if page else (),
-                file=copy,
+                file=out_dir / rel,
+                sha256=digests[rel],
             )
         )
     return artifacts
@@ -224,12 +239,15 @@ def structure_key(project: Project) -> str:
     )
 
 
-def site_key(project: Project) -> str:
-    """Everything the site is made from: content, config, site templates, media bytes, tool versions."""
+def site_key(project: Project, digests: dict[str, str] | None = None) -> str:
+    """Everything the site is made from: content, config, site templates, media bytes, tool versions.
+
+    ``digests`` are the lessons' (builder.site.pages.lesson_digests), if already made.
+    """
     return fingerprint(
         "site",
         SITE_RENDERER_VERSION,
-        project.lessons,
+        digests if digests is not None else lesson_digests(project),
         project.quizzes,
         project.campaigns,
         project.config,
@@ -258,22 +276,28 @@ def write_pages(
     project: Project,
     docs_dir: Path,
     nonce: str | None = None,
-    write_text: Callable[[str, str], None] | None = None,
+    write_text: Callable[[str, str, str | None], None] | None = None,
+    page_keys: PageKeys | None = None,
+    kept: Callable[[str, str], bool] | None = None,
 ) -> dict[str, Lesson | Quiz | Campaign]:
     """Write every generated Markdown page; return built page path → its lesson.
 
     The dashboard is written with no rows and each share panel with a marker in
     place of its QR code: LateContent fills them in while MkDocs builds.
-    ``write_text(rel, text)``, if given, writes a page instead (the workspace
-    leaves an unchanged page untouched).
+    ``write_text(rel, text, key)``, if given, writes a page instead (the workspace
+    leaves an unchanged page untouched). A page whose key (``page_keys``) ``kept(rel, key)``
+    says is already written as that key makes it is not made again.
     """
     env = page_environment(project, nonce)
     config = project.config
 
     def write(rel: str, template: str, **context: object) -> None:
+        key = page_keys.key(template, context) if page_keys is not None else None
+        if key is not None and kept is not None and kept(rel, key):
+            return
         text = env.get_template(f"site/pages/{template}").render(project=project, **context)
         if write_text is not None:
-            write_text(rel, text)
+            write_text(rel, text, key)
             return
         dest = docs_dir / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -316,6 +340,7 @@ def write_pages(
     write("offline.md", "offline.md.j2")
     pages: dict[str, Lesson | Quiz | Campaign] = {}
     for lesson in project.lessons:
+        pages[f"{lesson.site_path}index.html"] = lesson
         write(
             f"lessons/{lesson.slug}.md",
             "lesson.md.j2",
@@ -324,7 +349,6 @@ def write_pages(
             qr=Markup(SHARE_QR_MARK),
             share=share_links(project, lesson),
         )
-        pages[f"{lesson.site_path}index.html"] = lesson
     if project.quizzes:
         write("quizzes/index.md", "listing.md.j2", heading="测验", quizzes=project.quizzes)
     for quiz in project.quizzes:

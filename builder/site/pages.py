@@ -7,7 +7,11 @@ the rest, and :class:`LateContent` fills them in as MkDocs reaches them.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import hashlib
 import html
+import json
 import re
 import secrets
 from collections.abc import Mapping
@@ -27,12 +31,12 @@ from builder.cache import fingerprint, templates_digest
 from builder.content import IMAGE_HTML, IMAGE_MARKDOWN
 from builder.dashboard import editor_dashboard
 from builder.markup import markdown_to_html
-from builder.model import Lesson, Project
+from builder.model import Campaign, Lesson, Project, Quiz
 from builder.prose import Readings
 from builder.qr import qr_svg
 from builder.site.guard import SHARE_QR_MARK, chrome_region, clean_chrome, clean_content
 from builder.site.images import PhoneImage
-from builder.templates import make_environment
+from builder.templates import default_templates_dir, make_environment
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}#|!])")
 DASHBOARD_PAGE = "dashboard.md"
@@ -158,12 +162,69 @@ class DashboardPage:
         return markdown
 
 
-def dashboard_row_keys(project: Project) -> dict[str, str]:
+def lesson_digests(project: Project) -> dict[str, str]:
+    """Lesson slug → a digest of the lesson as loaded: the site's keys are made of these, each made once."""
+    return {lesson.slug: fingerprint("lesson", lesson) for lesson in project.lessons}
+
+
+class PageKeys:
+    """What each generated page's Markdown is made from, as one key: a page whose key is the
+    last build's is not made again (builder/site/workspace.py ``kept``).
+
+    A page is its template and its context; a lesson, quiz or campaign in the context
+    stands for its digest, so a listing changes key only when a lesson it lists does.
+    The rest a page sees — config, templates, media, the set of pages, the build date —
+    is the workspace's structure key. That holds for Kepu's own page templates only: a
+    project's own template may show anything of the project, so then there are no keys
+    (:meth:`for_project` gives None).
+    """
+
+    def __init__(self, project: Project, digests: Mapping[str, str]) -> None:
+        self.digests = {("lesson", slug): digest for slug, digest in digests.items()}
+        self.digests.update({("quiz", quiz.slug): fingerprint("quiz", quiz) for quiz in project.quizzes})
+        self.digests.update(
+            {("campaign", campaign.slug): fingerprint("campaign", campaign) for campaign in project.campaigns}
+        )
+
+    @classmethod
+    def for_project(cls, project: Project, digests: Mapping[str, str]) -> PageKeys | None:
+        own = project.root / "templates" / "site" / "pages"
+        if own.is_dir() and own.resolve() != (default_templates_dir() / "site" / "pages").resolve():
+            return None
+        return cls(project, digests)
+
+    def key(self, template: str, context: Mapping[str, object]) -> str:
+        basis = json.dumps([template, self._plain(dict(context))], ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()
+
+    def _plain(self, value: object) -> object:
+        if isinstance(value, Lesson | Quiz | Campaign):
+            kind = type(value).__name__.lower()
+            return [kind, self.digests[(kind, value.slug)]]
+        if isinstance(value, str | int | float | bool) or value is None:
+            return value
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, Mapping):
+            return {str(key): self._plain(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._plain(item) for item in value]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return [type(value).__name__] + [
+                self._plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+            ]
+        raise TypeError(f"no page key for {type(value).__name__}")
+
+
+def dashboard_row_keys(project: Project, digests: Mapping[str, str] | None = None) -> dict[str, str]:
     """Lesson slug → the key of its dashboard row: all that its analysis and its two HTML parts read."""
     shared = fingerprint(
         "dashboard-row", project.config, project.sources, templates_digest(project.root, "site")
     )
-    return {lesson.slug: fingerprint(shared, lesson) for lesson in project.lessons}
+    digests = digests if digests is not None else lesson_digests(project)
+    return {
+        slug: hashlib.sha256(f"{shared}:{digest}".encode()).hexdigest() for slug, digest in digests.items()
+    }
 
 
 def dashboard_page(
@@ -190,7 +251,9 @@ def dashboard_page(
     rows = {**kept}
     for row in dashboard.rows:
         rows[keys[row.lesson.slug]] = [str(parts.lesson_row(row)), str(parts.lesson_findings(row))]
-    ordered = [rows[keys[lesson.slug]] for lesson in sorted(project.lessons, key=lambda lesson: lesson.source)]
+    ordered = [
+        rows[keys[lesson.slug]] for lesson in sorted(project.lessons, key=lambda lesson: lesson.source)
+    ]
     html = {
         "lessons": str(parts.lessons_table(Markup("".join(row for row, _ in ordered)))),
         "findings": "".join(findings for _, findings in ordered)
@@ -200,10 +263,14 @@ def dashboard_page(
             for index, coverage in enumerate(dashboard.levels, start=1)
         },
     }
-    markdown = env.get_template(f"site/pages/{DASHBOARD_PAGE}.j2").render(project=project, dashboard=dashboard)
+    markdown = env.get_template(f"site/pages/{DASHBOARD_PAGE}.j2").render(
+        project=project, dashboard=dashboard
+    )
     # Kepu's own markup, every value autoescaped; cleaned all the same, as every page is (guard.py).
     mark = env.globals["kepu_mark"]
-    blocks = {f"<p>{dashboard_marker(mark, name)}</p>": clean_chrome(block, mark) for name, block in html.items()}
+    blocks = {
+        f"<p>{dashboard_marker(mark, name)}</p>": clean_chrome(block, mark) for name, block in html.items()
+    }
     # Scores of the lessons not analysed again are kept too: a later change of template needs them.
     used = {**readings, **known.used} if kept and readings else known.used
     return DashboardPage(markdown, blocks, dict(used), rows)

@@ -34,6 +34,7 @@ import hashlib
 import html
 import json
 import math
+import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -190,37 +191,97 @@ def update_search_pieces(
     previous_index: dict,
     previous_words: dict[str, list[str]],
     rebuilt: dict[str, list[dict]],
+    take_previous: bool = False,
 ) -> tuple[dict, dict[str, list[str]]] | None:
     """The pieces :func:`write_search_pieces` would write, made from the last build's and the rebuilt pages.
 
     ``previous`` is the last build's folder of pieces, ``previous_index`` its manifest's
     ``kepu_index`` and ``previous_words`` its words by page; ``rebuilt`` has the new entries
-    of the pages built again. Only the keys of those pages are patched; every other page's
-    piece and postings are taken as they were. None when that cannot give the same pieces —
-    the last ones do not fit, or a page came into or left the index — so build them in full.
+    of the pages built again. Only the keys of those pages are patched, and only the
+    pieces they are in are read and written again; every other piece is taken as it
+    was (moved, with ``take_previous``: the folder is the caller's to give up). None when
+    that cannot give the same pieces — the last ones do not fit, or a page came into or
+    left the index — so build them in full.
     """
-    pages: list[dict] = []
-    for number in range(previous_index["pages"]):
-        pages.append(json.loads((previous / f"p/{number}.json").read_text(encoding="utf-8")))
-    positions = {page["l"]: number for number, page in enumerate(pages)}
-    if set(positions) != set(previous_words) or any(
-        bool(docs) != (location in positions) for location, docs in rebuilt.items()
-    ):
+    pages_count, shards = previous_index["pages"], previous_index["shards"]
+    size = previous_index.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or len(previous_words) != pages_count:
         return None
-    entries: dict[str, list] = {}
-    for shard in range(previous_index["shards"]):
-        entries.update(json.loads((previous / f"g{shard}.json").read_text(encoding="utf-8")))
+    numbers = {location: number for number, location in enumerate(_page_order(previous_words))}
+    if any(bool(docs) != (location in numbers) for location, docs in rebuilt.items()):
+        return None
     words = dict(previous_words)
+    changed_pages: dict[int, dict] = {}
+    patches: list[tuple[str, int, bool, str | None]] = []
     for location, docs in sorted(rebuilt.items()):
         if not docs:
             continue
-        number = positions[location]
-        _, old_all = page_grams(pages[number])
-        pages[number], words[location] = page_of(location, docs)
-        new_title, new_all = page_grams(pages[number])
-        for gram in old_all.keys() | new_all.keys():
-            _patch(entries, gram, number, gram in new_title, new_all.get(gram))
-    return _write_pieces(search_dir, pages, words, entries), words
+        number = numbers[location]
+        old_page = json.loads((previous / f"p/{number}.json").read_text(encoding="utf-8"))
+        if old_page.get("l") != location:
+            return None
+        _, old_all = page_grams(old_page)
+        changed_pages[number], words[location] = page_of(location, docs)
+        new_title, new_all = page_grams(changed_pages[number])
+        patches += [
+            (gram, number, gram in new_title, new_all.get(gram)) for gram in old_all.keys() | new_all.keys()
+        ]
+    # Only the shards holding a patched key are read; the size of all of them says how many there are.
+    touched = {shard_of(gram, shards) for gram, *_ in patches}
+    entries: dict[str, list] = {}
+    for shard in sorted(touched):
+        entries.update(json.loads((previous / f"g{shard}.json").read_text(encoding="utf-8")))
+    before = {gram: _entry_size(gram, entries[gram]) for gram, *_ in patches if gram in entries}
+    for gram, number, in_title, digit in patches:
+        _patch(entries, gram, number, in_title, digit)
+    size += sum(_entry_size(gram, entries[gram]) for gram in {p[0] for p in patches} if gram in entries)
+    size -= sum(before.values())
+    if _shard_count(size) != shards:  # the keys spread over another number of shards: all are written anew
+        for shard in range(shards):
+            if shard not in touched:
+                entries.update(json.loads((previous / f"g{shard}.json").read_text(encoding="utf-8")))
+        pages = [
+            changed_pages.get(number)
+            or json.loads((previous / f"p/{number}.json").read_text(encoding="utf-8"))
+            for number in range(pages_count)
+        ]
+        return _write_pieces(search_dir, pages, words, entries), words
+    by_shard: dict[int, dict] = {shard: {} for shard in touched}
+    for gram, entry in entries.items():
+        by_shard[shard_of(gram, shards)][gram] = entry
+    files = {f"p/{number}.json": _dump(page) for number, page in changed_pages.items()}
+    files.update({f"g{shard}.json": _dump(grams) for shard, grams in by_shard.items()})
+    files.update(_word_files(words))
+    names = [f"p/{number}.json" for number in range(pages_count)] + [
+        f"g{shard}.json" for shard in range(shards)
+    ]
+    kept = {name: (previous / name).read_bytes() for name in names if name not in files}
+    version = _version({**kept, **files})
+    folder = search_dir / FOLDER / version
+    if take_previous:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(previous, folder)
+    else:
+        for name, data in kept.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    titles = list(previous_index["titles"])
+    for number, page in changed_pages.items():
+        titles[number] = _title_length(page)
+    return {
+        **previous_index,
+        "folder": f"{FOLDER}/{version}/",
+        "size": size,
+        "titles": "".join(titles),
+    }, words
+
+
+def _page_order(page_words: dict[str, list[str]]) -> list[str]:
+    """Page addresses as the pieces number them: lessons first, then every other page, by address."""
+    return sorted(page_words, key=lambda location: (not location.startswith("lessons/"), location))
 
 
 def _patch(entries: dict[str, list], gram: str, number: int, in_title: bool, digit: str | None) -> None:
@@ -254,24 +315,15 @@ def _write_pieces(
 ) -> dict:
     """Shard the postings, write every piece into a folder named by their hash; the manifest's ``kepu_index``."""
     files: dict[str, bytes] = {f"p/{number}.json": _dump(page) for number, page in enumerate(ordered)}
-    total = sum(len(gram) * 3 + 12 + 2 * (len(a) + len(b)) + len(c) for gram, (a, b, c) in entries.items())
-    shards = min(MAX_SHARDS, 2 ** max(0, math.ceil(math.log2(max(1, total / SHARD_BYTES)))))
+    size = sum(_entry_size(gram, entry) for gram, entry in entries.items())
+    shards = _shard_count(size)
     by_shard: dict[int, dict] = defaultdict(dict)
     for gram, entry in entries.items():
         by_shard[shard_of(gram, shards)][gram] = entry
     for shard in range(shards):
         files[f"g{shard}.json"] = _dump(by_shard.get(shard, {}))
-    words = set().union(*page_words.values()) if page_words else set()
-    by_first: dict[int, list[str]] = defaultdict(list)
-    for word in sorted(words):
-        by_first[fnv1a(word[0]) % WORD_SHARDS].append(word)
-    for shard in range(WORD_SHARDS):
-        files[f"w{shard}.json"] = _dump(by_first.get(shard, []))
-
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode() + b"\0" + files[name] + b"\0")
-    version = digest.hexdigest()[:12]
+    files.update(_word_files(page_words))
+    version = _version(files)
     folder = search_dir / FOLDER / version
     for name, data in files.items():
         path = folder / name
@@ -283,8 +335,39 @@ def _write_pieces(
         "word_shards": WORD_SHARDS,
         "pages": len(ordered),
         "lessons": sum(1 for page in ordered if page["l"].startswith("lessons/")),
-        "titles": "".join(chr(48 + min(len(page["t"]), MAX_TITLE)) for page in ordered),
+        "titles": "".join(_title_length(page) for page in ordered),
+        "size": size,  # of the postings: a patch that keeps it in range keeps the shards (update_search_pieces)
     }
+
+
+def _entry_size(gram: str, entry: list) -> int:
+    """About how much JSON a key's postings take (what the number of shards is chosen by)."""
+    title_gaps, all_gaps, counts = entry
+    return len(gram) * 3 + 12 + 2 * (len(title_gaps) + len(all_gaps)) + len(counts)
+
+
+def _shard_count(size: int) -> int:
+    return min(MAX_SHARDS, 2 ** max(0, math.ceil(math.log2(max(1, size / SHARD_BYTES)))))
+
+
+def _title_length(page: dict) -> str:
+    return chr(48 + min(len(page["t"]), MAX_TITLE))
+
+
+def _word_files(page_words: dict[str, list[str]]) -> dict[str, bytes]:
+    words = set().union(*page_words.values()) if page_words else set()
+    by_first: dict[int, list[str]] = defaultdict(list)
+    for word in sorted(words):
+        by_first[fnv1a(word[0]) % WORD_SHARDS].append(word)
+    return {f"w{shard}.json": _dump(by_first.get(shard, [])) for shard in range(WORD_SHARDS)}
+
+
+def _version(files: dict[str, bytes]) -> str:
+    """The pieces' folder name: a hash of every piece's name and bytes."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name] + b"\0")
+    return digest.hexdigest()[:12]
 
 
 def read_pages(site: Path) -> list[dict]:

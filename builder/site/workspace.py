@@ -91,6 +91,8 @@ class PreviousBuild:
     warnings: dict[str, list[str]]  # Markdown file → MkDocs' messages about it
     search: dict[str, list[dict[str, Any]]]  # page address → its entries in Material's search index
     search_words: dict[str, list[str]]  # page address → its words in the search pieces
+    # Markdown file → [the key of what it was made from, its size, its mtime (ns)] (SiteWorkspace.kept)
+    page_keys: dict[str, list] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,6 +107,10 @@ class SiteWorkspace:
     # a lesson that did not change is not analysed again. Like the scores, they outlive a change of structure.
     dashboard_rows: dict[str, list[str]] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)  # Markdown files written this build
+    # Built files as verified when the workspace opened: (size, mtime, inode) → sha256. A file
+    # MkDocs left alone is not hashed again when the build is recorded.
+    verified: dict[tuple[int, int, int], str] = field(default_factory=dict)
+    page_keys: dict[str, list] = field(default_factory=dict)  # this build's, as PreviousBuild.page_keys
 
     @property
     def src_dir(self) -> Path:
@@ -146,20 +152,44 @@ class SiteWorkspace:
             shutil.rmtree(root, ignore_errors=True)
             root.mkdir(parents=True, exist_ok=True)
             return cls(root, secrets.token_hex(16), None, readings, dashboard_rows)
-        nonce, previous = found
-        return cls(root, nonce, previous, readings, dashboard_rows)
+        nonce, previous, verified = found
+        return cls(root, nonce, previous, readings, dashboard_rows, verified=verified)
 
-    def write_if_changed(self, rel: str, text: str) -> None:
-        """Write a generated Markdown page, leaving it untouched (same mtime) when its text is the same."""
+    def write_if_changed(self, rel: str, text: str, key: str | None = None) -> None:
+        """Write a generated Markdown page, leaving it untouched (same mtime) when its text is the same.
+
+        ``key`` names what the page was made from: the next build may then skip making it (:meth:`kept`).
+        """
         dest = self.docs_dir / rel
         data = text.encode("utf-8")
         try:
-            if dest.read_bytes() == data:
-                return
+            unchanged = dest.read_bytes() == data
         except OSError:
             dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
-        self.changed.add(rel)
+            unchanged = False
+        if not unchanged:
+            dest.write_bytes(data)
+            self.changed.add(rel)
+        if key is not None:
+            stat = dest.stat()
+            self.page_keys[rel] = [key, stat.st_size, stat.st_mtime_ns]
+
+    def kept(self, rel: str, key: str) -> bool:
+        """True when the page's Markdown is the one the last build made from ``key``, untouched since.
+
+        Then making it again would give the same text: it is left as it is.
+        """
+        if self.previous is None or self.previous.page_keys.get(rel, [None])[0] != key:
+            return False
+        try:
+            stat = (self.docs_dir / rel).stat()
+        except OSError:
+            return False
+        recorded = self.previous.page_keys[rel]
+        if [stat.st_size, stat.st_mtime_ns] != recorded[1:]:
+            return False
+        self.page_keys[rel] = recorded
+        return True
 
     def force_rebuild(self, built_file: str) -> None:
         """Make MkDocs build this page again although its Markdown is unchanged."""
@@ -230,8 +260,11 @@ class SiteWorkspace:
             ordered[SITE_WIDE] = fresh[SITE_WIDE]
         return ordered
 
-    def save(self, structure: str, record: BuildRecord) -> None:
-        """Record this build; only now is the workspace good for an incremental build."""
+    def save(self, structure: str, record: BuildRecord) -> dict[str, str]:
+        """Record this build; only now is the workspace good for an incremental build.
+
+        Returns the sha256 of every built file, by its path in the site.
+        """
         search_data = json.dumps(record.search, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         write_atomically(self.root / SEARCH_DOCS, search_data)
         words_data = json.dumps(record.search_words, ensure_ascii=False, separators=(",", ":")).encode(
@@ -243,7 +276,7 @@ class SiteWorkspace:
         rows_data = json.dumps(record.dashboard_rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         write_atomically(self.root / DASHBOARD_ROWS, rows_data)
         outputs = {
-            path.relative_to(self.out_dir).as_posix(): sha256_file(path)
+            path.relative_to(self.out_dir).as_posix(): self._digest(path)
             for path in sorted(self.out_dir.rglob("*"))
             if path.is_file()
         }
@@ -255,12 +288,25 @@ class SiteWorkspace:
             "sizes": record.sizes,
             "warnings": record.warnings,
             "outputs": outputs,
+            "page_keys": self.page_keys,
             "search_sha256": sha256_file(self.root / SEARCH_DOCS),
             "search_words_sha256": sha256_file(self.root / SEARCH_WORDS),
             "readings_sha256": sha256_file(self.root / READINGS),
             "dashboard_rows_sha256": sha256_file(self.root / DASHBOARD_ROWS),
         }
         write_atomically(self.root / STATE, json.dumps(state, ensure_ascii=False).encode("utf-8"))
+        return outputs
+
+
+    def _digest(self, path: Path) -> str:
+        found = self.verified.get(_identity(path))
+        return found if found is not None else sha256_file(path)
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    """What changes when a file is written: its size, modification time (ns) and inode."""
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
 @contextlib.contextmanager
@@ -315,7 +361,9 @@ def _kept(root: Path, state: Any, name: str, digest_key: str) -> dict[str, Any]:
     return kept if isinstance(kept, dict) else {}
 
 
-def _previous_build(root: Path, state: Any, structure: str) -> tuple[str, PreviousBuild] | None:
+def _previous_build(
+    root: Path, state: Any, structure: str
+) -> tuple[str, PreviousBuild, dict[tuple[int, int, int], str]] | None:
     """The last build's record if it is for this structure and every built file is as it left it."""
     if not (
         isinstance(state, dict)
@@ -333,6 +381,14 @@ def _previous_build(root: Path, state: Any, structure: str) -> tuple[str, Previo
         and all(isinstance(value, str) for value in state["outputs"].values())
         and isinstance(state.get("search_sha256"), str)
         and isinstance(state.get("search_words_sha256"), str)
+        and isinstance(state.get("page_keys"), dict)
+        and all(
+            isinstance(value, list)
+            and len(value) == 3
+            and isinstance(value[0], str)
+            and _is_list_of(value[1:], int)
+            for value in state["page_keys"].values()
+        )
     ):
         return None
     out_dir = root / "out"
@@ -345,10 +401,13 @@ def _previous_build(root: Path, state: Any, structure: str) -> tuple[str, Previo
         }
         if present != set(recorded):
             return None
+        verified = {}
         for rel, digest in recorded.items():
             path = out_dir / rel
+            identity = _identity(path)
             if path.is_symlink() or sha256_file(path) != digest:
                 return None
+            verified[identity] = digest
         loaded = []
         for name, key in ((SEARCH_DOCS, "search_sha256"), (SEARCH_WORDS, "search_words_sha256")):
             path = root / name
@@ -367,8 +426,12 @@ def _previous_build(root: Path, state: Any, structure: str) -> tuple[str, Previo
         _is_list_of(words, str) for words in search_words.values()
     ):
         return None
-    return state["nonce"], PreviousBuild(
-        state["pages"], state["sizes"], state["warnings"], search, search_words
+    return (
+        state["nonce"],
+        PreviousBuild(
+            state["pages"], state["sizes"], state["warnings"], search, search_words, state["page_keys"]
+        ),
+        verified,
     )
 
 
