@@ -174,3 +174,21 @@ def test_a_link_planted_in_the_workspace_never_leads_a_page_into_content(project
     assert {p: p.read_bytes() for p in (project / "content").rglob("*") if p.is_file()} == content_before
     assert not lessons.is_symlink()
     assert_same_as_full_build(project, tmp_path, out, warnings)
+
+
+def test_a_page_changed_with_its_modification_time_put_back_is_still_found(project: Path, tmp_path: Path):
+    """The workspace trusts a file's identity (size, times, inode); writing it moves the change time."""
+    import os
+
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    site_build(project, out, cache)
+    planted = cache / WORKSPACE / "out/lessons/hypertension-basics/index.html"
+    before = planted.stat()
+    text = planted.read_text(encoding="utf-8")
+    planted.write_text(text.replace("<title>", "<title>X", 1)[: len(text)], encoding="utf-8")  # same size
+    os.utime(planted, ns=(before.st_atime_ns, before.st_mtime_ns))
+    lesson = project / LESSON
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\n接种后多喝水。\n", encoding="utf-8")
+    warnings = site_build(project, out, cache)
+    assert "<title>X" not in (out / "site/lessons/hypertension-basics/index.html").read_text(encoding="utf-8")
+    assert_same_as_full_build(project, tmp_path, out, warnings)

@@ -188,14 +188,18 @@ def build_site(
             path.relative_to(out_dir).as_posix(): list(size) for path, size in sizes.measured().items()
         }
         all_sizes = {**(workspace.previous.sizes if workspace.previous else {}), **measured}
-        write_offline_files(out_dir, {out_dir / rel: (size[0], size[1]) for rel, size in all_sizes.items()})
+        search_sizes = write_offline_files(
+            out_dir,
+            {out_dir / rel: (size[0], size[1]) for rel, size in all_sizes.items()},
+            workspace.search_sizes,
+        )
     warnings = workspace.merged_warnings(messages, built.sources)
     for source, page_messages in warnings.items():
         # "Doc file 'lessons/x.md' contains a link …" — point at the editor's file, not the generated one.
         path = f"content/{source}" if source.startswith(("lessons/", "quizzes/", "campaigns/")) else "site"
         for message in page_messages:
             ctx.diagnostics.warning(path, 0, f"MkDocs：{message}")
-    return BuildRecord(order, all_sizes, warnings, search, search_words)
+    return BuildRecord(order, all_sizes, warnings, search, search_words, search_sizes=search_sizes)
 
 
 def list_artifacts(

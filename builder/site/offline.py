@@ -60,7 +60,11 @@ def sizes_of(data: bytes) -> tuple[int, int]:
     return len(data), len(gzip.compress(data, 6, mtime=0))
 
 
-def write_offline_files(out_dir: Path, measured: Mapping[Path, tuple[int, int]] | None = None) -> None:
+def write_offline_files(
+    out_dir: Path,
+    measured: Mapping[Path, tuple[int, int]] | None = None,
+    known: Mapping[str, list[int]] | None = None,
+) -> dict[str, list[int]]:
     """Write sw.js (the precache list and its version) and offline-files.json ("save all").
 
     The shell is what every page loads (CSS, JS, logo, as the home page links
@@ -68,12 +72,14 @@ def write_offline_files(out_dir: Path, measured: Mapping[Path, tuple[int, int]] 
     their bytes, so a site with changed shell files gets a changed sw.js, which
     browsers install on the next visit. ``measured`` has sizes taken while
     MkDocs wrote the pages; a page changed since then is measured again.
+    ``known`` has the sizes of search pieces by their sha256 (most pieces outlive a
+    one-lesson edit); returns those of this build's pieces, for the next one.
     """
     template = out_dir / "assets" / SERVICE_WORKER
     if not template.is_file():
         template = out_dir / SERVICE_WORKER  # run again on a built site: its own sw.js
     if not template.is_file():  # a project template set without the offline reader
-        return
+        return {}
     home = (out_dir / "index.html").read_text(encoding="utf-8")
     shell = {local_path("", ref) for ref in LOCAL_REF.findall(home)}
     config = re.search(r'<script id="__config" type="application/json">(.*?)</script>', home, re.DOTALL)
@@ -90,7 +96,13 @@ def write_offline_files(out_dir: Path, measured: Mapping[Path, tuple[int, int]] 
         version.update(path.encode() + b"\0" + (out_dir / path).read_bytes() + b"\0")
     # The search manifest and the pieces it names (builder/site/search_index.py).
     search_files = search_pieces(out_dir)
-    search_sizes = {path: sizes_of((out_dir / path).read_bytes()) for path in search_files}
+    search_sizes, by_digest = {}, {}
+    for path in search_files:
+        data = (out_dir / path).read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        found = (known or {}).get(digest)
+        sizes = (found[0], found[1]) if found and found[0] == len(data) else sizes_of(data)
+        search_sizes[path], by_digest[digest] = sizes, list(sizes)
     search_gzip = sum(gzipped for _, gzipped in search_sizes.values())
     manifest = {
         "version": version.hexdigest()[:16],
@@ -139,6 +151,7 @@ def write_offline_files(out_dir: Path, measured: Mapping[Path, tuple[int, int]] 
     (out_dir / OFFLINE_FILES).write_text(
         json.dumps(listing, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
     )
+    return by_digest
 
 
 def page_images(text: str) -> list[str]:

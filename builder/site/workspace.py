@@ -15,9 +15,11 @@ Kepu's site when three things hold, and this module is where they are kept:
   pages MkDocs skipped keep what they had (:meth:`SiteWorkspace.merged_search_docs`).
 
 The workspace lives in the cache folder and is trusted only as far as it checks
-out: the sha256 of every built file is recorded, and before a dirty build every
-file is verified; anything missing, added or changed means a full build. A
-failed build leaves no state behind, so the next one is a full build too.
+out: the sha256 of every built file is recorded with its identity (size, times,
+inode: :func:`_identity`), and before a dirty build every file is checked — a
+file whose identity moved is hashed; anything missing, added or changed means a
+full build. A failed build leaves no state behind, so the next one is a full
+build too.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from builder.search_terms import SearchUpdate
 from builder.writer import sha256_file, write_atomically
 
 WORKSPACE = "site-workspace"  # its folder in the cache folder
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 STATE = "state.json"
 SEARCH_DOCS = "search-docs.json"
 SEARCH_WORDS = "search-words.json"
@@ -51,6 +53,7 @@ PREVIOUS_PIECES = "search-previous"  # the last build's search pieces, while the
 PIECES_FOLDER = re.compile(r"^kepu/[0-9a-f]{12}/$")
 READINGS = "prose-readings.json"
 DASHBOARD_ROWS = "dashboard-rows.json"
+SEARCH_SIZES = "search-sizes.json"
 HEX = re.compile(r"^[0-9a-f]+$")
 PAGE_MESSAGE = re.compile(r"Doc file '([^']+)'")  # how MkDocs starts a warning about one page
 SITE_WIDE = ""  # the warnings key of MkDocs' messages about no one page
@@ -80,6 +83,7 @@ class BuildRecord:
     search_words: dict[str, list[str]]
     readings: dict[str, Any] = field(default_factory=dict)
     dashboard_rows: dict[str, list[str]] = field(default_factory=dict)
+    search_sizes: dict[str, list[int]] = field(default_factory=dict)  # a search piece's sha256 → its sizes
 
 
 @dataclass
@@ -106,10 +110,11 @@ class SiteWorkspace:
     # The dashboard's rows by what they are made from (builder.site.pages.dashboard_row_keys):
     # a lesson that did not change is not analysed again. Like the scores, they outlive a change of structure.
     dashboard_rows: dict[str, list[str]] = field(default_factory=dict)
+    search_sizes: dict[str, list[int]] = field(default_factory=dict)  # of the search pieces, by sha256
     changed: set[str] = field(default_factory=set)  # Markdown files written this build
-    # Built files as verified when the workspace opened: (size, mtime, inode) → sha256. A file
-    # MkDocs left alone is not hashed again when the build is recorded.
-    verified: dict[tuple[int, int, int], str] = field(default_factory=dict)
+    # Built files as verified when the workspace opened: their identity (_identity) → sha256.
+    # A file MkDocs left alone is not hashed again when the build is recorded.
+    verified: dict[tuple[int, ...], str] = field(default_factory=dict)
     page_keys: dict[str, list] = field(default_factory=dict)  # this build's, as PreviousBuild.page_keys
 
     @property
@@ -145,15 +150,20 @@ class SiteWorkspace:
             for key, row in rows.items()
             if HEX.match(key) and _is_list_of(row, str) and len(row) == 2
         }
+        sizes = {
+            key: value
+            for key, value in _kept(root, state, SEARCH_SIZES, "search_sizes_sha256").items()
+            if HEX.match(key) and _is_list_of(value, int) and len(value) == 2
+        }
         found = _previous_build(root, state, structure)
         # From here until save() there is no state: a build that fails half-way is never trusted.
         (root / STATE).unlink(missing_ok=True)
         if found is None:
             shutil.rmtree(root, ignore_errors=True)
             root.mkdir(parents=True, exist_ok=True)
-            return cls(root, secrets.token_hex(16), None, readings, dashboard_rows)
+            return cls(root, secrets.token_hex(16), None, readings, dashboard_rows, sizes)
         nonce, previous, verified = found
-        return cls(root, nonce, previous, readings, dashboard_rows, verified=verified)
+        return cls(root, nonce, previous, readings, dashboard_rows, sizes, verified=verified)
 
     def write_if_changed(self, rel: str, text: str, key: str | None = None) -> None:
         """Write a generated Markdown page, leaving it untouched (same mtime) when its text is the same.
@@ -273,13 +283,19 @@ class SiteWorkspace:
         write_atomically(self.root / SEARCH_WORDS, words_data)
         readings_data = json.dumps(record.readings, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         write_atomically(self.root / READINGS, readings_data)
-        rows_data = json.dumps(record.dashboard_rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        rows_data = json.dumps(record.dashboard_rows, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8"
+        )
         write_atomically(self.root / DASHBOARD_ROWS, rows_data)
-        outputs = {
-            path.relative_to(self.out_dir).as_posix(): self._digest(path)
+        write_atomically(
+            self.root / SEARCH_SIZES, json.dumps(record.search_sizes, separators=(",", ":")).encode()
+        )
+        identities = {
+            path.relative_to(self.out_dir).as_posix(): _identity(path)
             for path in sorted(self.out_dir.rglob("*"))
             if path.is_file()
         }
+        outputs = {rel: self._digest(self.out_dir / rel, identity) for rel, identity in identities.items()}
         state = {
             "format": STATE_FORMAT,
             "structure": structure,
@@ -287,26 +303,31 @@ class SiteWorkspace:
             "pages": record.pages,
             "sizes": record.sizes,
             "warnings": record.warnings,
-            "outputs": outputs,
+            "outputs": {rel: [outputs[rel], *identity] for rel, identity in identities.items()},
             "page_keys": self.page_keys,
             "search_sha256": sha256_file(self.root / SEARCH_DOCS),
             "search_words_sha256": sha256_file(self.root / SEARCH_WORDS),
             "readings_sha256": sha256_file(self.root / READINGS),
             "dashboard_rows_sha256": sha256_file(self.root / DASHBOARD_ROWS),
+            "search_sizes_sha256": sha256_file(self.root / SEARCH_SIZES),
         }
         write_atomically(self.root / STATE, json.dumps(state, ensure_ascii=False).encode("utf-8"))
         return outputs
 
-
-    def _digest(self, path: Path) -> str:
-        found = self.verified.get(_identity(path))
+    def _digest(self, path: Path, identity: tuple[int, ...]) -> str:
+        found = self.verified.get(identity)
         return found if found is not None else sha256_file(path)
 
 
-def _identity(path: Path) -> tuple[int, int, int]:
-    """What changes when a file is written: its size, modification time (ns) and inode."""
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns, stat.st_ino
+def _identity(path: Path) -> tuple[int, ...]:
+    """What changes whenever a file is written: size, modification and change times (ns), inode.
+
+    The change time is the kernel's own: setting the modification time back (``touch -d``)
+    moves it on. So a file whose identity is the recorded one holds the recorded bytes —
+    the check Git's index and Bazel's digest cache make — and is not hashed again.
+    """
+    stat = path.lstat()
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
 
 
 @contextlib.contextmanager
@@ -378,7 +399,13 @@ def _previous_build(
         and isinstance(state.get("warnings"), dict)
         and all(_is_list_of(value, str) for value in state["warnings"].values())
         and isinstance(state.get("outputs"), dict)
-        and all(isinstance(value, str) for value in state["outputs"].values())
+        and all(
+            isinstance(value, list)
+            and len(value) == 5
+            and isinstance(value[0], str)
+            and _is_list_of(value[1:], int)
+            for value in state["outputs"].values()
+        )
         and isinstance(state.get("search_sha256"), str)
         and isinstance(state.get("search_words_sha256"), str)
         and isinstance(state.get("page_keys"), dict)
@@ -392,7 +419,7 @@ def _previous_build(
     ):
         return None
     out_dir = root / "out"
-    recorded: dict[str, str] = state["outputs"]
+    recorded: dict[str, list] = state["outputs"]
     try:
         present = {
             path.relative_to(out_dir).as_posix()
@@ -402,12 +429,12 @@ def _previous_build(
         if present != set(recorded):
             return None
         verified = {}
-        for rel, digest in recorded.items():
+        for rel, (digest, *identity) in recorded.items():
             path = out_dir / rel
-            identity = _identity(path)
-            if path.is_symlink() or sha256_file(path) != digest:
+            now = _identity(path)
+            if path.is_symlink() or (list(now) != identity and sha256_file(path) != digest):
                 return None
-            verified[identity] = digest
+            verified[now] = digest
         loaded = []
         for name, key in ((SEARCH_DOCS, "search_sha256"), (SEARCH_WORDS, "search_words_sha256")):
             path = root / name
