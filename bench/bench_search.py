@@ -22,8 +22,9 @@ off, so every byte is fetched); then bytes downloaded for search (gzip) for the
 first query and for ten, time to the first result from opening search, and the
 engine's heap (JS heap + array buffers, WASM memory among them: the search
 worker's for Kepu; for Pagefind, which searches in a worker of its own since 1.6,
-that worker's plus the page's growth). Pagefind is skipped when
-node_modules/.bin/pagefind is not installed, or with --no-pagefind.
+that worker's plus the page's growth). Pagefind is node_modules/.bin/pagefind or
+--pagefind PATH (from a git worktree, which has no node_modules: the main checkout's);
+without it the run says so and measures Kepu only, as with --no-pagefind.
 
 What the per-class figures measure, as a reader meets the results at scale (the
 lessons that match may be thousands; the first screen shows ten, the count says
@@ -218,7 +219,7 @@ def build_scale_site(work: Path, lessons: int) -> tuple[Path, dict[str, float]]:
     return site, figures
 
 
-def build_pagefind(site: Path, dest: Path) -> dict[str, float]:
+def build_pagefind(site: Path, dest: Path, binary: Path = PAGEFIND) -> dict[str, float]:
     """A copy of ``site`` with Pagefind's index of the same article text Kepu indexes; kept when there,
     with the time and peak memory its build took (a 10,000-lesson index is minutes and gigabytes:
     a later run reuses it and still reports them)."""
@@ -234,7 +235,7 @@ def build_pagefind(site: Path, dest: Path) -> dict[str, float]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         subprocess.run(
             [
-                str(PAGEFIND),
+                str(binary),
                 "--site",
                 str(dest),
                 "--root-selector",
@@ -533,9 +534,12 @@ def print_scale(lessons: int, results: dict[str, dict], builds: dict[str, float]
             "| count shown | matching | count right | 约 | stray |"
         )
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        # Pagefind is asked for its first ten only: it has no "更多结果" pass, so no reach.
+        paged = "reached" in figures
         for name, c in figures["classes"].items():
+            reach = f"{c['reach']:.2f} | {c['mean_presses']:.1f}" if paged else "— | —"
             print(
-                f"| {name} | {c['queries']} | {c['recall']:.2f} | {c['reach']:.2f} | {c['mean_presses']:.1f}"
+                f"| {name} | {c['queries']} | {c['recall']:.2f} | {reach}"
                 f" | {c['precision_at_1']:.2f} | {c['precision_at_1_or_copy']:.2f} | {c['mean_results']:.1f}"
                 f" | {c['mean_matching']:.1f} | {c['count_right']:.2f} | {c['count_about']:.2f} | {c['stray']} |"
             )
@@ -555,16 +559,25 @@ def print_scale(lessons: int, results: dict[str, dict], builds: dict[str, float]
                 print(f"- {label}: {figures[key]:.1f} {unit}")
 
 
-def run_scale(sizes: list[int], work: Path, also: list[str], pagefind: bool = True) -> None:
+def run_scale(
+    sizes: list[int], work: Path, also: list[str], pagefind: bool = True, binary: Path = PAGEFIND
+) -> None:
     from playwright.sync_api import sync_playwright
 
     queries = json.loads(QUERIES.read_text(encoding="utf-8"))["queries"]
     work.mkdir(parents=True, exist_ok=True)
+    if pagefind and not binary.is_file():
+        # Said out loud: a run without it is not the side-by-side the figures are read on
+        # (a git worktree has no node_modules of its own).
+        print(
+            f"Pagefind skipped: {binary} is not there (npm ci, or --pagefind PATH to node_modules/.bin/pagefind)",
+            file=sys.stderr,
+        )
+        pagefind = False
     for lessons in sizes:
         site, builds = build_scale_site(work, lessons)
-        pagefind = pagefind and PAGEFIND.is_file()
         if pagefind:
-            builds.update(build_pagefind(site, work / f"pf{lessons}"))
+            builds.update(build_pagefind(site, work / f"pf{lessons}", binary))
         manifest = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
         from builder.site.search_index import read_words
 
@@ -622,13 +635,20 @@ def main() -> int:
         help="another built site with Kepu's search box to measure too ({N}: the size)",
     )
     parser.add_argument(
+        "--pagefind",
+        type=Path,
+        default=PAGEFIND,
+        metavar="PATH",
+        help="Pagefind's extended binary (npm pagefind 1.6; default: this checkout's node_modules/.bin/pagefind)",
+    )
+    parser.add_argument(
         "--no-pagefind",
         action="store_true",
-        help="Kepu only (Pagefind is also skipped when node_modules/.bin/pagefind is not installed)",
+        help="Kepu only (Pagefind is also skipped, with a notice, when its binary is not there)",
     )
     args = parser.parse_args()
     if args.scale:
-        run_scale(args.scale, args.work, args.also, pagefind=not args.no_pagefind)
+        run_scale(args.scale, args.work, args.also, pagefind=not args.no_pagefind, binary=args.pagefind)
         return 0
     if args.site:
         print_table(measure(args.site, args.verbose))
