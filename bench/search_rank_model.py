@@ -139,8 +139,12 @@ def facts_of(item: dict, steps: list[dict]) -> Facts:
     return facts
 
 
-def shipped(facts: Facts, title_length: int, lesson: bool) -> float:
-    """The worker's ``rank``: title weight beside a saturating count; exact, whole-in-title, lesson."""
+def shipped(facts: Facts, title_length: int, lesson: bool, corroborated: bool = False) -> float:
+    """The worker's ``rank``: title weight beside a saturating count; exact, whole-in-title, lesson.
+
+    ``corroborated``: a title hit counts only where the text names the term too (the count
+    is more than the title's one), so a title over unrelated text ranks by its text alone.
+    """
 
     def title_weight(length: int) -> float:
         return 660 / (1 + 1.2 * (0.25 + 0.75 * max(8, length) / AVERAGE_TITLE))
@@ -148,12 +152,14 @@ def shipped(facts: Facts, title_length: int, lesson: bool) -> float:
     def times_weight(times: int) -> float:
         return 80 * times / (times + 5)
 
-    score = 0.0
+    score, whole = 0.0, facts["whole"]
     for term in facts["terms"]:
         for part, share in [(p, 5) for p in term["parts"]] if "parts" in term else [(term, 1)]:
-            score += (title_weight(title_length) if part["title"] else 0) / share
+            title = part["title"] and (not corroborated or part["times"] > 1)
+            whole = whole and (title or len(facts["terms"]) > 1)
+            score += (title_weight(title_length) if title else 0) / share
             score += times_weight(part["times"]) / share
-    return score + 1000 * facts["exact"] + 500 * facts["whole"] + 200 * lesson
+    return score + 1000 * facts["exact"] + 500 * whole + 200 * lesson
 
 
 def bm25f(title_weight: float, b: float, k1: float = 1.2) -> Ranker:
@@ -209,7 +215,10 @@ def evaluate(
 
 def main() -> int:
     queries = json.loads(QUERIES.read_text(encoding="utf-8"))["queries"]
-    variants: list[tuple[str, Ranker]] = [("shipped", shipped)]
+    variants: list[tuple[str, Ranker]] = [
+        ("shipped", shipped),
+        ("shipped, title hit only with the text", lambda f, t, lesson: shipped(f, t, lesson, True)),
+    ]
     for b in (0.0, 0.75):
         variants += [(f"BM25F title×{w} b={b}", bm25f(w, b)) for w in (3, 5, 8, 12, 20, 38)]
     for site in map(Path, sys.argv[1:]):
