@@ -20,9 +20,11 @@ is made and built once into --work (kept for the next run). Both engines are
 served with gzip on 127.0.0.1 and driven in the same chromium (service workers
 off, so every byte is fetched); then bytes downloaded for search (gzip) for the
 first query and for ten, time to the first result from opening search, and the
-engine's heap (the search worker's for Kepu, the page's growth for Pagefind,
-which runs in the page; JS heap + array buffers). Pagefind is skipped when
-node_modules/.bin/pagefind is not installed, or with --no-pagefind.
+engine's heap (JS heap + array buffers, WASM memory among them: the search
+worker's for Kepu; for Pagefind, which searches in a worker of its own since 1.6,
+that worker's plus the page's growth). Pagefind is node_modules/.bin/pagefind or
+--pagefind PATH (from a git worktree, which has no node_modules: the main checkout's);
+without it the run says so and measures Kepu only, as with --no-pagefind.
 
 What the per-class figures measure, as a reader meets the results at scale (the
 lessons that match may be thousands; the first screen shows ten, the count says
@@ -170,6 +172,7 @@ def print_table(figures: dict[str, dict[str, float]]) -> None:
 
 PAGEFIND = REPO / "node_modules" / ".bin" / "pagefind"
 PAGEFIND_PAGE = "kepu-bench-pagefind.html"
+PAGEFIND_BUILD = "kepu-bench-pagefind-build.json"  # the build's time and peak memory, kept with it
 # Pagefind in the page, as its own UI uses it: search, then the data of the first ten results.
 PAGEFIND_HTML = """<!doctype html><meta charset="utf-8"><title>bench</title><script type="module">
 window.start = () => import("./pagefind/pagefind.js").then((pf) => { window.pf = pf; return pf.init(); });
@@ -216,10 +219,15 @@ def build_scale_site(work: Path, lessons: int) -> tuple[Path, dict[str, float]]:
     return site, figures
 
 
-def build_pagefind(site: Path, dest: Path) -> dict[str, float]:
-    """A copy of ``site`` with Pagefind's index of the same article text Kepu indexes; kept when there."""
+def build_pagefind(site: Path, dest: Path, binary: Path = PAGEFIND) -> dict[str, float]:
+    """A copy of ``site`` with Pagefind's index of the same article text Kepu indexes; kept when there,
+    with the time and peak memory its build took (a 10,000-lesson index is minutes and gigabytes:
+    a later run reuses it and still reports them)."""
     figures: dict[str, float] = {}
-    if not (dest / "pagefind" / "pagefind.js").is_file():
+    record = dest / PAGEFIND_BUILD
+    if (dest / "pagefind" / "pagefind.js").is_file() and record.is_file():
+        figures = json.loads(record.read_text(encoding="utf-8"))
+    else:
         if dest.exists():
             shutil.rmtree(dest)
         shutil.copytree(site, dest, symlinks=False)
@@ -227,7 +235,7 @@ def build_pagefind(site: Path, dest: Path) -> dict[str, float]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         subprocess.run(
             [
-                str(PAGEFIND),
+                str(binary),
                 "--site",
                 str(dest),
                 "--root-selector",
@@ -246,6 +254,7 @@ def build_pagefind(site: Path, dest: Path) -> dict[str, float]:
         figures["pagefind_peak_mb"] = (
             max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
         )
+        record.write_text(json.dumps(figures), encoding="utf-8")
     (dest / PAGEFIND_PAGE).write_text(PAGEFIND_HTML, encoding="utf-8")
     return figures
 
@@ -269,14 +278,21 @@ class Transfer:
         return sum(self.sizes.values())
 
 
-def worker_heap(browser, url_part: str) -> float:
-    """The used JS heap plus array buffers of the worker whose script URL has ``url_part``, after a GC (MB)."""
+def worker_heap(browser, url_part: str) -> float | None:
+    """The used JS heap plus array buffers (WASM memory among them) of the worker whose script URL
+    has ``url_part``, after a GC (MB); None when there is no such worker."""
     cdp = browser.new_browser_cdp_session()
     target = next(
-        t
-        for t in cdp.send("Target.getTargets")["targetInfos"]
-        if t["type"] == "worker" and url_part in t["url"]
+        (
+            t
+            for t in cdp.send("Target.getTargets")["targetInfos"]
+            if t["type"] == "worker" and url_part in t["url"]
+        ),
+        None,
     )
+    if target is None:
+        cdp.detach()
+        return None
     replies: dict[int, dict] = {}
     cdp.on(
         "Target.receivedMessageFromTarget",
@@ -485,7 +501,10 @@ def measure_pagefind(browser, site: Path, truth: tuple, queries) -> dict:
                 first_bytes = transfer.total()
             if number == TEN - 1:
                 ten_bytes = transfer.total()
-        heap = page_heap(cdp) - heap_before
+        page_growth = page_heap(cdp) - heap_before
+        # Pagefind 1.6 searches in a web worker of its own (pagefind-worker.js: the WASM and the
+        # index chunks it loaded); the page holds only the results' data. Both are its memory.
+        searcher = worker_heap(browser, "pagefind-worker")
     finally:
         context.close()
         server.shutdown()
@@ -496,7 +515,9 @@ def measure_pagefind(browser, site: Path, truth: tuple, queries) -> dict:
         "first_kb": first_bytes / 1024,
         "ten_kb": ten_bytes / 1024,
         "all_kb": transfer.total() / 1024,
-        "heap_mb": heap,
+        "heap_mb": page_growth + (searcher or 0.0),
+        "heap_worker_mb": searcher,
+        "heap_page_mb": page_growth,
     }
 
 
@@ -513,9 +534,12 @@ def print_scale(lessons: int, results: dict[str, dict], builds: dict[str, float]
             "| count shown | matching | count right | 约 | stray |"
         )
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        # Pagefind is asked for its first ten only: it has no "更多结果" pass, so no reach.
+        paged = "reached" in figures
         for name, c in figures["classes"].items():
+            reach = f"{c['reach']:.2f} | {c['mean_presses']:.1f}" if paged else "— | —"
             print(
-                f"| {name} | {c['queries']} | {c['recall']:.2f} | {c['reach']:.2f} | {c['mean_presses']:.1f}"
+                f"| {name} | {c['queries']} | {c['recall']:.2f} | {reach}"
                 f" | {c['precision_at_1']:.2f} | {c['precision_at_1_or_copy']:.2f} | {c['mean_results']:.1f}"
                 f" | {c['mean_matching']:.1f} | {c['count_right']:.2f} | {c['count_about']:.2f} | {c['stray']} |"
             )
@@ -527,22 +551,33 @@ def print_scale(lessons: int, results: dict[str, dict], builds: dict[str, float]
             ("更多结果 pass", "more_kb", "KB gzip"),
             ("first result", "first_ms", "ms"),
             ("heap", "heap_mb", "MB"),
+            ("heap of its worker", "heap_worker_mb", "MB"),
+            ("heap, the page's growth", "heap_page_mb", "MB"),
             ("heap after 更多结果", "heap_more_mb", "MB"),
         ):
-            if key in figures:
+            if figures.get(key) is not None:
                 print(f"- {label}: {figures[key]:.1f} {unit}")
 
 
-def run_scale(sizes: list[int], work: Path, also: list[str], pagefind: bool = True) -> None:
+def run_scale(
+    sizes: list[int], work: Path, also: list[str], pagefind: bool = True, binary: Path = PAGEFIND
+) -> None:
     from playwright.sync_api import sync_playwright
 
     queries = json.loads(QUERIES.read_text(encoding="utf-8"))["queries"]
     work.mkdir(parents=True, exist_ok=True)
+    if pagefind and not binary.is_file():
+        # Said out loud: a run without it is not the side-by-side the figures are read on
+        # (a git worktree has no node_modules of its own).
+        print(
+            f"Pagefind skipped: {binary} is not there (npm ci, or --pagefind PATH to node_modules/.bin/pagefind)",
+            file=sys.stderr,
+        )
+        pagefind = False
     for lessons in sizes:
         site, builds = build_scale_site(work, lessons)
-        pagefind = pagefind and PAGEFIND.is_file()
         if pagefind:
-            builds.update(build_pagefind(site, work / f"pf{lessons}"))
+            builds.update(build_pagefind(site, work / f"pf{lessons}", binary))
         manifest = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
         from builder.site.search_index import read_words
 
@@ -600,13 +635,20 @@ def main() -> int:
         help="another built site with Kepu's search box to measure too ({N}: the size)",
     )
     parser.add_argument(
+        "--pagefind",
+        type=Path,
+        default=PAGEFIND,
+        metavar="PATH",
+        help="Pagefind's extended binary (npm pagefind 1.6; default: this checkout's node_modules/.bin/pagefind)",
+    )
+    parser.add_argument(
         "--no-pagefind",
         action="store_true",
-        help="Kepu only (Pagefind is also skipped when node_modules/.bin/pagefind is not installed)",
+        help="Kepu only (Pagefind is also skipped, with a notice, when its binary is not there)",
     )
     args = parser.parse_args()
     if args.scale:
-        run_scale(args.scale, args.work, args.also, pagefind=not args.no_pagefind)
+        run_scale(args.scale, args.work, args.also, pagefind=not args.no_pagefind, binary=args.pagefind)
         return 0
     if args.site:
         print_table(measure(args.site, args.verbose))
