@@ -398,24 +398,10 @@ def _previous_build(
         and all(_is_list_of(value, int) and len(value) == 2 for value in state["sizes"].values())
         and isinstance(state.get("warnings"), dict)
         and all(_is_list_of(value, str) for value in state["warnings"].values())
-        and isinstance(state.get("outputs"), dict)
-        and all(
-            isinstance(value, list)
-            and len(value) == 5
-            and isinstance(value[0], str)
-            and _is_list_of(value[1:], int)
-            for value in state["outputs"].values()
-        )
+        and _is_table_of_digests(state.get("outputs"), numbers=4)
         and isinstance(state.get("search_sha256"), str)
         and isinstance(state.get("search_words_sha256"), str)
-        and isinstance(state.get("page_keys"), dict)
-        and all(
-            isinstance(value, list)
-            and len(value) == 3
-            and isinstance(value[0], str)
-            and _is_list_of(value[1:], int)
-            for value in state["page_keys"].values()
-        )
+        and _is_table_of_digests(state.get("page_keys"), numbers=2)
     ):
         return None
     out_dir = root / "out"
@@ -459,6 +445,17 @@ def _previous_build(
             state["pages"], state["sizes"], state["warnings"], search, search_words, state["page_keys"]
         ),
         verified,
+    )
+
+
+def _is_table_of_digests(value: object, numbers: int) -> bool:
+    """A mapping of names to ``[digest, n1, …]`` with ``numbers`` integers (a file's identity, a page's)."""
+    return isinstance(value, dict) and all(
+        isinstance(row, list)
+        and len(row) == numbers + 1
+        and isinstance(row[0], str)
+        and _is_list_of(row[1:], int)
+        for row in value.values()
     )
 
 
