@@ -235,14 +235,20 @@ class ArtifactCache:
         record = _read_record(self._entry(renderer, key))
         return None if record is None else _warnings(record)
 
-    def store(self, renderer: str, key: str, unit: CachedUnit) -> None:
+    def store(self, renderer: str, key: str, unit: CachedUnit, like: str | None = None) -> None:
+        """Keep ``unit`` under ``key``; ``like`` is the key of an entry that shares most of its files.
+
+        An artifact whose digest it knows (``Artifact.sha256``) and ``like``'s entry
+        holds is linked to that blob, not copied: blobs are never changed in place, and
+        every one is verified when it is read.
+        """
         self.rendered[renderer] += len(unit.artifacts)
         self.rendered_paths.extend(artifact.path for artifact in unit.artifacts)
-        self._store_local(renderer, key, unit)
+        self._store_local(renderer, key, unit, like)
         if self.remote is not None:
             self.remote.push(renderer, key, unit.artifacts, unit.warnings)
 
-    def _store_local(self, renderer: str, key: str, unit: CachedUnit) -> None:
+    def _store_local(self, renderer: str, key: str, unit: CachedUnit, like: str | None = None) -> None:
         if self.folder is None:
             return
         entry = self._entry(renderer, key)
@@ -250,7 +256,7 @@ class ArtifactCache:
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=entry.parent))
-            record = _record(unit, staging)
+            record = _record(unit, staging, self._blobs(renderer, like) if like and like != key else {})
             (staging / "entry.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
             os.replace(staging, entry)
         except OSError:
@@ -258,6 +264,14 @@ class ArtifactCache:
             # written (read-only, full): the cache only saves time, the build goes on without it.
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
+
+    def _blobs(self, renderer: str, key: str) -> dict[str, Path]:
+        """sha256 → blob file of the entry ``key``, as its record lists them (none if it is not one)."""
+        entry = self._entry(renderer, key)
+        record = _read_record(entry)
+        if record is None:
+            return {}
+        return {item["sha256"]: entry / item["blob"] for item in record["artifacts"]}
 
     def prune(self, renderer: str) -> None:
         """Drop entries this build did not use (deleted lessons, old template versions)."""
@@ -269,16 +283,24 @@ class ArtifactCache:
                 shutil.rmtree(entry, ignore_errors=True)
 
 
-def _record(unit: CachedUnit, staging: Path) -> dict[str, list[dict[str, Any]]]:
-    """Write the unit's files as blobs into ``staging``; the entry.json record describing them."""
+def _record(
+    unit: CachedUnit, staging: Path, blobs: dict[str, Path] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Write the unit's files as blobs into ``staging``; the entry.json record describing them.
+
+    ``blobs`` (sha256 → a blob of another entry) are linked for artifacts known to have those bytes.
+    """
     record: dict[str, list[dict[str, Any]]] = {"artifacts": [], "warnings": []}
     for index, artifact in enumerate(unit.artifacts):
         blob = staging / f"{index:04d}"
+        linked = False
         if artifact.data is not None:
             blob.write_bytes(artifact.data)
         else:
             assert artifact.file is not None
-            independent_copy(artifact.file, blob)
+            linked = artifact.sha256 is not None and _link_blob((blobs or {}).get(artifact.sha256), blob)
+            if not linked:
+                independent_copy(artifact.file, blob)
         record["artifacts"].append(
             {
                 "kind": artifact.kind,
@@ -286,7 +308,9 @@ def _record(unit: CachedUnit, staging: Path) -> dict[str, list[dict[str, Any]]]:
                 "source": artifact.source,
                 "audiences": list(artifact.audiences),
                 "blob": blob.name,
-                "sha256": file_digest(blob),
+                # A linked blob is recorded with the digest its bytes must have: a blob someone
+                # changed is then found out when it is read, and never published.
+                "sha256": artifact.sha256 if linked and artifact.sha256 else file_digest(blob),
             }
         )
     record["warnings"] = [{"path": w.path, "line": w.line, "message": w.message} for w in unit.warnings]
@@ -328,6 +352,16 @@ def _read_record(entry: Path) -> dict[str, Any] | None:
         ):
             return None
     return record
+
+
+def _link_blob(source: Path | None, blob: Path) -> bool:
+    if source is None or source.is_symlink():
+        return False
+    try:
+        os.link(source, blob)
+    except OSError:
+        return False
+    return True
 
 
 def _warnings(record: dict[str, Any]) -> list[Diagnostic]:

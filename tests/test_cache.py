@@ -124,3 +124,33 @@ def test_a_failing_document_names_its_source_and_keeps_the_old_output(project: P
     else:
         raise AssertionError("the build should have failed")
     assert manifest(project) == before
+
+
+def test_an_entry_links_the_blobs_it_shares_with_a_like_one_and_a_changed_blob_is_never_published(tmp_path: Path):
+    import hashlib
+    import os
+
+    from builder.cache import ArtifactCache, CachedUnit
+    from builder.writer import Artifact
+
+    cache = ArtifactCache(tmp_path / "cache")
+    files = tmp_path / "files"
+    files.mkdir()
+
+    def artifact(name: str, data: bytes) -> Artifact:
+        (files / name).write_bytes(data)
+        return Artifact("site", f"site/{name}", "x", file=files / name, sha256=hashlib.sha256(data).hexdigest())
+
+    cache.store("site", "a" * 64, CachedUnit([artifact("same.html", b"same"), artifact("old.html", b"old")], []))
+    cache.store(
+        "site", "b" * 64, CachedUnit([artifact("same.html", b"same"), artifact("new.html", b"new")], []), like="a" * 64
+    )
+    old, new = tmp_path / "cache/site/aa" / ("a" * 64), tmp_path / "cache/site/bb" / ("b" * 64)
+    assert os.stat(new / "0000").st_ino == os.stat(old / "0000").st_ino  # shared: linked, not copied
+    assert os.stat(new / "0001").st_ino != os.stat(old / "0001").st_ino
+    found = cache.lookup("site", "b" * 64, tmp_path / "work1")
+    assert found is not None and [a.file.read_bytes() for a in found.artifacts] == [b"same", b"new"]
+
+    # Someone changes the shared blob: the entry that linked it is found out and dropped, not published.
+    (old / "0000").write_bytes(b"evil")
+    assert cache.lookup("site", "b" * 64, tmp_path / "work2") is None

@@ -85,9 +85,18 @@ class RenderContext:
         self.diagnostics.items.extend(unit.warnings)
         return unit.artifacts
 
-    def keep(self, key: str, artifacts: list[Artifact], warnings: Iterable[Diagnostic] = ()) -> None:
-        """Record a freshly rendered unit (its warnings must already be in ``diagnostics``)."""
-        self.cache.store(self.renderer, key, CachedUnit(list(artifacts), list(warnings)))
+    def keep(
+        self,
+        key: str,
+        artifacts: list[Artifact],
+        warnings: Iterable[Diagnostic] = (),
+        like: str | None = None,
+    ) -> None:
+        """Record a freshly rendered unit (its warnings must already be in ``diagnostics``).
+
+        ``like``: the key of an earlier unit sharing most files (see ``ArtifactCache.store``).
+        """
+        self.cache.store(self.renderer, key, CachedUnit(list(artifacts), list(warnings)), like)
 
     def render_units(
         self,

@@ -120,9 +120,10 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
             record = build_site(project, ctx, workspace, late)
             record.readings = dashboard.result().readings
             record.dashboard_rows = dashboard.result().rows
-        digests_by_file = workspace.save(structure, record)
+        digests_by_file = workspace.save(structure, record, key)
         artifacts = list_artifacts(workspace.out_dir, pages, digests_by_file)
-        ctx.keep(key, artifacts, ctx.diagnostics.items[warnings_before:])
+        # Most files are the last build's: the cache entry links their blobs (ArtifactCache.store).
+        ctx.keep(key, artifacts, ctx.diagnostics.items[warnings_before:], like=workspace.previous_site_key)
         # Still holding the workspace: the writer copies (or links) its files, which stay.
         yield from artifacts
 

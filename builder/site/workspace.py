@@ -111,6 +111,7 @@ class SiteWorkspace:
     # a lesson that did not change is not analysed again. Like the scores, they outlive a change of structure.
     dashboard_rows: dict[str, list[str]] = field(default_factory=dict)
     search_sizes: dict[str, list[int]] = field(default_factory=dict)  # of the search pieces, by sha256
+    previous_site_key: str | None = None  # the cache key of the site the workspace last built
     changed: set[str] = field(default_factory=set)  # Markdown files written this build
     # Built files as verified when the workspace opened: their identity (_identity) → sha256.
     # A file MkDocs left alone is not hashed again when the build is recorded.
@@ -156,14 +157,19 @@ class SiteWorkspace:
             if HEX.match(key) and _is_list_of(value, int) and len(value) == 2
         }
         found = _previous_build(root, state, structure)
+        # Kept even when the structure changed: the last entry shares the site's unchanged files.
+        site_key = state.get("site_key") if isinstance(state, dict) else None
+        previous_site_key = site_key if isinstance(site_key, str) and HEX.match(site_key) else None
         # From here until save() there is no state: a build that fails half-way is never trusted.
         (root / STATE).unlink(missing_ok=True)
         if found is None:
             shutil.rmtree(root, ignore_errors=True)
             root.mkdir(parents=True, exist_ok=True)
-            return cls(root, secrets.token_hex(16), None, readings, dashboard_rows, sizes)
+            return cls(root, secrets.token_hex(16), None, readings, dashboard_rows, sizes, previous_site_key)
         nonce, previous, verified = found
-        return cls(root, nonce, previous, readings, dashboard_rows, sizes, verified=verified)
+        return cls(
+            root, nonce, previous, readings, dashboard_rows, sizes, previous_site_key, verified=verified
+        )
 
     def write_if_changed(self, rel: str, text: str, key: str | None = None) -> None:
         """Write a generated Markdown page, leaving it untouched (same mtime) when its text is the same.
@@ -270,7 +276,7 @@ class SiteWorkspace:
             ordered[SITE_WIDE] = fresh[SITE_WIDE]
         return ordered
 
-    def save(self, structure: str, record: BuildRecord) -> dict[str, str]:
+    def save(self, structure: str, record: BuildRecord, site_key: str = "") -> dict[str, str]:
         """Record this build; only now is the workspace good for an incremental build.
 
         Returns the sha256 of every built file, by its path in the site.
@@ -305,6 +311,7 @@ class SiteWorkspace:
             "warnings": record.warnings,
             "outputs": {rel: [outputs[rel], *identity] for rel, identity in identities.items()},
             "page_keys": self.page_keys,
+            "site_key": site_key,  # the cache entry of this build (builder.renderers.site)
             "search_sha256": sha256_file(self.root / SEARCH_DOCS),
             "search_words_sha256": sha256_file(self.root / SEARCH_WORDS),
             "readings_sha256": sha256_file(self.root / READINGS),
