@@ -10,7 +10,8 @@ SYSTEM := $(VENV)/.system-deps
 build: $(STAMP)
 	$(BIN)/kepu build
 
-# One pytest worker per core; whole files per worker, so a module's fixtures (its builds) are made once.
+# One pytest worker per core; whole files per worker, so a module's fixtures (its builds) are made once
+# (files reading one session build go together, the longest first: tests/conftest.py).
 test: $(STAMP)
 	$(BIN)/ruff check builder tests bench
 	$(BIN)/python -m pytest -q -n auto --dist loadfile

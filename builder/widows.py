@@ -18,18 +18,27 @@ from builder.titles import title_tokens
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 PUNCTUATION = "。，、；：？！）」》”’…—.,;:?!)"
-# The text right before a block's end, possibly inside a few inline elements.
+# The text right before a block's end, possibly inside a few inline elements. The run of text
+# is taken whole, from a tag (or the start) on, and never given back: tried from every
+# character of a long run, it made the search quadratic on text without tags.
 BLOCK_END = re.compile(
-    r"(?P<text>[^<>]{1,200})"
+    r"(?<![^<>])(?P<text>[^<>]++)"
     r"(?P<close>(?:</(?:strong|em|b|i|span|a|sup|sub|mark|small)>\s{0,20}){0,3}"
     r"</(?:p|li|h[1-6]|td|th|dd|dt|figcaption|caption|blockquote)>)"
 )
+LOOKED_AT = 200  # characters before a block's end that the last word is looked for in
 MAX_KEPT = 8  # characters; longer would risk a line that cannot hold it
 
 
 def keep_last_words(html: str, words: tuple[str, ...] = ()) -> str:
     """``html`` with the last word of each block glued to its line (see the module)."""
-    return BLOCK_END.sub(lambda match: _glued(match.group("text"), words) + match.group("close"), html)
+
+    def glued(match: re.Match[str]) -> str:
+        text = match.group("text")
+        before, end = text[:-LOOKED_AT], text[-LOOKED_AT:]
+        return before + _glued(end, words) + match.group("close")
+
+    return BLOCK_END.sub(glued, html)
 
 
 def _glued(text: str, words: tuple[str, ...]) -> str:

@@ -25,6 +25,74 @@ REPO = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 12, 1)
 
 
+# -- spreading the files over the test workers (make test: -n auto --dist loadfile) ---------
+
+# Files that read one session-wide build go to one worker, so the build is made once.
+SHARED_BUILDS = {
+    "tests/test_posts.py": "bundled-posts",  # bundled_posts
+    "tests/test_group_text.py": "bundled-posts",
+    "tests/test_posts_cards.py": "bundled-posts",
+    "tests/test_video.py": "video-build",  # test_video.built
+    "tests/test_video_sound.py": "video-build",
+    "tests/test_site_lists.py": "bundled-site",  # bundled_site
+    "tests/test_site_search.py": "bundled-site",
+    "tests/test_browser.py": "fixture-site",  # built_site
+    "tests/test_build.py": "fixture-site",
+    "tests/test_site_elder.py": "fixture-site",
+    "tests/test_site_home.py": "fixture-site",
+    "tests/test_site_mobile.py": "fixture-site",
+}
+# The longest groups start first (longest processing time first, from --durations): the last
+# ones to start are short, so the two workers finish together instead of one waiting while
+# the other runs a four-minute file it was handed last. The rest keep the collection order.
+LONGEST_FIRST = (
+    "tests/test_print_bundled.py",
+    "tests/test_cli.py",
+    "tests/test_hostile_output.py",
+    "video-build",
+    "bundled-posts",
+    "fixture-site",
+    "tests/test_print.py",
+    "tests/test_cache.py",
+    "tests/test_fuzz_parsers.py",
+    "tests/test_hostile_posts_print.py",
+    "tests/test_wechat_publish.py",
+    "tests/test_scale.py",
+)
+
+
+def worker_group(nodeid: str) -> str:
+    """What one worker runs together: the files of a shared build, else the test's file."""
+    path = nodeid.split("::")[0]
+    return SHARED_BUILDS.get(path, path)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {group: index for index, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(worker_group(item.nodeid), len(rank)))
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, absent without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """--dist loadfile with the shared-build groups, in the collection order above.
+
+    (Not --dist loadgroup: with pytest 9 its group names never reach the scheduler, and it
+    spreads the tests of one file, and so the file's module fixtures, over both workers.)
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedBuildScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    # xdist would reorder the groups by their number of tests, which puts the few-test,
+    # four-minute files last.
+    config.option.loadscopereorder = False
+    return SharedBuildScheduling(config, log)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A private, writable copy of the fixture project."""

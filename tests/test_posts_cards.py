@@ -24,13 +24,11 @@ from builder.renderers import posts
 COVER_DIFFERENCE_MIN = 10.0
 
 
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (REPO / "content" / "lessons").is_dir():
-        pytest.skip("no bundled content in this checkout")
-    out = tmp_path_factory.mktemp("bundled-cards") / "public"
-    build(REPO, out, only=["posts"])  # today: review dates of the content in work stay valid
-    return out
+@pytest.fixture
+def bundled(bundled_posts: Path) -> Path:
+    """The bundled content built with only the posts renderer, once per session (conftest);
+    today=None there too: the review dates of the content in work stay valid."""
+    return bundled_posts
 
 
 def entries(out: Path, kind: str) -> list[dict]:

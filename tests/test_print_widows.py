@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -81,6 +82,22 @@ def test_the_last_word_is_kept_whole_with_its_punctuation():
     # Latin text, entities and one-word blocks are left as they are.
     for html in ("<p>Hello world</p>", "<p>a &amp;</p>", "<td>高血压</td>"):
         assert keep_last_words(html) == html
+
+
+def test_finding_block_ends_takes_time_linear_in_the_text():
+    # A run of text without tags ("![" or "，" a million times) was searched from each of its
+    # characters, 200 characters on and back; now once. CPU time: the load of the machine
+    # does not count, and the old pattern took about 10 s here.
+    for seed in ("![", "，", "中"):
+        text = seed * (1_000_000 // len(seed))
+        started = time.process_time()
+        assert keep_last_words(text) == text
+        assert keep_last_words(text + "</p>").startswith(text[:-20])
+        assert time.process_time() - started < 0.5, seed
+    # Only the end of a long block is looked at, as before: its last word is still kept.
+    assert keep_last_words("<p>" + "甲" * 1000 + "诊断高血压</p>") == (
+        "<p>" + "甲" * 1000 + '诊断<span class="keep">高血压</span></p>'
+    )
 
 
 def test_key_point_words_are_kept_whole_and_the_text_stays_escaped():
