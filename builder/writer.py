@@ -24,11 +24,13 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 try:
     import fcntl
@@ -93,6 +95,7 @@ class OutputWriter:
         # What the last output holds: sha256 → a path with those bytes (files that only moved, too).
         self.previous = {digest: path for path, digest in sorted(_published_digests(self.out_dir).items())}
         self._checked_dirs: set[Path] = set()  # staging folders made and checked to be inside it
+        self._output_dirs: dict[Path, bool] = {}  # folders of the last output → inside it
 
     def scratch_dir(self, name: str) -> Path:
         """A private working folder for a renderer, removed with the staging folder."""
@@ -144,19 +147,32 @@ class OutputWriter:
         if path is None:
             return False
         published = self.out_dir / path
+        # Only a plain file inside the last output: a link planted there leads somewhere else.
+        if not self._inside_output(published.parent):
+            return False
         try:
-            # Only a plain file inside the last output: a link planted there leads somewhere else.
-            if (
-                published.is_symlink()
-                or not published.parent.resolve().is_relative_to(self.out_dir)
-                or not published.is_file()
-                or sha256_file(published) != digest
-            ):
-                return False
-            os.link(published, dest)
+            descriptor = os.open(published, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return False
+        try:
+            with os.fdopen(descriptor, "rb") as stream:
+                if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode) or _sha256_stream(stream) != digest:
+                    return False
+            os.link(published, dest, follow_symlinks=False)
         except OSError:
             return False
         return True
+
+    def _inside_output(self, folder: Path) -> bool:
+        """True when a folder of the last output really is inside it (checked once a folder)."""
+        inside = self._output_dirs.get(folder)
+        if inside is None:
+            try:
+                inside = folder.resolve().is_relative_to(self.out_dir)
+            except OSError:
+                inside = False
+            self._output_dirs[folder] = inside
+        return inside
 
     def commit(self) -> Path:
         shutil.rmtree(self.staging / ".work", ignore_errors=True)
@@ -343,13 +359,38 @@ def write_atomically(path: Path, data: bytes, *, private: bool = False) -> None:
         raise
 
 
+def keep_json(path: Path, value: object) -> None:
+    """Keep a derived table (jieba's dictionary, OpenCC's variants) as JSON under its sha256.
+
+    For tables that take longer to make than to read; :func:`kept_json` checks the digest,
+    so a cut-short or altered file is made again. A folder that cannot be written is no error.
+    """
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    with contextlib.suppress(OSError):
+        write_atomically(path, hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+
+
+def kept_json(path: Path) -> object | None:
+    """What :func:`keep_json` kept at ``path``, or None if it is missing or not whole."""
+    try:
+        if path.is_symlink():
+            return None
+        head, _, body = path.read_bytes().partition(b"\n")
+        if hashlib.sha256(body).hexdigest().encode() != head:
+            return None
+        return json.loads(body)
+    except (OSError, ValueError):
+        return None
+
+
 def sha256_file(path: Path) -> str:
     """The one file digest: the writer's manifest and the cache's keys and checks use it."""
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return _sha256_stream(stream)
+
+
+def _sha256_stream(stream: BinaryIO) -> str:
+    return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 # -- where an output or cache folder may be -------------------------------------------------------

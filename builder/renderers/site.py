@@ -38,6 +38,7 @@ from builder.labels import QUESTION_KIND_TAGS as KIND_LABELS
 from builder.model import Campaign, Lesson, Project, Quiz, Term
 from builder.outputs import lesson_post_path, lesson_print_path, lesson_video_path
 from builder.parallel import background
+from builder.prose import jieba_dictionary
 from builder.renderers.base import RenderContext, Renderer
 from builder.search_terms import fresh_jieba, prepare_search_index, user_dictionary
 from builder.site.guard import SHARE_QR_MARK, PageGuard, url_path
@@ -80,6 +81,10 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     # whose Markdown changed (builder/site/workspace.py); without a cache folder it is
     # made afresh in the build's scratch space.
     structure = structure_key(project)
+    if ctx.cache.folder is not None:
+        # The dashboard and the search index both cut words with jieba's dictionary: its
+        # copy in the cache folder loads in a third of the time of jieba's own cache.
+        jieba_dictionary(keep_in=ctx.cache.folder)
     private = ctx.work_dir / WORKSPACE
     with claimed((ctx.cache.folder or ctx.work_dir) / WORKSPACE, private) as root:
         workspace = SiteWorkspace.open(root, structure)
@@ -183,7 +188,7 @@ def build_site(
         if update is not None:
             update.rebuilt = {page: search[page] for page in built.pages}
         docs = [entry for page in order for entry in search[page]]
-        search_words = prepare_search_index(index_file, docs, update)
+        search_words = prepare_search_index(index_file, docs, update, ctx.cache.folder)
         workspace.drop_previous_search_pieces()
         measured = {
             path.relative_to(out_dir).as_posix(): list(size) for path, size in sizes.measured().items()

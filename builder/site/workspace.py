@@ -31,6 +31,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -297,9 +298,7 @@ class SiteWorkspace:
             self.root / SEARCH_SIZES, json.dumps(record.search_sizes, separators=(",", ":")).encode()
         )
         identities = {
-            path.relative_to(self.out_dir).as_posix(): _identity(path)
-            for path in sorted(self.out_dir.rglob("*"))
-            if path.is_file()
+            rel: _identity_of(found) for rel, found in sorted(_built_files(self.out_dir).items())
         }
         outputs = {rel: self._digest(self.out_dir / rel, identity) for rel, identity in identities.items()}
         state = {
@@ -326,15 +325,32 @@ class SiteWorkspace:
         return found if found is not None else sha256_file(path)
 
 
-def _identity(path: Path) -> tuple[int, ...]:
+def _identity_of(found: os.stat_result) -> tuple[int, ...]:
     """What changes whenever a file is written: size, modification and change times (ns), inode.
 
     The change time is the kernel's own: setting the modification time back (``touch -d``)
     moves it on. So a file whose identity is the recorded one holds the recorded bytes —
     the check Git's index and Bazel's digest cache make — and is not hashed again.
     """
-    stat = path.lstat()
-    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
+    return found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino
+
+
+def _built_files(out_dir: Path) -> dict[str, os.stat_result]:
+    """Every entry of the built site that is not a folder (files, links), by path: its ``lstat``.
+
+    One ``scandir`` walk, not ``rglob`` with a stat per question: 2,600 files at 1,000 lessons.
+    """
+    found: dict[str, os.stat_result] = {}
+    pending = [("", os.fspath(out_dir))]
+    while pending:
+        prefix, folder = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((f"{prefix}{entry.name}/", entry.path))
+                else:
+                    found[f"{prefix}{entry.name}"] = entry.stat(follow_symlinks=False)
+    return found
 
 
 @contextlib.contextmanager
@@ -414,18 +430,16 @@ def _previous_build(
     out_dir = root / "out"
     recorded: dict[str, list] = state["outputs"]
     try:
-        present = {
-            path.relative_to(out_dir).as_posix()
-            for path in out_dir.rglob("*")
-            if path.is_file() or path.is_symlink()
-        }
-        if present != set(recorded):
+        present = _built_files(out_dir)
+        if present.keys() != recorded.keys():
             return None
         verified = {}
         for rel, (digest, *identity) in recorded.items():
-            path = out_dir / rel
-            now = _identity(path)
-            if path.is_symlink() or (list(now) != identity and sha256_file(path) != digest):
+            found = present[rel]
+            if not stat.S_ISREG(found.st_mode):
+                return None
+            now = _identity_of(found)
+            if list(now) != identity and sha256_file(out_dir / rel) != digest:
                 return None
             verified[now] = digest
         loaded = []
