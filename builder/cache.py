@@ -53,8 +53,8 @@ CACHE_FORMAT = 1
 BLOB_NAME = re.compile(r"^\d{4}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
-# (pattern, placeholder) pairs for absolute folders in key strings; set by relocatable_keys().
-_relocations: list[tuple[re.Pattern[str], str]] = []
+# (spelling, pattern, placeholder) for absolute folders in key strings; set by relocatable_keys().
+_relocations: list[tuple[str, re.Pattern[str], str]] = []
 
 
 @contextlib.contextmanager
@@ -70,7 +70,7 @@ def relocatable_keys(project_root: Path) -> Iterator[None]:
     patterns = []
     for placeholder, root in sorted(roots.items(), key=lambda item: -len(str(item[1]))):
         for spelling in dict.fromkeys((root.as_uri(), f"file://{root}", str(root))):
-            patterns.append((re.compile(re.escape(spelling) + r"(?=[/\\\"')\s]|$)"), placeholder))
+            patterns.append((spelling, re.compile(re.escape(spelling) + r"(?=[/\\\"')\s]|$)"), placeholder))
     previous = _relocations[:]
     _relocations[:] = patterns
     try:
@@ -80,8 +80,9 @@ def relocatable_keys(project_root: Path) -> Iterator[None]:
 
 
 def _relocated(text: str) -> str:
-    for pattern, placeholder in _relocations:
-        text = pattern.sub(placeholder, text)
+    for spelling, pattern, placeholder in _relocations:
+        if spelling in text:  # most strings hold no path: a substring test, not a regex scan
+            text = pattern.sub(placeholder, text)
     return text
 
 
@@ -93,13 +94,17 @@ def _plain(value: Any, nested: bool = False) -> Any:
     slug, title, summary — so editing one lesson's body does not change the key
     of every campaign or quiz that mentions it.
     """
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    kind = type(value)
+    # The common cases first, by exact type (a key is made of thousands of strings).
+    if kind is str:
+        return _relocated(value) if _relocations else value
+    if kind is int or kind is float or kind is bool or value is None:
+        return value
+    names = _dataclass_fields(kind)
+    if names is not None:
         if nested and hasattr(value, "slug"):
             return {"ref": value.slug, "title": value.title, "summary": getattr(value, "summary", "")}
-        return {
-            "type": type(value).__name__,
-            **{f.name: _plain(getattr(value, f.name), True) for f in dataclasses.fields(value)},
-        }
+        return {"type": kind.__name__, **{name: _plain(getattr(value, name), True) for name in names}}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dict):
@@ -116,6 +121,14 @@ def _plain(value: Any, nested: bool = False) -> Any:
     if isinstance(value, str) and _relocations:
         return _relocated(value)
     return value
+
+
+@functools.cache
+def _dataclass_fields(kind: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass type, in order; None for any other type."""
+    if dataclasses.is_dataclass(kind):
+        return tuple(f.name for f in dataclasses.fields(kind))
+    return None
 
 
 @functools.cache

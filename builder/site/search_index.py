@@ -30,10 +30,13 @@ Everything is sorted and hashed from the content only: same input, same bytes.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import html
+import itertools
 import json
 import math
+import operator
 import os
 import re
 import unicodedata
@@ -110,11 +113,7 @@ def shard_of(gram: str, shards: int) -> int:
 
 
 def _gaps(numbers: list[int]) -> list[int]:
-    previous, out = -1, []
-    for number in numbers:
-        out.append(number - previous)
-        previous = number
-    return out
+    return list(map(operator.sub, numbers, [-1, *numbers[:-1]]))
 
 
 def _dump(value: object) -> bytes:
@@ -227,28 +226,31 @@ def update_search_pieces(
             (gram, number, gram in new_title, new_all.get(gram)) for gram in old_all.keys() | new_all.keys()
         ]
     # Only the shards holding a patched key are read; the size of all of them says how many there are.
-    touched = {shard_of(gram, shards) for gram, *_ in patches}
-    entries: dict[str, list] = {}
-    for shard in sorted(touched):
-        entries.update(json.loads((previous / f"g{shard}.json").read_text(encoding="utf-8")))
-    before = {gram: _entry_size(gram, entries[gram]) for gram, *_ in patches if gram in entries}
+    by_shard: dict[int, dict[str, list]] = {}
+    for gram, *_ in patches:
+        shard = shard_of(gram, shards)
+        if shard not in by_shard:
+            by_shard[shard] = json.loads((previous / f"g{shard}.json").read_text(encoding="utf-8"))
+    patched = {gram for gram, *_ in patches}
+    entries_of = {gram: by_shard[shard_of(gram, shards)] for gram in patched}
+    size -= sum(_entry_size(gram, entries_of[gram][gram]) for gram in patched if gram in entries_of[gram])
     for gram, number, in_title, digit in patches:
-        _patch(entries, gram, number, in_title, digit)
-    size += sum(_entry_size(gram, entries[gram]) for gram in {p[0] for p in patches} if gram in entries)
-    size -= sum(before.values())
+        _patch(entries_of[gram], gram, number, in_title, digit)
+    size += sum(_entry_size(gram, entries_of[gram][gram]) for gram in patched if gram in entries_of[gram])
     if _shard_count(size) != shards:  # the keys spread over another number of shards: all are written anew
+        entries: dict[str, list] = {}
         for shard in range(shards):
-            if shard not in touched:
-                entries.update(json.loads((previous / f"g{shard}.json").read_text(encoding="utf-8")))
+            entries.update(
+                by_shard[shard]
+                if shard in by_shard
+                else json.loads((previous / f"g{shard}.json").read_text(encoding="utf-8"))
+            )
         pages = [
             changed_pages.get(number)
             or json.loads((previous / f"p/{number}.json").read_text(encoding="utf-8"))
             for number in range(pages_count)
         ]
         return _write_pieces(search_dir, pages, words, entries), words
-    by_shard: dict[int, dict] = {shard: {} for shard in touched}
-    for gram, entry in entries.items():
-        by_shard[shard_of(gram, shards)][gram] = entry
     files = {f"p/{number}.json": _dump(page) for number, page in changed_pages.items()}
     files.update({f"g{shard}.json": _dump(grams) for shard, grams in by_shard.items()})
     files.update(_word_files(words))
@@ -287,27 +289,31 @@ def _page_order(page_words: dict[str, list[str]]) -> list[str]:
 def _patch(entries: dict[str, list], gram: str, number: int, in_title: bool, digit: str | None) -> None:
     """Put page ``number`` into ``gram``'s postings as it is now (absent when ``digit`` is None)."""
     title_gaps, all_gaps, counts = entries.get(gram, [[], [], ""])
-    titles, pages = set(_numbers(title_gaps)), _numbers(all_gaps)
-    occurrences = dict(zip(pages, counts, strict=True))
-    titles.discard(number)
-    occurrences.pop(number, None)
+    titles, pages = _numbers(title_gaps), _numbers(all_gaps)
+    if len(pages) != len(counts):
+        raise ValueError(f"search key {gram!r}: {len(pages)} pages but {len(counts)} counts")
+    at = bisect.bisect_left(pages, number)
+    if at < len(pages) and pages[at] == number:  # the page was there: take it out
+        del pages[at]
+        counts = counts[:at] + counts[at + 1 :]
     if digit is not None:
-        occurrences[number] = digit
-        if in_title:
-            titles.add(number)
-    if not occurrences:
+        pages.insert(at, number)
+        counts = counts[:at] + digit + counts[at:]
+    if not pages:
         entries.pop(gram, None)
         return
-    ordered = sorted(occurrences)
-    entries[gram] = [_gaps(sorted(titles)), _gaps(ordered), "".join(occurrences[n] for n in ordered)]
+    at = bisect.bisect_left(titles, number)
+    in_titles = at < len(titles) and titles[at] == number
+    if in_titles and not (digit is not None and in_title):
+        del titles[at]
+    elif not in_titles and digit is not None and in_title:
+        titles.insert(at, number)
+    entries[gram] = [_gaps(titles), _gaps(pages), counts]
 
 
 def _numbers(gaps: list[int]) -> list[int]:
-    numbers, previous = [], -1
-    for gap in gaps:
-        previous += gap
-        numbers.append(previous)
-    return numbers
+    """Page numbers from their gaps (the first gap counts from -1)."""
+    return [total - 1 for total in itertools.accumulate(gaps)]
 
 
 def _write_pieces(
