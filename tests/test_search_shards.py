@@ -171,3 +171,22 @@ def test_a_patch_that_changes_the_number_of_shards_writes_them_all_the_same_as_a
     patched = update_search_pieces(tmp_path / "patched", previous, before, words, rebuilt)
     assert patched == (full, full_words)
     assert pieces(tmp_path / "patched" / patched[0]["folder"]) == pieces(tmp_path / "full" / full["folder"])
+
+
+def test_the_pieces_are_written_as_json_writes_them():
+    """The pieces are dumped with orjson for speed; the bytes are json's, sorted and compact,
+    for every kind of character a page may hold (controls, quotes, line separators, emoji)."""
+    from builder.site.search_index import _dump
+
+    rng = random.Random(11)
+    alphabet = ['"', "\\", "/", "\n", "\t", "\x00", "\x1f", "\x7f", "\u2028", "é", "高", "壓", "😀", "a", "9", " "]
+    for _ in range(300):
+        value = {
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))): [
+                [rng.randint(1, 5000) for _ in range(rng.randint(0, 5))],
+                "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))),
+            ]
+            for _ in range(rng.randint(0, 6))
+        }
+        expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        assert _dump(value) == expected
