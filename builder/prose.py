@@ -16,7 +16,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,8 @@ DIFFICULT_IDF = 10.0  # about the 40,000 most widespread words are below this
 RARE_IDF = 12.0  # words pointed out by name when a lesson has too many difficult words
 
 
-_DICTIONARY: tuple[dict[str, int], int] | None = None
-_DICTIONARY_LOCK = threading.Lock()
+_TABLES: dict[str, Any] = {}  # jieba's tables as loaded, by name: once a process
+_TABLES_LOCK = threading.Lock()
 
 
 def jieba_dictionary(keep_in: Path | None = None) -> tuple[dict[str, int], int]:
@@ -40,50 +40,83 @@ def jieba_dictionary(keep_in: Path | None = None) -> tuple[dict[str, int], int]:
 
     The readability scores and the site's search (builder.search_terms.fresh_jieba)
     both start from it, so a build that cuts a few sentences and then builds the site
-    loads it once. Never changed: users copy it.
-
-    jieba's own cache (marshal) takes 0.65 s to load, a large share of a one-page site
-    build. With ``keep_in`` (a cache folder) the dictionary is kept there as JSON,
-    which loads in 0.25 s; the file is named after jieba's version and the digest of
-    its dictionary, and its own digest is checked before it is used.
+    loads it once. Never changed: users copy it. ``keep_in``: see :func:`_jieba_table`.
     """
-    global _DICTIONARY
-    with _DICTIONARY_LOCK:
-        if _DICTIONARY is None:
-            kept = _dictionary_file(keep_in) if keep_in is not None else None
-            _DICTIONARY = _read_kept_dictionary(kept) if kept is not None else None
-            if _DICTIONARY is None:
-                _DICTIONARY = _load_jieba_dictionary()
+    freq, total = _jieba_table("dictionary", "dict.txt", _load_jieba_dictionary, _is_dictionary, keep_in)
+    return freq, total
+
+
+def idf_table(keep_in: Path | None = None) -> dict[str, float]:
+    """jieba's shipped IDF table (word → IDF), once a process; ``keep_in``: see :func:`_jieba_table`."""
+    return _jieba_table("idf", "analyse/idf.txt", _load_idf, _is_idf, keep_in)
+
+
+def load_word_tables(keep_in: Path | None) -> None:
+    """Load both tables now, kept in the cache folder ``keep_in`` (a build's first use of them)."""
+    jieba_dictionary(keep_in)
+    idf_table(keep_in)
+
+
+def _jieba_table(
+    name: str, source: str, make: Callable[[], Any], valid: Callable[[Any], bool], keep_in: Path | None
+) -> Any:
+    """One of jieba's tables, made from its file in jieba's package, or read from a copy kept before.
+
+    jieba's own cache of its dictionary (marshal) takes 0.65 s to load, and the IDF
+    table's text 0.18 s: most of a one-page site build. With ``keep_in`` (a cache
+    folder) a table is kept there as JSON (builder.writer.keep_json), which loads in
+    a third of that; the file is named after jieba's version and the digest of the
+    table's source file, and its own digest is checked before it is used.
+    """
+    with _TABLES_LOCK:
+        if name not in _TABLES:
+            kept = _table_file(keep_in, name, source) if keep_in is not None else None
+            table = kept_json(kept) if kept is not None else None
+            if table is None or not valid(table):
+                table = make()
                 if kept is not None:
-                    keep_json(kept, list(_DICTIONARY))
-        return _DICTIONARY
+                    keep_json(kept, table)
+            _TABLES[name] = table
+        return _TABLES[name]
 
 
-def _load_jieba_dictionary() -> tuple[dict[str, int], int]:
+def _table_file(folder: Path, name: str, source: str) -> Path:
+    import jieba
+
+    digest = hashlib.sha256((Path(jieba.__file__).parent / source).read_bytes()).hexdigest()[:16]
+    return folder / "jieba" / f"{name}-{importlib.metadata.version('jieba')}-{digest}.json"
+
+
+def _load_jieba_dictionary() -> list:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    return tokenizer.FREQ, tokenizer.total
+    return [tokenizer.FREQ, tokenizer.total]
 
 
-def _dictionary_file(folder: Path) -> Path:
+def _is_dictionary(table: Any) -> bool:
+    return (
+        isinstance(table, list)
+        and len(table) == 2
+        and isinstance(table[0], dict)
+        and isinstance(table[1], int)
+        and not isinstance(table[1], bool)
+    )
+
+
+def _load_idf() -> dict[str, float]:
     import jieba
 
-    source = Path(jieba.__file__).parent / "dict.txt"
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    return folder / "jieba" / f"dictionary-{importlib.metadata.version('jieba')}-{digest}.json"
+    # The table's file, not ``jieba.analyse``: importing that loads two more tables (a second).
+    fields = (Path(jieba.__file__).parent / "analyse" / "idf.txt").read_text(encoding="utf-8").split()
+    values = iter(fields)
+    return dict(zip(values, map(float, values), strict=False))
 
 
-def _read_kept_dictionary(path: Path) -> tuple[dict[str, int], int] | None:
-    kept = kept_json(path)
-    if not isinstance(kept, list) or len(kept) != 2:
-        return None
-    freq, total = kept
-    if not isinstance(freq, dict) or not isinstance(total, int) or isinstance(total, bool):
-        return None
-    return freq, total
+def _is_idf(table: Any) -> bool:
+    return isinstance(table, dict) and all(type(value) is float for value in table.values())
 
 
 def private_tokenizer() -> Any:
@@ -106,14 +139,9 @@ class Words:
     """
 
     def __init__(self) -> None:
-        import jieba
-
         # Cutting only reads the dictionary: it may be the very one the site's search copies.
         self.tokenizer = private_tokenizer()
-        # The table's file, not ``jieba.analyse``: importing that loads two more tables (a second).
-        fields = (Path(jieba.__file__).parent / "analyse" / "idf.txt").read_text(encoding="utf-8").split()
-        values = iter(fields)
-        self.idf: dict[str, float] = dict(zip(values, map(float, values), strict=False))
+        self.idf = idf_table()
 
     def cut(self, text: str) -> list[str]:
         """Dictionary words only (no guessing of new words), so every word can be looked up."""

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import orjson
+
 try:
     import fcntl
 except ImportError:  # not on Windows: the commit is then not serialised between builds
@@ -365,7 +367,7 @@ def keep_json(path: Path, value: object) -> None:
     For tables that take longer to make than to read; :func:`kept_json` checks the digest,
     so a cut-short or altered file is made again. A folder that cannot be written is no error.
     """
-    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
     with contextlib.suppress(OSError):
         write_atomically(path, hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
 
@@ -378,7 +380,7 @@ def kept_json(path: Path) -> object | None:
         head, _, body = path.read_bytes().partition(b"\n")
         if hashlib.sha256(body).hexdigest().encode() != head:
             return None
-        return json.loads(body)
+        return orjson.loads(body)
     except (OSError, ValueError):
         return None
 

@@ -43,11 +43,23 @@ def test_a_damaged_variants_table_is_made_again(tmp_path):
     assert kept_json(table) is not None  # made and kept again
 
 
-def test_the_kept_jieba_dictionary_is_jiebas_own(tmp_path):
-    own = prose._load_jieba_dictionary()
-    path = prose._dictionary_file(tmp_path)
-    keep_json(path, list(own))
-    freq, total = prose._read_kept_dictionary(path)
-    assert total == own[1] and freq == own[0]
-    path.write_bytes(path.read_bytes().replace(b'"\xe9\xab\x98\xe8\xa1\x80\xe5\x8e\x8b"', b'"x"', 1))
-    assert prose._read_kept_dictionary(path) is None
+def test_the_kept_jieba_tables_are_jiebas_own(tmp_path, monkeypatch):
+    own_dictionary, own_idf = prose._load_jieba_dictionary(), prose._load_idf()
+    monkeypatch.setattr(prose, "_TABLES", {})
+    assert prose.jieba_dictionary(tmp_path) == tuple(own_dictionary)
+    assert prose.idf_table(tmp_path) == own_idf
+    kept = {path.name.split("-")[0]: path for path in (tmp_path / "jieba").iterdir()}
+    assert sorted(kept) == ["dictionary", "idf"]
+    # Read back in a new process's place: the same tables, from the kept copies.
+    monkeypatch.setattr(prose, "_TABLES", {})
+    monkeypatch.setattr(prose, "_load_jieba_dictionary", lambda: (_ for _ in ()).throw(AssertionError))
+    monkeypatch.setattr(prose, "_load_idf", lambda: (_ for _ in ()).throw(AssertionError))
+    assert prose.jieba_dictionary(tmp_path) == tuple(own_dictionary)
+    assert prose.idf_table(tmp_path) == own_idf
+    # A copy that is not whole is made again from jieba's own files.
+    path = kept["dictionary"]
+    path.write_bytes(path.read_bytes().replace('"高血压"'.encode(), b'"x"', 1))
+    monkeypatch.setattr(prose, "_TABLES", {})
+    monkeypatch.setattr(prose, "_load_jieba_dictionary", lambda: own_dictionary)
+    assert prose.jieba_dictionary(tmp_path) == tuple(own_dictionary)
+    assert kept_json(path) is not None

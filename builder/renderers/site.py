@@ -38,7 +38,7 @@ from builder.labels import QUESTION_KIND_TAGS as KIND_LABELS
 from builder.model import Campaign, Lesson, Project, Quiz, Term
 from builder.outputs import lesson_post_path, lesson_print_path, lesson_video_path
 from builder.parallel import background
-from builder.prose import jieba_dictionary
+from builder.prose import load_word_tables
 from builder.renderers.base import RenderContext, Renderer
 from builder.search_terms import fresh_jieba, prepare_search_index, user_dictionary
 from builder.site.guard import SHARE_QR_MARK, PageGuard, url_path
@@ -82,9 +82,9 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     # made afresh in the build's scratch space.
     structure = structure_key(project)
     if ctx.cache.folder is not None:
-        # The dashboard and the search index both cut words with jieba's dictionary: its
-        # copy in the cache folder loads in a third of the time of jieba's own cache.
-        jieba_dictionary(keep_in=ctx.cache.folder)
+        # The dashboard and the search index both cut words with jieba's tables: their
+        # copies in the cache folder load in a third of the time of jieba's own files.
+        load_word_tables(keep_in=ctx.cache.folder)
     private = ctx.work_dir / WORKSPACE
     with claimed((ctx.cache.folder or ctx.work_dir) / WORKSPACE, private) as root:
         workspace = SiteWorkspace.open(root, structure)

@@ -11,9 +11,10 @@ import gzip
 import hashlib
 import json
 import re
+import stat
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin
@@ -122,6 +123,7 @@ def write_offline_files(
 
     # "Save all": every page and image, with its size (stored) and its gzip size (downloaded).
     pages, media, download = [], {}, 0
+    file_sizes: dict[str, int] = {}  # a picture many pages show is looked up once
     for file in sorted(out_dir.rglob("index.html")):
         rel = file.relative_to(out_dir).as_posix()
         url = rel.removesuffix("index.html") or "./"
@@ -135,8 +137,12 @@ def write_offline_files(
         download += gzipped
         for ref in page_images(data.decode("utf-8")):
             path = local_path(rel, ref)
-            if path and path not in shell and (out_dir / path).is_file():
-                media[path] = (out_dir / path).stat().st_size
+            if path and path not in shell and path not in media:
+                size = file_sizes.get(path)
+                if size is None:
+                    size = file_sizes[path] = _file_size(out_dir / path)
+                if size >= 0:
+                    media[path] = size
     extra = [[path, size] for path, (size, _) in search_sizes.items()]
     download += search_gzip
     stored = sum(size for _, size in pages) + sum(media.values()) + sum(size for _, size in extra)
@@ -154,6 +160,15 @@ def write_offline_files(
     return by_digest
 
 
+def _file_size(path: Path) -> int:
+    """A plain file's size; -1 for anything else (missing, a folder)."""
+    try:
+        found = path.stat()
+    except OSError:
+        return -1
+    return found.st_size if stat.S_ISREG(found.st_mode) else -1
+
+
 def page_images(text: str) -> list[str]:
     """The image files a page shows: in a <picture>, its first source (the WebP), else each <img>."""
     refs = []
@@ -167,7 +182,7 @@ def local_path(page: str, ref: str) -> str | None:
     """The site path a relative reference in the page at ``page`` points to; None outside the site."""
     if ref.startswith("/") or "//" in ref:
         return None
-    parts = list(PurePosixPath(page).parent.parts) if page else []
+    parts = page.split("/")[:-1]  # the page's folder (``page`` is a clean relative path)
     for part in ref.split("/"):
         if part in ("", "."):
             continue
