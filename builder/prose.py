@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.content import FENCE
-from builder.writer import keep_json, kept_json
+from builder.writer import kept_or_made
 
 # -- words ---------------------------------------------------------------------
 
@@ -31,6 +31,7 @@ DIFFICULT_IDF = 10.0  # about the 40,000 most widespread words are below this
 RARE_IDF = 12.0  # words pointed out by name when a lesson has too many difficult words
 
 
+IDF_SOURCE = "analyse/idf.txt"  # in jieba's package
 _TABLES: dict[str, Any] = {}  # jieba's tables as loaded, by name: once a process
 _TABLES_LOCK = threading.Lock()
 
@@ -48,7 +49,7 @@ def jieba_dictionary(keep_in: Path | None = None) -> tuple[dict[str, int], int]:
 
 def idf_table(keep_in: Path | None = None) -> dict[str, float]:
     """jieba's shipped IDF table (word → IDF), once a process; ``keep_in``: see :func:`_jieba_table`."""
-    return _jieba_table("idf", "analyse/idf.txt", _load_idf, _is_idf, keep_in)
+    return _jieba_table("idf", IDF_SOURCE, _load_idf, _is_idf, keep_in)
 
 
 def load_word_tables(keep_in: Path | None) -> None:
@@ -70,13 +71,9 @@ def _jieba_table(
     """
     with _TABLES_LOCK:
         if name not in _TABLES:
-            kept = _table_file(keep_in, name, source) if keep_in is not None else None
-            table = kept_json(kept) if kept is not None else None
-            if table is None or not valid(table):
-                table = make()
-                if kept is not None:
-                    keep_json(kept, table)
-            _TABLES[name] = table
+            _TABLES[name] = (
+                make() if keep_in is None else kept_or_made(_table_file(keep_in, name, source), make, valid)
+            )
         return _TABLES[name]
 
 
@@ -110,7 +107,7 @@ def _load_idf() -> dict[str, float]:
     import jieba
 
     # The table's file, not ``jieba.analyse``: importing that loads two more tables (a second).
-    fields = (Path(jieba.__file__).parent / "analyse" / "idf.txt").read_text(encoding="utf-8").split()
+    fields = (Path(jieba.__file__).parent / IDF_SOURCE).read_text(encoding="utf-8").split()
     values = iter(fields)
     return dict(zip(values, map(float, values), strict=False))
 

@@ -32,7 +32,7 @@ import opencc
 
 from builder.model import Project
 from builder.prose import jieba_dictionary
-from builder.writer import keep_json, kept_json
+from builder.writer import kept_or_made
 
 HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{2,12}$")
 QUOTED_TERM = re.compile(r"[「“《『]([\u4e00-\u9fff]{2,12})[」”》』]")
@@ -83,11 +83,11 @@ def traditional_variants(characters: set[str], keep_in: Path | None = None) -> d
     """
     if keep_in is None:
         return _variants_of(characters)
-    path = keep_in / "opencc" / f"variants-{importlib.metadata.version('opencc')}.json"
-    table = kept_json(path)
-    if not (isinstance(table, dict) and all(isinstance(value, str) for value in table.values())):
-        table = _variants_of({chr(code) for code in range(0x4E00, 0xA000)})  # HAN_CHAR's range
-        keep_json(path, table)
+    table = kept_or_made(
+        keep_in / "opencc" / f"variants-{importlib.metadata.version('opencc')}.json",
+        lambda: _variants_of({chr(code) for code in range(0x4E00, 0xA000)}),  # HAN_CHAR's range
+        lambda kept: isinstance(kept, dict) and all(isinstance(value, str) for value in kept.values()),
+    )
     return {traditional: char for traditional, char in table.items() if char in characters}
 
 

@@ -27,10 +27,10 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -383,6 +383,15 @@ def kept_json(path: Path) -> object | None:
         return orjson.loads(body)
     except (OSError, ValueError):
         return None
+
+
+def kept_or_made(path: Path, make: Callable[[], Any], valid: Callable[[Any], bool]) -> Any:
+    """The table kept at ``path`` if it is whole and ``valid``; else ``make()``, kept there for next time."""
+    table = kept_json(path)
+    if table is None or not valid(table):
+        table = make()
+        keep_json(path, table)
+    return table
 
 
 def sha256_file(path: Path) -> str:

@@ -123,7 +123,6 @@ def write_offline_files(
 
     # "Save all": every page and image, with its size (stored) and its gzip size (downloaded).
     pages, media, download = [], {}, 0
-    file_sizes: dict[str, int] = {}  # a picture many pages show is looked up once
     for file in sorted(out_dir.rglob("index.html")):
         rel = file.relative_to(out_dir).as_posix()
         url = rel.removesuffix("index.html") or "./"
@@ -137,10 +136,8 @@ def write_offline_files(
         download += gzipped
         for ref in page_images(data.decode("utf-8")):
             path = local_path(rel, ref)
-            if path and path not in shell and path not in media:
-                size = file_sizes.get(path)
-                if size is None:
-                    size = file_sizes[path] = _file_size(out_dir / path)
+            if path and path not in shell and path not in media:  # a picture many pages show: once
+                size = _file_size(out_dir / path)
                 if size >= 0:
                     media[path] = size
     extra = [[path, size] for path, (size, _) in search_sizes.items()]

@@ -236,16 +236,17 @@ def update_search_pieces(
         ]
     # Only the shards holding a patched key are read; the size of all of them says how many there are.
     by_shard: dict[int, dict[str, list]] = {}
+    entries_of: dict[str, dict[str, list]] = {}  # a patched key → the postings of its shard
     for gram, *_ in patches:
-        shard = shard_of(gram, shards)
-        if shard not in by_shard:
-            by_shard[shard] = _load(previous / f"g{shard}.json")
-    patched = {gram for gram, *_ in patches}
-    entries_of = {gram: by_shard[shard_of(gram, shards)] for gram in patched}
-    size -= sum(_entry_size(gram, entries_of[gram][gram]) for gram in patched if gram in entries_of[gram])
+        if gram not in entries_of:
+            shard = shard_of(gram, shards)
+            if shard not in by_shard:
+                by_shard[shard] = _load(previous / f"g{shard}.json")
+            entries_of[gram] = by_shard[shard]
+    size -= sum(_entry_size(gram, entries[gram]) for gram, entries in entries_of.items() if gram in entries)
     for gram, number, in_title, digit in patches:
         _patch(entries_of[gram], gram, number, in_title, digit)
-    size += sum(_entry_size(gram, entries_of[gram][gram]) for gram in patched if gram in entries_of[gram])
+    size += sum(_entry_size(gram, entries[gram]) for gram, entries in entries_of.items() if gram in entries)
     if _shard_count(size) != shards:  # the keys spread over another number of shards: all are written anew
         entries: dict[str, list] = {}
         for shard in range(shards):
