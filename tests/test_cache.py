@@ -154,3 +154,30 @@ def test_an_entry_links_the_blobs_it_shares_with_a_like_one_and_a_changed_blob_i
     # Someone changes the shared blob: the entry that linked it is found out and dropped, not published.
     (old / "0000").write_bytes(b"evil")
     assert cache.lookup("site", "b" * 64, tmp_path / "work2") is None
+
+
+def test_a_cached_post_repeats_its_warnings_and_index_without_painting_a_picture(project: Path, monkeypatch):
+    lesson = project / "content" / "lessons" / "flu-vaccine.md"
+    text = lesson.read_text(encoding="utf-8")
+    long_title = "流感季节到来之前请老年人和慢性病患者尽早到社区卫生服务中心接种流感疫苗"
+    text = text.replace(text.split("title: ", 1)[1].split("\n", 1)[0], long_title, 1)
+    lesson.write_text(text, encoding="utf-8")
+
+    def posts_warnings(result) -> list[str]:
+        return sorted(str(item) for item in result.diagnostics.items if "公众号" in item.message)
+
+    first = build(project, only=["posts"], today=TODAY)
+    index = (project / "public" / "posts" / "index.html").read_bytes()
+    warned = posts_warnings(first)
+    assert any("标题最多" in line for line in warned)
+    assert all(line.startswith("content/lessons/flu-vaccine.md:") for line in warned)
+
+    def painted(*_args, **_kwargs):
+        raise AssertionError("a cached post painted a picture again")
+
+    monkeypatch.setattr("builder.renderers.posts.build_post", painted)
+    monkeypatch.setattr("builder.renderers.posts.upload_ready_image", painted)
+    second = build(project, only=["posts"], today=TODAY)
+    assert second.cache.rendered.get("posts", 0) == 0
+    assert posts_warnings(second) == warned
+    assert (project / "public" / "posts" / "index.html").read_bytes() == index

@@ -126,11 +126,6 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     templates = templates_digest(project.root, "posts")
     ctx.progress.start(len(project.lessons))
     for lesson in project.lessons:
-        post = build_post(project, lesson, env, styles, ctx.diagnostics)
-        post.group_text = group_text(post, text_env, ctx.diagnostics, project.config.red_flags)
-        posts.append(post)
-        # The article text is cheap to make and feeds the index; the covers are
-        # not, so a lesson's files are reused whenever its inputs are unchanged.
         media = [project_media(project, ref.path) for ref in lesson.images]
         if lesson.cover:
             media.append(project_media(project, lesson.cover))
@@ -141,10 +136,19 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         key = fingerprint(
             "posts", POSTS_RENDERER_VERSION, lesson, project.config, templates, media, rank, related
         )
-        artifacts = ctx.reuse(key)
+        artifacts = ctx.reuse(key)  # re-reports the warnings the lesson's post gave
         if artifacts is None:
+            own = Diagnostics()
+            post = build_post(project, lesson, env, styles, own)
+            post.group_text = group_text(post, text_env, own, project.config.red_flags)
             artifacts = list(post_artifacts(project, post, env))
-            ctx.keep(key, artifacts)
+            ctx.diagnostics.extend(own)
+            ctx.keep(key, artifacts, own.items)
+        else:
+            # Making the post again would paint its pictures (a quarter of a second a
+            # lesson): the index reads the article and group text from the kept files.
+            post = indexed_post(lesson, artifacts)
+        posts.append(post)
         ctx.progress.advance()
         yield from artifacts
     for campaign in project.campaigns:
@@ -187,6 +191,29 @@ def post_artifacts(project: Project, post: Post, env: Environment) -> Iterator[A
         yield artifact("post-card", data, post_card_path(lesson.slug, number))
     newspic = newspic_fields(project, post, len(cards))
     yield artifact("post-newspic-json", (json.dumps(newspic, ensure_ascii=False, indent=2) + "\n").encode())
+
+
+def indexed_post(lesson: Lesson, artifacts: list[Artifact]) -> Post:
+    """What the posts index shows of a cached lesson's post, read back from its post.json
+    and group text (the images are not needed: the index links the published files)."""
+    by_kind = {artifact.kind: artifact for artifact in artifacts}
+
+    def text(kind: str) -> str:
+        artifact = by_kind[kind]
+        data = artifact.data if artifact.data is not None else Path(str(artifact.file)).read_bytes()
+        return data.decode("utf-8")
+
+    fields = json.loads(text("post-json"))
+    return Post(
+        lesson=lesson,
+        title=fields["title"],
+        author=fields["author"],
+        digest=fields["digest"],
+        url=fields["content_source_url"],
+        content=fields["content"],
+        references=[],
+        group_text=text("group-text"),
+    )
 
 
 def tip_artifacts(
