@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -21,12 +22,20 @@ def default_templates_dir() -> Path:
 
 
 def template_dirs(project_root: Path) -> list[Path]:
-    dirs = [project_root / "templates", default_templates_dir()]
-    unique = []
-    for folder in dirs:
-        if folder.is_dir() and folder.resolve() not in [d.resolve() for d in unique]:
-            unique.append(folder)
-    return unique
+    """The project's ``templates/`` (when it has one) before Kepu's own, each folder once."""
+    return list(_template_dirs(project_root, (project_root / "templates").is_dir()))
+
+
+@lru_cache(maxsize=64)
+def _template_dirs(project_root: Path, has_own: bool) -> tuple[Path, ...]:
+    # Resolving both folders is most of the cost, and a pictogram or template lookup asks
+    # thousands of times a build; whether the project has its own folder is asked each time
+    # (`kepu serve` sees one appear).
+    bundled = default_templates_dir()
+    own = project_root / "templates"
+    if not has_own:
+        return (bundled,)
+    return (own,) if own.resolve() == bundled.resolve() else (own, bundled)
 
 
 def chinese_date(day: dt.date | None) -> str:

@@ -546,39 +546,7 @@ def test_practice_exam_pdfs_read_no_outside_file(tmp_path: Path, project: Path, 
 # -- the same project anywhere gives the same bytes -----------------------------------------
 
 
-def test_same_project_in_two_folders_gives_identical_posts_and_print(tmp_path: Path):
-    roots = [tmp_path / "a" / "x", tmp_path / "bb" / "yy"]
-    for root in roots:
-        shutil.copytree(FIXTURE, root)
-        # A cover and an SVG make the print output name image files.
-        (root / "media" / "mark.svg").write_text(
-            '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
-            encoding="utf-8",
-        )
-        lesson = root / "content/lessons/flu-vaccine.md"
-        lesson.write_text(
-            lesson.read_text(encoding="utf-8").replace("reviewed_by:", "cover: media/bp.png\nreviewed_by:"),
-            encoding="utf-8",
-        )
-        campaign = root / "content/campaigns/dust-month.md"
-        campaign.write_text(
-            campaign.read_text(encoding="utf-8") + "\n![标志](../../media/mark.svg)\n", encoding="utf-8"
-        )
-        build(root, only=["posts", "print"], today=TODAY)
-    files = [
-        {
-            path.relative_to(root / "public").as_posix(): path.read_bytes()
-            for path in (root / "public").rglob("*")
-            if path.is_file()
-        }
-        for root in roots
-    ]
-    assert sorted(files[0]) == sorted(files[1])
-    different = [name for name in files[0] if files[0][name] != files[1][name]]
-    assert different == []
-    for root, outputs in zip(roots, files, strict=True):
-        for name, data in outputs.items():
-            assert str(root).encode() not in data and b"file://" not in data, name
+# (Posts and print from two folders, with a cover and an SVG: tests/test_same_bytes.py.)
 
 
 def test_print_cache_key_does_not_depend_on_the_folder(tmp_path: Path):
