@@ -193,14 +193,14 @@ def lay_out(html: str, root: str) -> Document:
     """
     from weasyprint import HTML
 
-    styles = STYLE_ELEMENT.findall(html)
+    style = STYLE_ELEMENT.search(html) if html.count("<style") == 1 and "<link" not in html else None
     stylesheets = None
     # WeasyPrint ranks a ready-made sheet below the document's own (a "user" sheet; only its
     # !important rules rank higher), so it is used only where that changes nothing: the
     # element is the document's one stylesheet and marks no rule !important.
-    if len(styles) == 1 and html.count("<style") == 1 and "<link" not in html and "!important" not in styles[0]:
-        html = STYLE_ELEMENT.sub("", html, count=1)
-        stylesheets = [_stylesheet(styles[0], root)]
+    if style is not None and "!important" not in style.group(1):
+        html = html[: style.start()] + html[style.end() :]
+        stylesheets = [_stylesheet(style.group(1), root)]
     return HTML(string=html, base_url=PROJECT_BASE, url_fetcher=project_fetcher(root)).render(
         stylesheets=stylesheets, font_config=font_configuration()
     )

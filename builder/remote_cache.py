@@ -124,7 +124,7 @@ class RemoteCache:
         items = []
         try:
             for artifact in artifacts:
-                data = artifact.data if artifact.data is not None else Path(str(artifact.file)).read_bytes()
+                data = artifact.read_bytes()
                 sha = _sha256(data)
                 if not self.fs.exists(self._blob_path(sha)):
                     self._write(self._blob_path(sha), data)

@@ -155,19 +155,19 @@ def fit_title(
         raise ValueError("fit_title: sizes must run from the largest down")
     colons = sum(1 for token in tokens[:-1] if token.endswith("："))
     cheapest_layout = min(0.0, BREAK_AFTER_COLON) * min(colons, max_lines - 1)
-    candidates: list[TitleLayout] = []
+    best: TitleLayout | None = None
     for size in sizes:
         smaller = SMALLER_TEXT * (sizes[0] - size) / sizes[0]
-        if candidates and smaller + cheapest_layout >= min(layout.cost for layout in candidates):
+        if best is not None and smaller + cheapest_layout >= best.cost:
             break
         font = load_font("bold", size)
         line_height = round(size * 1.32)
         layout = layout_title(tokens, font, max_width, min(max_lines, int(max_height // line_height)))
-        if layout is not None:
+        if layout is not None and (best is None or layout[0] + smaller < best.cost):  # ties: the larger size
             cost, lines = layout
-            candidates.append(TitleLayout(font, lines, line_height, cost + smaller))
-    if candidates:
-        return min(candidates, key=lambda layout: layout.cost)
+            best = TitleLayout(font, lines, line_height, cost + smaller)
+    if best is not None:
+        return best
     if any(len(token) > 1 for token in tokens):  # a word too long for any size: break inside words
         return fit_title(
             [char for token in tokens for char in token], max_width, max_height, sizes, max_lines

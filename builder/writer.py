@@ -60,6 +60,10 @@ class Artifact:
     # Such a file is copied, not moved, or linked from the last output when that has these bytes.
     sha256: str | None = None
 
+    def read_bytes(self) -> bytes:
+        """The artifact's bytes, from memory or from its file."""
+        return self.data if self.data is not None else Path(str(self.file)).read_bytes()
+
 
 class DuplicateArtifactError(Exception):
     pass

@@ -198,12 +198,7 @@ def indexed_post(lesson: Lesson, artifacts: list[Artifact]) -> Post:
     and group text (the images are not needed: the index links the published files)."""
     by_kind = {artifact.kind: artifact for artifact in artifacts}
 
-    def text(kind: str) -> str:
-        artifact = by_kind[kind]
-        data = artifact.data if artifact.data is not None else Path(str(artifact.file)).read_bytes()
-        return data.decode("utf-8")
-
-    fields = json.loads(text("post-json"))
+    fields = json.loads(by_kind["post-json"].read_bytes())
     return Post(
         lesson=lesson,
         title=fields["title"],
@@ -212,7 +207,7 @@ def indexed_post(lesson: Lesson, artifacts: list[Artifact]) -> Post:
         url=fields["content_source_url"],
         content=fields["content"],
         references=[],
-        group_text=text("group-text"),
+        group_text=by_kind["group-text"].read_bytes().decode("utf-8"),
     )
 
 
