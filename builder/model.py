@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from builder.recurrence import Recurrence
 from builder.standard import LEVELS  # noqa: F401  (re-exported for validation)
@@ -339,7 +339,10 @@ class OpeningDay:
 
     @property
     def minutes(self) -> int:
-        return sum(int(end[:2]) * 60 + int(end[3:]) - int(start[:2]) * 60 - int(start[3:]) for start, end in self.spans)
+        return sum(
+            int(end[:2]) * 60 + int(end[3:]) - int(start[:2]) * 60 - int(start[3:])
+            for start, end in self.spans
+        )
 
 
 @dataclass
@@ -357,6 +360,17 @@ class HealthRoom:
     quarters: dict[int, list[Lesson]]  # quarter (1–4) → the lessons whose prescriptions it hands out
     intro: str = ""  # the body, Markdown
     lines: dict[str, int] = field(default_factory=dict)
+
+
+class ProjectFiles(Protocol):
+    """What code that reads only the project's files and settings needs: a :class:`Project`, or a
+    worker's job that carries the two without the rest of the project."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def config(self) -> SiteConfig: ...
 
 
 @dataclass

@@ -19,10 +19,9 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from builder import pdf
 from builder.brand import brand_rgb, contrast_ratio
 from builder.content import pictogram_names
-from builder.model import Lesson, Project
+from builder.model import Lesson, Project, SiteConfig
 from builder.pictograms import focal_pictogram as _focal_pictogram
 from builder.pictograms import pictogram_svg as _shared_pictogram_svg
-from builder.search_terms import user_dictionary
 from builder.titles import TitleLayout, fit_title, load_font, title_tokens
 
 COVER_SIZE = (900, 383)  # 2.35:1, the cover of a post in chats and timelines
@@ -51,27 +50,45 @@ URGENT_RED = (192, 38, 38)  # the safety marker on cards: red reads as "emergenc
 URGENT_TINT = (253, 236, 236)
 
 
-def lesson_motif(project: Project, lesson: Lesson) -> int:
+@dataclass(frozen=True)
+class LessonArt:
+    """What a lesson's pictures are drawn from, with the two facts about other lessons they
+    depend on, so a worker draws them without the whole project (the pictograms and photos
+    it reads are files under ``root``)."""
+
+    root: Path
+    config: SiteConfig
+    lesson: Lesson
+    rank: tuple[int, int]  # its place among the lessons of its first topic, and how many there are
+    words: tuple[str, ...]  # the project's terms (builder.search_terms.user_dictionary): never cut inside
+
+    @classmethod
+    def of(cls, project: Project, lesson: Lesson, words: tuple[str, ...]) -> LessonArt:
+        """``words``: ``tuple(user_dictionary(project))``, made once for all of a build's lessons."""
+        return cls(project.root, project.config, lesson, topic_rank(project, lesson), words)
+
+
+def lesson_motif(config: SiteConfig, lesson: Lesson) -> int:
     """Which topic the lesson shows: its first topic's place among the project's topics."""
-    terms = project.config.topics.terms
+    terms = config.topics.terms
     topic = lesson.topics[0] if lesson.topics else None
     return terms.index(topic) if topic in terms else 0
 
 
 def topic_rank(project: Project, lesson: Lesson) -> tuple[int, int]:
     """The lesson's place among the lessons of its first topic (by slug), and how many there are."""
-    motif = lesson_motif(project, lesson)
-    siblings = sorted(item.slug for item in project.lessons if lesson_motif(project, item) == motif)
+    motif = lesson_motif(project.config, lesson)
+    siblings = sorted(item.slug for item in project.lessons if lesson_motif(project.config, item) == motif)
     return (siblings.index(lesson.slug) if lesson.slug in siblings else 0), max(len(siblings), 1)
 
 
-def backdrop_pattern(project: Project, lesson: Lesson) -> int:
+def backdrop_pattern(art: LessonArt) -> int:
     """Rings, bands or dots: by the lesson's rank in its topic, offset by the topic so the first
     lessons of neighbouring topics differ too."""
-    return topic_rank(project, lesson)[0] + lesson_motif(project, lesson)
+    return art.rank[0] + lesson_motif(art.config, art.lesson)
 
 
-def topic_palette(project: Project, lesson: Lesson) -> TopicPalette:
+def topic_palette(art: LessonArt) -> TopicPalette:
     """Deterministic colours: each topic a hue step from the brand colour, each lesson its own shade.
 
     Topics sit evenly round the colour wheel starting at the brand colour, so the
@@ -79,13 +96,13 @@ def topic_palette(project: Project, lesson: Lesson) -> TopicPalette:
     band of that hue, in three shades, so in a feed they look
     related but never alike; the pattern behind follows the same cycle.
     """
-    red, green, blue = (channel / 255 for channel in brand_rgb(project.config.brand_color))
+    red, green, blue = (channel / 255 for channel in brand_rgb(art.config.brand_color))
     hue, lightness, saturation = colorsys.rgb_to_hls(red, green, blue)
-    steps = max(len(project.config.topics.terms), 1)
-    rank, count = topic_rank(project, lesson)
+    steps = max(len(art.config.topics.terms), 1)
+    rank, count = art.rank
     band = 0.5 / steps  # half the way to the next topic's hue: neighbours stay a half step apart
     shift = (rank / (count - 1) - 0.5) * band if count > 1 else 0.0
-    hue = hue + lesson_motif(project, lesson) / steps + shift
+    hue = hue + lesson_motif(art.config, art.lesson) / steps + shift
     saturation = min(max(saturation, 0.45), 0.75)
     lightness = min(lightness, 0.45) - (0.0, 0.1, 0.05)[rank % 3]
     base = _hls(hue, lightness, saturation)
@@ -107,20 +124,21 @@ def _hex(rgb: tuple[int, int, int]) -> str:
 
 
 def pictogram_image(
-    project: Project, name: str | None, px: int, colour: tuple[int, int, int]
+    root: Path, name: str | None, px: int, colour: tuple[int, int, int]
 ) -> Image.Image | None:
     """The shared pictogram ``name`` drawn in ``colour``, ``px`` square, or None (the caller's fallback)."""
     if _shared_pictogram_svg is None or not name:
         return None
-    svg = _shared_pictogram_svg(project.root, name, _hex(colour))
+    svg = _shared_pictogram_svg(root, name, _hex(colour))
     image = pdf.rasterise_svg(svg.encode("utf-8"), px) if svg else None
     return image.copy() if image is not None else None
 
 
-def lesson_pictogram(project: Project, lesson: Lesson) -> str | None:
+def lesson_pictogram(art: LessonArt) -> str | None:
     """The one pictogram for the whole lesson (the poster's choice), else its first point's."""
+    lesson = art.lesson
     if _focal_pictogram is not None:
-        return _focal_pictogram(lesson, project.config.pictograms, pictogram_names(project.root))
+        return _focal_pictogram(lesson, art.config.pictograms, pictogram_names(art.root))
     return next((point.icon for point in lesson.points if point.icon), None)
 
 
@@ -172,8 +190,7 @@ def draw_motif(
 
 def draw_emblem(
     canvas: Image.Image,
-    project: Project,
-    lesson: Lesson,
+    art: LessonArt,
     centre: tuple[float, float],
     radius: float,
     palette: TopicPalette,
@@ -183,13 +200,16 @@ def draw_emblem(
     cx, cy = centre
     draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=palette.tint)
     inner = round(radius * 1.2)
-    picture = pictogram_image(project, lesson_pictogram(project, lesson), inner, palette.base)
+    picture = pictogram_image(art.root, lesson_pictogram(art), inner, palette.base)
     if picture is not None:
         canvas.paste(picture, (round(cx - inner / 2), round(cy - inner / 2)), picture)
     else:
         half = radius * 0.55
         draw_motif(
-            draw, lesson_motif(project, lesson), (cx - half, cy - half, cx + half, cy + half), palette.base
+            draw,
+            lesson_motif(art.config, art.lesson),
+            (cx - half, cy - half, cx + half, cy + half),
+            palette.base,
         )
 
 
@@ -246,12 +266,12 @@ def _fits(layout: TitleLayout, width: float, height: float) -> bool:
     )
 
 
-def draw_cover(project: Project, lesson: Lesson, title: str, cover_image: Path | None) -> bytes:
+def draw_cover(art: LessonArt, title: str, cover_image: Path | None) -> bytes:
     """900×383: the title on the lesson's topic colour, with its pictogram or its own photo."""
     width, height = COVER_SIZE
-    palette = topic_palette(project, lesson)
+    palette = topic_palette(art)
     canvas = Image.new("RGB", COVER_SIZE, palette.base)
-    _backdrop(canvas, palette, lesson.slug, backdrop_pattern(project, lesson))
+    _backdrop(canvas, palette, art.lesson.slug, backdrop_pattern(art))
     draw = ImageDraw.Draw(canvas)
     photo = _cover_crop(cover_image, (round(width * 0.42), height)) if cover_image else None
     if photo is not None:
@@ -264,7 +284,7 @@ def draw_cover(project: Project, lesson: Lesson, title: str, cover_image: Path |
         right = x0
     else:
         radius = height * 0.34
-        draw_emblem(canvas, project, lesson, (width - height * 0.52, height / 2), radius, palette)
+        draw_emblem(canvas, art, (width - height * 0.52, height / 2), radius, palette)
         right = round(width - height * 0.95)
 
     margin = round(height * 0.12)
@@ -273,13 +293,11 @@ def draw_cover(project: Project, lesson: Lesson, title: str, cover_image: Path |
     usable_width = right - 2 * margin
     usable_height = height - 2 * margin - 2 * label_height
     sizes = range(round(height * 0.15), round(height * 0.055) - 1, -2)
-    layout = fit_title(
-        title_tokens(title, tuple(user_dictionary(project))), usable_width, usable_height, sizes, 3
-    )
+    layout = fit_title(title_tokens(title, art.words), usable_width, usable_height, sizes, 3)
     block_height = label_height + len(layout.lines) * layout.line_height
     y = (height - block_height) // 2
     soft_ink = _blend(palette.ink, palette.base, 0.25)
-    draw.text((margin, y), project.config.name, font=label_font, fill=soft_ink)
+    draw.text((margin, y), art.config.name, font=label_font, fill=soft_ink)
     y += label_height
     for line in layout.lines:
         draw.text(
@@ -300,13 +318,13 @@ THUMB_TITLE_MIN = 48  # px on 500×500: readable when WeChat shows the square at
 THUMB_MARGIN = 40
 
 
-def thumb_layout(project: Project, title: str) -> tuple[int, TitleLayout] | None:
+def thumb_layout(words: tuple[str, ...], title: str) -> tuple[int, TitleLayout] | None:
     """The emblem's radius and the title's layout on the thumbnail; None: the emblem alone.
 
     The emblem shrinks (then goes) before the title drops below 48 px.
     """
     width, height = THUMB_SIZE
-    tokens = title_tokens(title, tuple(user_dictionary(project)))
+    tokens = title_tokens(title, words)
     sizes = range(76, THUMB_TITLE_MIN - 1, -2)
     for radius in (90, 64, 0):
         room = height - _thumb_title_top(radius) - THUMB_MARGIN
@@ -320,20 +338,20 @@ def _thumb_title_top(radius: int) -> int:
     return THUMB_MARGIN + 2 * radius + (24 if radius else 0)
 
 
-def draw_thumb(project: Project, lesson: Lesson, title: str) -> bytes:
+def draw_thumb(art: LessonArt, title: str) -> bytes:
     """500×500: the pictogram above the title at 48 px or more; the pictogram alone if the title cannot be."""
     width, height = THUMB_SIZE
-    palette = topic_palette(project, lesson)
+    palette = topic_palette(art)
     canvas = Image.new("RGB", THUMB_SIZE, palette.base)
-    _backdrop(canvas, palette, lesson.slug, backdrop_pattern(project, lesson))
+    _backdrop(canvas, palette, art.lesson.slug, backdrop_pattern(art))
     draw = ImageDraw.Draw(canvas)
-    chosen = thumb_layout(project, title)
+    chosen = thumb_layout(art.words, title)
     if chosen is None:
-        draw_emblem(canvas, project, lesson, (width / 2, height / 2), width * 0.3, palette)
+        draw_emblem(canvas, art, (width / 2, height / 2), width * 0.3, palette)
         return _save_jpeg(canvas)
     radius, layout = chosen
     if radius:
-        draw_emblem(canvas, project, lesson, (width / 2, THUMB_MARGIN + radius), radius, palette)
+        draw_emblem(canvas, art, (width / 2, THUMB_MARGIN + radius), radius, palette)
     top = _thumb_title_top(radius)
     _draw_lines(draw, layout, (THUMB_MARGIN, top, width - THUMB_MARGIN, height - THUMB_MARGIN), palette.ink)
     return _save_jpeg(canvas)

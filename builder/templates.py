@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jinja2
 
-from builder.model import Project
+from builder.model import ProjectFiles
 
 
 def default_templates_dir() -> Path:
@@ -42,7 +42,7 @@ def chinese_date(day: dt.date | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if day else ""
 
 
-def make_environment(project: Project, autoescape: bool = False) -> jinja2.Environment:
+def make_environment(project: ProjectFiles, autoescape: bool = False) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(project.root)]),
         autoescape=autoescape,

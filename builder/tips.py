@@ -15,9 +15,10 @@ import re
 
 from builder.brand import brand_rgb, contrast_ratio
 from builder.diagnostics import Diagnostics
-from builder.model import Activity, Campaign, Lesson, Project, Tip
+from builder.model import Activity, Campaign, Project, Tip
 from builder.post_pictures import (
     URGENT_RED,
+    LessonArt,
     TopicPalette,
     _blend,
     _draw_lines,
@@ -30,7 +31,6 @@ from builder.post_pictures import (
 from builder.safety import _shorten, red_flag_pattern
 from builder.sanitize import RAW_TAG
 from builder.schema import FieldReader, describe
-from builder.search_terms import user_dictionary
 from builder.sources import SOURCES_FILE, Registry, claim_findings
 from builder.titles import TitleLayout, fit_title, load_font, title_tokens
 from builder.yamlpos import YamlMap
@@ -207,10 +207,10 @@ def _weekday_date(day: dt.date) -> str:
     return f"{day.month}月{day.day}日 周{WEEKDAYS[day.weekday()]}"
 
 
-def tip_palette(project: Project, activity: Activity) -> TopicPalette:
+def tip_palette(project: Project, art: LessonArt | None) -> TopicPalette:
     """The colours of the activity's first lesson (its topic's hue), else the brand's own."""
-    if activity.lessons:
-        return topic_palette(project, activity.lessons[0])
+    if art is not None:
+        return topic_palette(art)
     base = brand_rgb(project.config.brand_color)
     while contrast_ratio(base, (255, 255, 255)) < 4.5:  # white text must read on it
         base = _blend(base, (0, 0, 0), 0.08)
@@ -251,16 +251,22 @@ def tip_box(activity: Activity, tip: Tip) -> tuple[int, int, int, int]:
     return CARD_MARGIN, top, width - CARD_MARGIN, height - (230 if tip.source else 160)
 
 
-def tip_layout(project: Project, text: str, room: tuple[int, int]) -> TitleLayout:
-    """The tip broken between words (never a 。，、 at a line start), as large as fits, 48 px at least."""
-    tokens = _keep_units(title_tokens(text, tuple(user_dictionary(project))))
+def tip_layout(words: tuple[str, ...], text: str, room: tuple[int, int]) -> TitleLayout:
+    """The tip broken between words (never a 。，、 at a line start), as large as fits, 48 px at least.
+
+    ``words``: the project's terms (``tuple(user_dictionary(project))``), never cut inside.
+    """
+    tokens = _keep_units(title_tokens(text, words))
     return fit_title(tokens, room[0], room[1], range(88, CARD_TITLE_MIN - 1, -4), 6)
 
 
-def draw_tip_card(project: Project, campaign: Campaign, activity: Activity, tip: Tip) -> bytes:
+def draw_tip_card(
+    project: Project, campaign: Campaign, activity: Activity, tip: Tip, words: tuple[str, ...]
+) -> bytes:
     """1080×1080: a band with the day and date, the lesson's emblem, the tip large, its source small."""
     width, height = CARD_SIZE
-    palette = tip_palette(project, activity)
+    art = LessonArt.of(project, activity.lessons[0], words) if activity.lessons else None
+    palette = tip_palette(project, art)
     label = f"第 {tip.day} 天 · 急救提示" if tip.urgent else f"第 {tip.day} 天"
     canvas, draw, _accent = draw_banded_card(
         CARD_SIZE,
@@ -271,16 +277,13 @@ def draw_tip_card(project: Project, campaign: Campaign, activity: Activity, tip:
         (label, load_font("bold", 52)),
         (_weekday_date(tip.date), load_font("regular", 42)),
     )
-    lesson: Lesson | None = activity.lessons[0] if activity.lessons else None
-    if lesson is not None:
+    if art is not None:
         emblem_palette = TopicPalette(palette.base, palette.deep, (255, 255, 255), palette.soft, palette.ink)
         if tip.urgent:
             emblem_palette = TopicPalette(URGENT_RED, URGENT_RED, (255, 255, 255), URGENT_RED, palette.ink)
-        draw_emblem(
-            canvas, project, lesson, (width / 2, EMBLEM_TOP + EMBLEM_RADIUS), EMBLEM_RADIUS, emblem_palette
-        )
+        draw_emblem(canvas, art, (width / 2, EMBLEM_TOP + EMBLEM_RADIUS), EMBLEM_RADIUS, emblem_palette)
     box = tip_box(activity, tip)
-    layout = tip_layout(project, tip.text, (box[2] - box[0], box[3] - box[1]))
+    layout = tip_layout(words, tip.text, (box[2] - box[0], box[3] - box[1]))
     _draw_lines(draw, layout, box, URGENT_INK if tip.urgent else CARD_INK)
     small = load_font("regular", 32)
     if tip.source:

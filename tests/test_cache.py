@@ -181,3 +181,25 @@ def test_a_cached_post_repeats_its_warnings_and_index_without_painting_a_picture
     assert second.cache.rendered.get("posts", 0) == 0
     assert posts_warnings(second) == warned
     assert (project / "public" / "posts" / "index.html").read_bytes() == index
+
+
+def test_a_post_is_drawn_again_when_its_pictogram_changes(project: Path):
+    """A project's own templates/pictograms/ file replaces Kepu's: the pictures that draw it are
+    drawn again, and only they (a post's key holds the files of the pictograms it draws)."""
+    from builder.templates import default_templates_dir
+
+    lesson = project / "content" / "lessons" / "flu-vaccine.md"
+    text = lesson.read_text(encoding="utf-8")
+    lesson.write_text(text.replace("  - 每年接种一次流感疫苗", "  - {text: 每年接种一次流感疫苗, icon: vaccine}"), encoding="utf-8")
+    build(project, only=["posts"], today=TODAY)
+    cover = project / "public" / "posts" / "lessons" / "flu-vaccine" / "cover.jpg"
+    before = cover.read_bytes()
+    own = project / "templates" / "pictograms" / "vaccine.svg"
+    own.parent.mkdir(parents=True)
+    svg = (default_templates_dir() / "pictograms" / "vaccine.svg").read_text(encoding="utf-8")
+    own.write_text(svg.replace("</svg>", '<rect x="0" y="0" width="24" height="24"/></svg>'), encoding="utf-8")
+    again = build(project, only=["posts"], today=TODAY)
+    assert "posts/lessons/flu-vaccine/cover.jpg" in again.cache.rendered_paths
+    # The other lessons draw no vaccine: their posts are reused.
+    assert not any(path.startswith("posts/lessons/hypertension-basics/") for path in again.cache.rendered_paths)
+    assert cover.read_bytes() != before

@@ -22,6 +22,7 @@ from builder.model import Project
 from builder.pipeline import build
 from builder.project import load_project
 from builder.renderers.posts import GROUP_TEXT_MAX
+from builder.search_terms import user_dictionary
 from builder.tips import CARD_SIZE, CARD_TITLE_MIN, TIP_MAX, TIPS_MAX, tip_box, tip_layout, tip_message
 
 CAMPAIGN = "content/campaigns/dust-month.md"
@@ -288,7 +289,7 @@ def test_cards_are_square_legible_and_differ(tips_build):
 
 def card_layout(project, activity, tip):
     left, top, right, bottom = tip_box(activity, tip)
-    return tip_layout(project, tip.text, (right - left, bottom - top))
+    return tip_layout(tuple(user_dictionary(project)), tip.text, (right - left, bottom - top))
 
 
 def test_manifest_lists_every_tip_and_rebuild_is_byte_identical(tips_build):

@@ -24,6 +24,7 @@ from builder.diagnostics import Diagnostics
 from builder.pipeline import build
 from builder.project import load_project
 from builder.renderers import posts
+from builder.search_terms import user_dictionary
 from builder.templates import make_environment
 from builder.wechat import enforce_wechat_rules, wechat_body
 from builder.wechat_css import clean_style, parse_styles
@@ -321,7 +322,7 @@ def test_cover_and_thumb_images(built: Path):
         assert project is not None
         lesson = project.lesson("flu-vaccine")
         assert lesson is not None
-        base = post_pictures.topic_palette(project, lesson).base
+        base = post_pictures.topic_palette(post_pictures.LessonArt.of(project, lesson, ())).base
         pixel = cover.convert("RGB").getpixel((3, 3))
         assert sum(abs(a - b) for a, b in zip(pixel, base, strict=True)) < 24, (pixel, base)
 
@@ -537,7 +538,8 @@ def footer_post(project_dir: Path, lesson_slug: str) -> str:
     env = make_environment(project, autoescape=True)
     lesson = project.lesson(lesson_slug)
     assert lesson is not None
-    return posts.build_post(project, lesson, env, posts.post_styles(project, env), Diagnostics()).content
+    job = posts.post_job(project, lesson, tuple(user_dictionary(project)))
+    return posts.build_post(job, env, posts.post_styles(project.config, env), Diagnostics()).content
 
 
 def test_footer_recommends_lessons_of_the_topic_and_follows_config(project: Path):

@@ -17,6 +17,7 @@ from builder.diagnostics import Diagnostics
 from builder.pipeline import build
 from builder.project import load_project
 from builder.renderers import posts
+from builder.search_terms import user_dictionary
 
 # Mean absolute difference (0–255, over the channels) of two covers shrunk to 90×38.
 # The 30 bundled covers measured 12.0 at the least (two lessons of one topic), 42.4 at the
@@ -66,12 +67,13 @@ def test_every_bundled_article_has_a_picture(bundled: Path):
 def test_thumbnail_titles_are_at_least_48_px():
     project = load_project(REPO, Diagnostics())
     assert project is not None
+    words = tuple(user_dictionary(project))
     for lesson in project.lessons:
-        chosen = post_pictures.thumb_layout(project, posts.post_title(lesson))
+        chosen = post_pictures.thumb_layout(words, posts.post_title(lesson))
         assert chosen is not None, lesson.slug  # never the pictogram alone for a bundled title
         _, layout = chosen
         assert layout.font.size >= 48 and len(layout.lines) <= 5, lesson.slug
-    long = post_pictures.thumb_layout(project, "一" * 32)
+    long = post_pictures.thumb_layout(words, "一" * 32)
     assert long is not None and long[1].font.size >= 48  # the longest title the API allows
 
 
@@ -143,6 +145,7 @@ def test_topic_palette_is_deterministic_and_readable():
     project = load_project(REPO, Diagnostics())
     assert project is not None
     for lesson in project.lessons:
-        palette = post_pictures.topic_palette(project, lesson)
-        assert palette == post_pictures.topic_palette(project, lesson)
+        art = post_pictures.LessonArt.of(project, lesson, ())
+        palette = post_pictures.topic_palette(art)
+        assert palette == post_pictures.topic_palette(post_pictures.LessonArt.of(project, lesson, ()))
         assert contrast_ratio(palette.base, (255, 255, 255)) >= 4.5, lesson.slug

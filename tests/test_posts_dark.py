@@ -17,6 +17,7 @@ from lxml import html as lxml_html
 from builder.diagnostics import Diagnostics
 from builder.project import load_project
 from builder.renderers import posts
+from builder.search_terms import user_dictionary
 from builder.templates import make_environment
 from builder.wechat_dark import (
     PAGE,
@@ -179,9 +180,10 @@ def test_fixture_articles_read_in_light_and_dark_mode(browser, tmp_path: Path, b
     project = load_project(root, Diagnostics(), TODAY)
     assert project is not None and project.config.brand_color == brand
     env = make_environment(project, autoescape=True)
-    styles = posts.post_styles(project, env)
+    styles = posts.post_styles(project.config, env)
+    words = tuple(user_dictionary(project))
     articles = {
-        lesson.slug: posts.build_post(project, lesson, env, styles, Diagnostics()).content
+        lesson.slug: posts.build_post(posts.post_job(project, lesson, words), env, styles, Diagnostics()).content
         for lesson in project.lessons
     }
     page = browser.new_page()

@@ -183,8 +183,9 @@ def test_an_s3_bucket_on_motos_server_is_a_shared_cache(tmp_path: Path, toy, mon
 def test_dask_on_a_local_cluster_gives_the_bytes_the_local_pool_gives(tmp_path: Path):
     pytest.importorskip("distributed")
     lines: list[str] = []
-    local = build(checkout(tmp_path, "local"), only=["print"], today=TODAY, jobs=2, use_cache=False)
-    dask = build(checkout(tmp_path, "dask"), only=["print"], today=TODAY, jobs=2, use_cache=False,
+    # Print's units and posts' units (a job that carries its lesson, not the project).
+    local = build(checkout(tmp_path, "local"), only=["print", "posts"], today=TODAY, jobs=2, use_cache=False)
+    dask = build(checkout(tmp_path, "dask"), only=["print", "posts"], today=TODAY, jobs=2, use_cache=False,
                  executor="dask", announce=lines.append)  # fmt: skip
     assert published(local.out_dir) == published(dask.out_dir)
     assert dask.executor["name"] == "dask" and dask.executor["workers"] == 2 and dask.executor["jobs"] >= 3

@@ -15,7 +15,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
@@ -25,10 +25,11 @@ from markupsafe import Markup
 from builder.brand import brand_rgb, text_colour_on
 from builder.cache import ArtifactCache, fingerprint, templates_digest
 from builder.calendar import campaign_calendar, campaign_schedule, recommended_material
-from builder.diagnostics import Diagnostics
+from builder.content import pictogram_names
+from builder.diagnostics import Diagnostic, Diagnostics
 from builder.images import upload_ready_image
 from builder.markup import markdown_to_html
-from builder.model import Activity, Campaign, KeyPoint, Lesson, Project
+from builder.model import Activity, Campaign, KeyPoint, Lesson, Project, ProjectFiles, SiteConfig
 from builder.outputs import (
     LESSON_POSTS,
     POSTS_INDEX,
@@ -40,16 +41,19 @@ from builder.outputs import (
     post_image_src,
 )
 from builder.paths import inside
+from builder.pictograms import pictogram_path
 from builder.post_cards import draw_cards, newspic_fields
 from builder.post_pictures import (
     KEYPOINT_ICON_PX,
     URGENT_RED,
+    LessonArt,
     draw_cover,
     draw_thumb,
+    lesson_pictogram,
     pictogram_image,
     topic_rank,
 )
-from builder.renderers.base import RenderContext, Renderer
+from builder.renderers.base import RenderContext, Renderer, Unit
 from builder.safety import (
     GroupSelection,
     _shorten,
@@ -58,6 +62,7 @@ from builder.safety import (
     group_safety_line,
     lesson_points,
 )
+from builder.search_terms import user_dictionary
 from builder.templates import make_environment
 from builder.tips import draw_tip_card, tip_activities, tip_message, tip_source_warnings
 from builder.wechat import Reference, enforce_wechat_rules, wechat_body
@@ -118,39 +123,63 @@ class Post:
         }
 
 
+@dataclass(frozen=True)
+class PostJob:
+    """Everything one lesson's post is made from: a worker makes it from this alone (and the
+    template, pictogram and media files under the project folder), so it is also the cache key."""
+
+    art: LessonArt  # the lesson, the config, its rank in its topic, the project's terms
+    related: tuple[str, ...]  # the titles the footer's 往期推荐 names
+
+    @property
+    def root(self) -> Path:
+        return self.art.root
+
+    def key_parts(self) -> tuple[object, ...]:
+        """Every field, each at the top of the key: a key shows a lesson nested in another value
+        only as a link (builder.cache._plain), and the root only as "folder" (keys move with the checkout)."""
+        return (*(getattr(self.art, name.name) for name in fields(self.art)), self.related)
+
+    def pictograms(self) -> dict[str, Path | None]:
+        """The pictogram files its pictures draw, by name: the emblem's and the key points'."""
+        points = lesson_points(self.art.lesson, self.config.red_flags)
+        names = {lesson_pictogram(self.art), *(point.icon for point in points)}
+        return {name: pictogram_path(self.root, name) for name in sorted(name for name in names if name)}
+
+    @property
+    def config(self) -> SiteConfig:
+        return self.art.config
+
+
+@dataclass
+class MadePost:
+    artifacts: list[Artifact]
+    warnings: list[Diagnostic]
+
+
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
-    env = make_environment(project, autoescape=True)
-    text_env = make_environment(project, autoescape=False)
-    styles = post_styles(project, env)
-    posts = []
-    templates = templates_digest(project.root, "posts")
-    ctx.progress.start(len(project.lessons))
+    words = tuple(user_dictionary(project))  # one list for every lesson: it reads them all
+    # The pictograms a project has decide which one a lesson shows; the files it draws, how.
+    templates = (templates_digest(project.root, "posts"), sorted(pictogram_names(project.root)))
+    units = []
     for lesson in project.lessons:
+        job = post_job(project, lesson, words)
         media = [project_media(project, ref.path) for ref in lesson.images]
         if lesson.cover:
             media.append(project_media(project, lesson.cover))
-        # A cover's shade depends on the lesson's place among its topic's lessons.
-        rank = topic_rank(project, lesson)
-        # The footer names other lessons: a new title there means a new article.
-        related = [post_title(other) for other in related_lessons(project, lesson)]
-        key = fingerprint(
-            "posts", POSTS_RENDERER_VERSION, lesson, project.config, templates, media, rank, related
-        )
-        artifacts = ctx.reuse(key)  # re-reports the warnings the lesson's post gave
-        if artifacts is None:
-            own = Diagnostics()
-            post = build_post(project, lesson, env, styles, own)
-            post.group_text = group_text(post, text_env, own, project.config.red_flags)
-            artifacts = list(post_artifacts(project, post, env))
-            ctx.diagnostics.extend(own)
-            ctx.keep(key, artifacts, own.items)
-        else:
-            # Making the post again would paint its pictures (a quarter of a second a
-            # lesson): the index reads the article and group text from the kept files.
-            post = indexed_post(lesson, artifacts)
-        posts.append(post)
-        ctx.progress.advance()
-        yield from artifacts
+        key = fingerprint("posts", POSTS_RENDERER_VERSION, *job.key_parts(), templates, media, job.pictograms())
+        units.append(Unit(key, job, lesson.source, lesson_post_path(lesson.slug, "post-html")))
+
+    def finish(unit: Unit[PostJob], made: MadePost, diagnostics: Diagnostics) -> list[Artifact]:
+        diagnostics.items.extend(made.warnings)
+        return made.artifacts
+
+    indexed: dict[str, dict[str, bytes]] = {}  # lesson source → kind → bytes, of what the index shows
+    for artifact in ctx.render_units(units, lambda job: job, make_post, finish):
+        if artifact.kind in INDEXED_KINDS:  # read now: once yielded, a cached file is the writer's
+            indexed.setdefault(artifact.source, {})[artifact.kind] = artifact.read_bytes()
+        yield artifact
+    env = make_environment(project, autoescape=True)
     for campaign in project.campaigns:
         audiences = tuple(term.label for term in campaign.audiences)
         for kind, data in (
@@ -159,9 +188,9 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         ):
             yield Artifact(kind, campaign_post_path(campaign.slug, kind), campaign.source, audiences, data)
         for activity in tip_activities(campaign):
-            yield from tip_artifacts(project, campaign, activity, ctx)
+            yield from tip_artifacts(project, campaign, activity, words, ctx)
     index = env.get_template("posts/index.html.j2").render(
-        posts=posts,
+        posts=[indexed_post(lesson, indexed[lesson.source]) for lesson in project.lessons],
         campaigns=project.campaigns,
         recommended_material=recommended_material,
         dark_article=dark_article,
@@ -169,7 +198,22 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     yield Artifact("posts-index", POSTS_INDEX, "site_config.yml", (), index.encode("utf-8"))
 
 
-def post_artifacts(project: Project, post: Post, env: Environment) -> Iterator[Artifact]:
+def post_job(project: Project, lesson: Lesson, words: tuple[str, ...]) -> PostJob:
+    """What a worker needs to make ``lesson``'s post; ``words``: ``tuple(user_dictionary(project))``."""
+    related = tuple(post_title(other) for other in related_lessons(project, lesson))
+    return PostJob(LessonArt.of(project, lesson, words), related)
+
+
+def make_post(job: PostJob) -> MadePost:
+    """A worker's whole job: one lesson's article, draft fields, pictures and group message."""
+    env = make_environment(job, autoescape=True)
+    own = Diagnostics()
+    post = build_post(job, env, post_styles(job.config, env), own)
+    post.group_text = group_text(post, make_environment(job), own, job.config.red_flags)
+    return MadePost(list(post_artifacts(job, post, env)), own.items)
+
+
+def post_artifacts(job: PostJob, post: Post, env: Environment) -> Iterator[Artifact]:
     lesson = post.lesson
     audiences = tuple(term.label for term in lesson.audiences)
 
@@ -178,27 +222,28 @@ def post_artifacts(project: Project, post: Post, env: Environment) -> Iterator[A
 
     page = env.get_template("posts/post.html.j2").render(post=post, content=Markup(post.content))
     yield artifact("post-html", page.encode("utf-8"))
-    fields = post.draft_fields(project.config.posts.open_comment)
+    fields = post.draft_fields(job.config.posts.open_comment)
     yield artifact("post-json", (json.dumps(fields, ensure_ascii=False, indent=2) + "\n").encode())
     for name, data in sorted(post.images.items()):
         yield artifact("post-image", data, post_image_path(lesson.slug, name))
-    cover_source = project_media(project, lesson.cover)
-    yield artifact("post-cover", draw_cover(project, lesson, post.title, cover_source))
-    yield artifact("post-thumb", draw_thumb(project, lesson, post.title))
+    cover_source = project_media(job, lesson.cover)
+    yield artifact("post-cover", draw_cover(job.art, post.title, cover_source))
+    yield artifact("post-thumb", draw_thumb(job.art, post.title))
     yield artifact("group-text", post.group_text.encode("utf-8"))
-    cards = draw_cards(project, post)
+    cards = draw_cards(job.art, post)
     for number, data in enumerate(cards, start=1):
         yield artifact("post-card", data, post_card_path(lesson.slug, number))
-    newspic = newspic_fields(project, post, len(cards))
+    newspic = newspic_fields(job.config, post, len(cards))
     yield artifact("post-newspic-json", (json.dumps(newspic, ensure_ascii=False, indent=2) + "\n").encode())
 
 
-def indexed_post(lesson: Lesson, artifacts: list[Artifact]) -> Post:
-    """What the posts index shows of a cached lesson's post, read back from its post.json
-    and group text (the images are not needed: the index links the published files)."""
-    by_kind = {artifact.kind: artifact for artifact in artifacts}
+INDEXED_KINDS = ("post-json", "group-text")
 
-    fields = json.loads(by_kind["post-json"].read_bytes())
+
+def indexed_post(lesson: Lesson, by_kind: dict[str, bytes]) -> Post:
+    """What the posts index shows of a lesson's post, read back from its post.json and group
+    text, whether made now or cached (the images are not needed: the index links the files)."""
+    fields = json.loads(by_kind["post-json"])
     return Post(
         lesson=lesson,
         title=fields["title"],
@@ -207,19 +252,20 @@ def indexed_post(lesson: Lesson, artifacts: list[Artifact]) -> Post:
         url=fields["content_source_url"],
         content=fields["content"],
         references=[],
-        group_text=by_kind["group-text"].read_bytes().decode("utf-8"),
+        group_text=by_kind["group-text"].decode("utf-8"),
     )
 
 
 def tip_artifacts(
-    project: Project, campaign: Campaign, activity: Activity, ctx: RenderContext
+    project: Project, campaign: Campaign, activity: Activity, words: tuple[str, ...], ctx: RenderContext
 ) -> Iterator[Artifact]:
     """A tips activity's daily group messages and square cards, each day cached on its own inputs."""
     audiences = tuple(term.label for term in activity.audiences)
     lesson = activity.lessons[:1]
     rank = [topic_rank(project, item) for item in lesson]
+    pictograms = templates_digest(project.root, "pictograms")
     for tip in activity.tips:
-        inputs = (tip, activity.title, lesson, rank, campaign.organizer, project.config)
+        inputs = (tip, activity.title, lesson, rank, campaign.organizer, project.config, words, pictograms)
         key = fingerprint("tip", POSTS_RENDERER_VERSION, *inputs)
         artifacts = ctx.reuse(key)
         if artifacts is None:
@@ -227,7 +273,7 @@ def tip_artifacts(
             artifacts = [
                 Artifact("tip-text", campaign_tip_path(campaign.slug, tip.date, "tip-text"), campaign.source, audiences, text.encode()),
                 Artifact("tip-card", campaign_tip_path(campaign.slug, tip.date, "tip-card"), campaign.source, audiences,
-                         draw_tip_card(project, campaign, activity, tip)),
+                         draw_tip_card(project, campaign, activity, tip, words)),
             ]  # fmt: skip
             ctx.keep(key, artifacts)
         yield from artifacts
@@ -270,30 +316,28 @@ class _PartStyles(dict[str, str]):
         return ""
 
 
-def post_styles(project: Project, env: Environment) -> Styles:
-    rgb = brand_rgb(project.config.brand_color)
+def post_styles(config: SiteConfig, env: Environment) -> Styles:
+    rgb = brand_rgb(config.brand_color)
     css = env.get_template("posts/styles.css.j2").render(
-        brand=project.config.brand_color,
+        brand=config.brand_color,
         brand_rgb=",".join(str(value) for value in rgb),
         on_brand="#{:02x}{:02x}{:02x}".format(*text_colour_on(rgb)),
         # Text colours dark enough to read at 4.5:1 in light mode and after WeChat's dark mode.
-        brand_text=readable_text_colour(project.config.brand_color, BRAND_TINTS),
+        brand_text=readable_text_colour(config.brand_color, BRAND_TINTS),
         urgent_text=readable_text_colour("#{:02x}{:02x}{:02x}".format(*URGENT_RED)),
         link_text=readable_text_colour(WECHAT_LINK_BLUE),
     )
     return _PartStyles(parse_styles(css))
 
 
-def build_post(
-    project: Project, lesson: Lesson, env: Environment, styles: Styles, diagnostics: Diagnostics
-) -> Post:
-    config = project.config
+def build_post(job: PostJob, env: Environment, styles: Styles, diagnostics: Diagnostics) -> Post:
+    config, lesson = job.config, job.art.lesson
     if len(lesson.short_title or lesson.title) > TITLE_MAX:
         diagnostics.warning(
             lesson.source, lesson.lines.get("title", 1),
             f"公众号标题最多 {TITLE_MAX} 个字，推文里已截断为“{post_title(lesson)}”：请设置 short_title",
         )  # fmt: skip
-    images = body_images(project, lesson, diagnostics)
+    images = body_images(job, lesson, diagnostics)
     by_written = {written: post_image_src(name) for written, (name, _) in images.items()}
 
     def image_src(written: str) -> str | None:
@@ -303,7 +347,7 @@ def build_post(
     for written in body.dropped_images:
         diagnostics.warning(lesson.source, lesson.body_line, f"图片 '{written}' 不能放进公众号文章，已略去")
     url = config.url + lesson.site_path
-    icons = keypoint_icons(project, lesson)
+    icons = keypoint_icons(job, lesson)
     points = [
         {
             "text": point.text,
@@ -321,7 +365,7 @@ def build_post(
         s=styles,
         banner=BANNER_SRC,
         points=points,
-        footer=post_footer(project, lesson),
+        footer=post_footer(config, job.related),
     )
     content = enforce_wechat_rules(article)
     if len(content) >= CONTENT_MAX or len(content.encode("utf-8")) >= CONTENT_BYTES_MAX:
@@ -361,13 +405,12 @@ def related_lessons(project: Project, lesson: Lesson) -> list[Lesson]:
     return candidates[:RELATED_MAX]
 
 
-def post_footer(project: Project, lesson: Lesson) -> dict[str, object]:
+def post_footer(config: SiteConfig, related: tuple[str, ...]) -> dict[str, object]:
     """The article's last lines: 往期推荐 (titles: their URLs exist only once published), 往期, 关注."""
-    options = project.config.posts
     return {
-        "related": [post_title(other) for other in related_lessons(project, lesson)],
-        "archive": options.archive,
-        "follow": options.follow or f"关注「{project.config.name}」，获取更多健康科普知识",
+        "related": list(related),
+        "archive": config.posts.archive,
+        "follow": config.posts.follow or f"关注「{config.name}」，获取更多健康科普知识",
     }
 
 
@@ -376,7 +419,7 @@ def icon_name(point: KeyPoint) -> str | None:
     return f"{point.icon}-urgent" if point.icon and point.urgent else point.icon
 
 
-def keypoint_icons(project: Project, lesson: Lesson) -> dict[str, tuple[str, bytes]]:
+def keypoint_icons(project: ProjectFiles, lesson: Lesson) -> dict[str, tuple[str, bytes]]:
     """Image stem → (image name, PNG) for the key points' pictograms that can be drawn.
 
     WeChat keeps no SVG in an article, so each pictogram goes in as a small PNG
@@ -388,7 +431,7 @@ def keypoint_icons(project: Project, lesson: Lesson) -> dict[str, tuple[str, byt
         if stem is None or stem in found:
             continue
         colour = URGENT_RED if point.urgent else brand_rgb(project.config.brand_color)
-        image = pictogram_image(project, point.icon, KEYPOINT_ICON_PX, colour)
+        image = pictogram_image(project.root, point.icon, KEYPOINT_ICON_PX, colour)
         if image is None:
             continue
         buffer = io.BytesIO()
@@ -397,7 +440,9 @@ def keypoint_icons(project: Project, lesson: Lesson) -> dict[str, tuple[str, byt
     return found
 
 
-def body_images(project: Project, lesson: Lesson, diagnostics: Diagnostics) -> dict[str, tuple[str, bytes]]:
+def body_images(
+    project: ProjectFiles, lesson: Lesson, diagnostics: Diagnostics
+) -> dict[str, tuple[str, bytes]]:
     """Body images ready for ``media/uploadimg``: written path → (output name, bytes)."""
     prepared: dict[str, tuple[str, bytes]] = {}
     names_used: set[str] = set()
@@ -422,7 +467,7 @@ def body_images(project: Project, lesson: Lesson, diagnostics: Diagnostics) -> d
     return prepared
 
 
-def project_media(project: Project, rel_path: str | None) -> Path | None:
+def project_media(project: ProjectFiles, rel_path: str | None) -> Path | None:
     """A project file a lesson names, or None: never a file outside the project.
 
     The loader refuses such paths already; a post must not carry another file's
