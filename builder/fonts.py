@@ -50,6 +50,14 @@ def cjk_face(weight: str) -> FontFile:
 
 
 @cache
+def faces_key() -> tuple[tuple[str, int, int], ...]:
+    """Which Noto faces this machine lays text out with (file name, face, size in bytes), for
+    cache keys: another version of the font measures and breaks lines differently."""
+    faces = (cjk_face("regular"), cjk_face("bold"))
+    return tuple((Path(path).name, index, Path(path).stat().st_size) for path, index in faces)
+
+
+@cache
 def load_font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size, index=index)
 

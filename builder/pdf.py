@@ -132,9 +132,14 @@ def linked_files(documents: Iterable[str], root: str) -> list[tuple[str, Path | 
     bytes); a refused one stays None, so the key never reads a file the PDF cannot.
     The project folder itself is left out, so a checkout anywhere has the same keys.
     """
+    return project_files([unquote(rel) for html in documents for rel in PROJECT_URL.findall(html)], root)
+
+
+def project_files(paths: Iterable[str], root: str) -> list[tuple[str, Path | None]]:
+    """Project-relative ``paths``, once each and sorted, with the file ProjectFiles would serve
+    for each (or None: refused), for a cache key; the folder itself is left out."""
     folder = Path(root)
-    linked = sorted({unquote(rel) for html in documents for rel in PROJECT_URL.findall(html)})
-    return [(rel, folder / rel if ProjectFiles.allows(folder, rel) else None) for rel in linked]
+    return [(rel, folder / rel if ProjectFiles.allows(folder, rel) else None) for rel in sorted(set(paths))]
 
 
 def engine_version() -> str:

@@ -18,8 +18,9 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from builder import pdf
+from builder import fonts, pdf
 from builder.brand import brand_palette
+from builder.cache import templates_digest
 from builder.cjk import emphasise_figures, keep_clauses_together
 from builder.labels import QUESTION_KIND_LABELS, QUESTION_KIND_TAGS, chinese_weekday, question_kind_label
 from builder.markup import markdown_to_html
@@ -215,3 +216,28 @@ def title_size(title: str) -> str:
     """A CSS class by title length, so long titles take smaller type instead of more lines."""
     length = len(title)
     return "title-xl" if length > 40 else "title-l" if length > 24 else "title-m" if length > 14 else ""
+
+
+def shared_inputs(project: Project, templates: str) -> tuple[object, ...]:
+    """What every printed document may draw on besides its own subject, for a key made from
+    inputs: the config, the ``templates`` folder and the pictograms (a template may name any),
+    the logo's bytes, the fonts that measure its lines and the engine that lays it out.
+    These change rarely; each change renders every document again."""
+    config = project.config
+    root = str(project.root.resolve())
+    return (
+        config,
+        templates_digest(project.root, templates),
+        templates_digest(project.root, "pictograms"),
+        pdf.project_files([config.logo] if config.logo else [], root),
+        fonts.faces_key(),
+        pdf.engine_version(),
+    )
+
+
+def subject_media(subject: object, root: str) -> list[tuple[str, Path | None]]:
+    """The files a lesson, quiz or campaign names (its images, its cover), each as a key sees it."""
+    paths = [ref.path for ref in getattr(subject, "images", [])]
+    cover = getattr(subject, "cover", None)
+    return pdf.project_files([*paths, cover] if cover else paths, root)
+

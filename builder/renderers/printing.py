@@ -41,6 +41,8 @@ from builder.print_templates import (
     media_uri,
     option_letters,
     print_environment,
+    shared_inputs,
+    subject_media,
     without_data_uris,
 )
 from builder.qr import qr_svg_data_uri
@@ -145,7 +147,7 @@ class PrintJob:
 
 @dataclass(frozen=True)
 class PlannedPrint:
-    """A document as planned: enough to find it in the cache or check its fit.
+    """A document as planned, its HTML rendered: what a worker lays out.
 
     Rendering the template at every type step is most of the cost of planning,
     so a plan holds only the largest and the smallest step; the others are
@@ -154,10 +156,36 @@ class PlannedPrint:
 
     job: PrintJob  # html_by_scale: the largest and the smallest step only
     every_step: Callable[[], tuple[str, ...]]
-    key: str  # the cache key: the job, its linked files, the print templates, the engine
+    job_key: str  # a digest of the HTML, its linked files, the print templates, the engine
 
     def full_job(self) -> PrintJob:
         return dataclasses.replace(self.job, html_by_scale=self.every_step())
+
+
+@dataclass(frozen=True)
+class PrintUnit:
+    """A document before it is planned: where it goes, its cache key, and how to plan it.
+
+    The key is made from what the document is made from (the lesson, quiz or campaign,
+    the config, the templates, pictograms, media files, fonts and the engine), not from
+    its HTML, so a cached build never renders a template: at 1,000 lessons that was
+    27 s of a build that rendered nothing. ``tests/test_print_keys.py`` holds it to the
+    HTML's own digest: whatever changes that changes this key too.
+    """
+
+    kind: str
+    path: str
+    source: str
+    line: int  # where a "does not fit" warning points
+    audiences: tuple[str, ...]
+    png_path: str | None
+    press_path: str | None
+    key: str
+    plan: Callable[[], PlannedPrint]
+
+    @property
+    def format(self) -> PrintFormat:
+        return FORMATS[self.kind]
 
 
 @dataclass(frozen=True)
@@ -208,11 +236,11 @@ class FitProblem:
 
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
-    units = [Unit(item.key, item, item.job.source, item.job.path) for item in plan(project)]
+    units = [Unit(item.key, item, item.source, item.path) for item in plan(project)]
     reported: set[str] = set()  # a bad rule in a shared template would otherwise repeat per document
 
-    def finish(unit: Unit[PlannedPrint], rendered: RenderedPrint, diagnostics: Diagnostics) -> list[Artifact]:
-        job = unit.plan.job
+    def finish(unit: Unit[PrintUnit], rendered: RenderedPrint, diagnostics: Diagnostics) -> list[Artifact]:
+        job = unit.plan
         if job.format.one_page and rendered.page_count > 1:
             problem = FitProblem(job.kind, job.source, job.line, rendered.page_count, rendered.spilled)
             diagnostics.items.append(problem.warning())
@@ -232,10 +260,11 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         return artifacts
 
     # render_job is looked up here, not bound at import, so a test can stand in for it.
-    yield from ctx.render_units(units, PlannedPrint.full_job, render_job, finish)
+    yield from ctx.render_units(units, lambda unit: unit.plan().full_job(), render_job, finish)
 
 
 def print_job_key(job: PrintJob, templates: str) -> str:
+    # Not the cache key (PrintUnit.key is): the check that the cache key misses nothing.
     """The document at its largest and smallest type step, the bytes of the files it links, the
     print templates (which make the steps in between), the engine's version and the press profile.
 
@@ -260,16 +289,17 @@ def check_print_fit(
     with the same inputs is not laid out again: the build's verdict is reused.
     Returns the warnings.
     """
-    one_page = [item for item in plan(project) if item.job.format.one_page]
+    one_page = [item for item in plan(project) if item.format.one_page]
     known = [cached_fit_warnings(item, cache) for item in one_page]
     smallest = [
-        dataclasses.replace(item.job, html_by_scale=item.job.html_by_scale[-1:], png_path=None)
+        dataclasses.replace(job, html_by_scale=job.html_by_scale[-1:], png_path=None)
         for item, warnings in zip(one_page, known, strict=True)
         if warnings is None
+        for job in [item.plan().job]
     ]
     measured = iter(parallel_map(measure_job, smallest, jobs))
     found: list[Diagnostic] = []
-    for job, warnings in zip((item.job for item in one_page), known, strict=True):
+    for job, warnings in zip(one_page, known, strict=True):
         if warnings is None:
             page_count, spilled = next(measured)
             warnings = (
@@ -282,12 +312,12 @@ def check_print_fit(
     return found
 
 
-def cached_fit_warnings(planned: PlannedPrint, cache: ArtifactCache | None) -> list[Diagnostic] | None:
+def cached_fit_warnings(unit: PrintUnit, cache: ArtifactCache | None) -> list[Diagnostic] | None:
     """The fit warning the build gave this document (or none), if the cache holds it; None if not."""
-    warnings = cache.warnings("print", planned.key) if cache else None
+    warnings = cache.warnings("print", unit.key) if cache else None
     if warnings is None:
         return None
-    return [warning for warning in warnings if FitProblem.describes(planned.job.kind, warning)]
+    return [warning for warning in warnings if FitProblem.describes(unit.kind, warning)]
 
 
 # -- planning: content → HTML documents -----------------------------------------
@@ -295,15 +325,16 @@ def cached_fit_warnings(planned: PlannedPrint, cache: ArtifactCache | None) -> l
 
 def plan_jobs(project: Project) -> Iterator[PrintJob]:
     """Every PDF the print renderer produces, in a stable order, ready to render."""
-    return (planned.full_job() for planned in plan(project))
+    return (unit.plan().full_job() for unit in plan(project))
 
 
-def plan(project: Project) -> Iterator[PlannedPrint]:
-    """Every PDF the print renderer produces, in a stable order."""
+def plan(project: Project) -> Iterator[PrintUnit]:
+    """Every PDF the print renderer produces, in a stable order, keyed but not yet planned."""
     env = print_environment(project)
     root = str(project.root.resolve())
     config = project.config
     templates = templates_digest(project.root, "print")
+    shared = shared_inputs(project, "print")
 
     def job(
         kind: str,
@@ -314,23 +345,34 @@ def plan(project: Project) -> Iterator[PlannedPrint]:
         png_path: str | None = None,
         press_path: str | None = None,
         **context: Any,
-    ) -> PlannedPrint:
+    ) -> PrintUnit:
         fmt = FORMATS[kind]
-        template = env.get_template(fmt.template)
-        width_mm, height_mm = PAGE_SIZES_MM[fmt.page]
-        page = {"size": fmt.page, "width_mm": width_mm, "height_mm": height_mm}
-
-        def step(scale: float) -> str:
-            html = template.render(page=page, scale=scale, type_steps=len(fmt.type_scales), **context)
-            return without_data_uris(html, lambda text: keep_last_words(text, project.config.glossary))
-
-        scales = fmt.type_scales
-        ends = tuple(step(scale) for scale in dict.fromkeys((scales[0], scales[-1])))
         labels = tuple(t.label for t in audiences)
-        job = PrintJob(kind, path, source, line, labels, ends, PROJECT_BASE, png_path, root, press_path)
-        return PlannedPrint(
-            job, lambda: tuple(step(scale) for scale in scales), print_job_key(job, templates)
-        )
+        # Each value of the context at the top of the key: nested in another value, a lesson
+        # would count only as a link (its slug, title and summary; builder.cache._plain).
+        subject = [context[name] for name in sorted(context)]
+        media = [subject_media(context[name], root) for name in ("lesson", "quiz", "campaign") if name in context]
+        profile = press_profile_digest() if press_path else ""
+        key = fingerprint(
+            "print", PRINT_RENDERER_VERSION, kind, path, source, line, labels, png_path, press_path,
+            *subject, shared, media, profile,
+        )  # fmt: skip
+
+        def planned() -> PlannedPrint:
+            template = env.get_template(fmt.template)
+            width_mm, height_mm = PAGE_SIZES_MM[fmt.page]
+            page = {"size": fmt.page, "width_mm": width_mm, "height_mm": height_mm}
+
+            def step(scale: float) -> str:
+                html = template.render(page=page, scale=scale, type_steps=len(fmt.type_scales), **context)
+                return without_data_uris(html, lambda text: keep_last_words(text, config.glossary))
+
+            scales = fmt.type_scales
+            ends = tuple(step(scale) for scale in dict.fromkeys((scales[0], scales[-1])))
+            job = PrintJob(kind, path, source, line, labels, ends, PROJECT_BASE, png_path, root, press_path)
+            return PlannedPrint(job, lambda: tuple(step(scale) for scale in scales), print_job_key(job, templates))
+
+        return PrintUnit(kind, path, source, line, labels, png_path, press_path, key, planned)
 
     names = pictogram_names(project.root)
     for lesson in project.lessons:

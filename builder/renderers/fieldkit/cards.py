@@ -18,19 +18,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from builder import pdf
+from builder.cache import fingerprint
 from builder.diagnostics import Diagnostics
 from builder.model import KeyPoint, Lesson, Project
 from builder.outputs import pocket_card_path
+from builder.print_templates import shared_inputs, subject_media
 from builder.qr import qr_svg_data_uri
-from builder.renderers.base import RenderContext, Renderer, Unit
+from builder.renderers.base import RenderContext, Renderer
 from builder.renderers.fieldkit.common import (
+    FIELDKIT_VERSION,
+    TEMPLATES,
+    KeyedUnit,
     PdfJob,
+    Planned,
     environment,
     glued,
     job_key,
+    keyed_unit,
     lay_out_fitted,
     pdf_artifacts,
-    render_jobs,
+    render_keyed,
     templates_key,
 )
 from builder.writer import Artifact
@@ -133,18 +140,26 @@ def finish_card(job: CardJob, rendered: RenderedCard, diagnostics: Diagnostics) 
     return pdf_artifacts(diagnostics, card.source, card.audiences, rendered.messages, card.path, files)
 
 
-def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
+def plan(project: Project) -> Iterator[KeyedUnit[CardJob]]:
+    """Every lesson's card, keyed by its inputs; its HTML is rendered only when the cache misses."""
+    shared = shared_inputs(project, TEMPLATES)
     templates = templates_key(project)
-    units = []
+    root = str(project.root.resolve())
     for lesson in project.lessons:
-        job = plan_job(project, lesson)
-        documents = (*job.card.html, *job.sheet)
-        # The project folder never enters a key: a checkout anywhere has the same keys.
-        relocatable = dataclasses.replace(job, card=dataclasses.replace(job.card, root=""))
-        key = job_key("cards", relocatable, documents, job.card.root, templates)
-        units.append(Unit(key, job, lesson.source, job.card.path))
 
-    yield from render_jobs(ctx, units, render_card, finish_card)
+        def planned(lesson: Lesson = lesson) -> Planned[CardJob]:
+            job = plan_job(project, lesson)
+            # The project folder never enters a key: a checkout anywhere has the same keys.
+            relocatable = dataclasses.replace(job, card=dataclasses.replace(job.card, root=""))
+            documents = (*job.card.html, *job.sheet)
+            return Planned(job, job_key("cards", relocatable, documents, job.card.root, templates))
+
+        key = fingerprint("cards", FIELDKIT_VERSION, lesson, shared, subject_media(lesson, root))
+        yield keyed_unit(pocket_card_path(lesson.slug, "pocket-card-pdf"), lesson.source, key, planned)
+
+
+def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
+    yield from render_keyed(ctx, list(plan(project)), render_card, finish_card)
 
 
 RENDERER = Renderer(

@@ -13,10 +13,11 @@ renderer modules beside it import it, never each other.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html as html_escape
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import jinja2
 from markupsafe import Markup
@@ -108,6 +109,43 @@ def job_key(renderer: str, job: object, documents: Sequence[str], root: str, tem
 
 def templates_key(project: Project) -> str:
     return templates_digest(project.root, TEMPLATES)
+
+
+@dataclass(frozen=True)
+class Planned(Generic[Job]):
+    job: Job
+    job_key: str  # a digest of the planned documents: the judge of ``KeyedUnit.key`` in tests
+
+
+@dataclass(frozen=True)
+class KeyedUnit(Generic[Job]):
+    """A lesson's unit before it is planned: where it goes, a key made from its inputs, and
+    ``plan`` (called once at most: it remembers) for when the cache misses. A cached build
+    renders no template and measures no text."""
+
+    path: str
+    source: str
+    key: str
+    plan: Callable[[], Planned[Job]]
+
+
+def keyed_unit(path: str, source: str, key: str, plan: Callable[[], Planned[Job]]) -> KeyedUnit[Job]:
+    return KeyedUnit(path, source, key, functools.cache(plan))
+
+
+def render_keyed(
+    ctx: RenderContext,
+    units: Sequence[KeyedUnit[Job]],
+    work: Callable[[Job], Rendered],
+    finish: Callable[[Job, Rendered, Diagnostics], list[Artifact]],
+) -> Iterator[Artifact]:
+    """:meth:`RenderContext.render_units` for keyed units: planned only when not cached."""
+    return ctx.render_units(
+        [Unit(unit.key, unit, unit.source, unit.path) for unit in units],
+        lambda unit: unit.plan().job,
+        work,
+        lambda unit, rendered, diagnostics: finish(unit.plan.plan().job, rendered, diagnostics),
+    )
 
 
 def lay_out_fitted(job: PdfJob, pages: int) -> tuple[object, int, tuple[str, ...]]:

@@ -13,6 +13,7 @@ written again with fixed member times.
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import zipfile
 from collections.abc import Iterator
@@ -20,13 +21,26 @@ from dataclasses import dataclass
 
 from builder import pdf
 from builder.brand import brand_palette, brand_rgb
+from builder.cache import fingerprint
 from builder.diagnostics import Diagnostics
 from builder.model import Lesson, Project
 from builder.outputs import slides_path
 from builder.pictograms import pictogram_data_uri, pictogram_svg
+from builder.print_templates import shared_inputs, subject_media
 from builder.qr import qr_svg_data_uri
-from builder.renderers.base import RenderContext, Renderer, Unit
-from builder.renderers.fieldkit.common import environment, job_key, pdf_artifacts, render_jobs, templates_key
+from builder.renderers.base import RenderContext, Renderer
+from builder.renderers.fieldkit.common import (
+    FIELDKIT_VERSION,
+    TEMPLATES,
+    KeyedUnit,
+    Planned,
+    environment,
+    job_key,
+    keyed_unit,
+    pdf_artifacts,
+    render_keyed,
+    templates_key,
+)
 from builder.renderers.fieldkit.deck import ICON_PT, MARGIN_PT, MAX_LINES, SLIDE_PT, Block, Slide, plan_deck
 from builder.writer import Artifact
 
@@ -261,16 +275,24 @@ def finish_slides(job: SlidesJob, rendered: RenderedSlides, diagnostics: Diagnos
     return pdf_artifacts(diagnostics, job.source, job.audiences, rendered.messages, job.pdf_path, files)
 
 
-def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
+def plan(project: Project) -> Iterator[KeyedUnit[SlidesJob]]:
+    """Every lesson's deck, keyed by its inputs; laid out only when the cache misses."""
+    # python-pptx writes the deck: another version, other bytes.
+    shared = (*shared_inputs(project, TEMPLATES), importlib.metadata.version("python-pptx"))
     templates = templates_key(project)
-    units = []
+    root = str(project.root.resolve())
     for lesson in project.lessons:
-        job = plan_job(project, lesson)
-        units.append(
-            Unit(job_key("slides", job, (job.html,), job.root, templates), job, lesson.source, job.pptx_path)
-        )
 
-    yield from render_jobs(ctx, units, render_slides, finish_slides)
+        def planned(lesson: Lesson = lesson) -> Planned[SlidesJob]:
+            job = plan_job(project, lesson)
+            return Planned(job, job_key("slides", job, (job.html,), job.root, templates))
+
+        key = fingerprint("slides", FIELDKIT_VERSION, lesson, shared, subject_media(lesson, root))
+        yield keyed_unit(slides_path(lesson.slug, "slides-pptx"), lesson.source, key, planned)
+
+
+def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
+    yield from render_keyed(ctx, list(plan(project)), render_slides, finish_slides)
 
 
 RENDERER = Renderer(
