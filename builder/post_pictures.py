@@ -63,9 +63,17 @@ class LessonArt:
     words: tuple[str, ...]  # the project's terms (builder.search_terms.user_dictionary): never cut inside
 
     @classmethod
-    def of(cls, project: Project, lesson: Lesson, words: tuple[str, ...]) -> LessonArt:
-        """``words``: ``tuple(user_dictionary(project))``, made once for all of a build's lessons."""
-        return cls(project.root, project.config, lesson, topic_rank(project, lesson), words)
+    def of(
+        cls,
+        project: Project,
+        lesson: Lesson,
+        words: tuple[str, ...],
+        ranks: dict[str, tuple[int, int]] | None = None,
+    ) -> LessonArt:
+        """``words``: ``tuple(user_dictionary(project))``, and ``ranks``: :func:`topic_ranks`,
+        each made once for all of a build's lessons (each reads every lesson)."""
+        rank = ranks[lesson.slug] if ranks is not None else topic_rank(project, lesson)
+        return cls(project.root, project.config, lesson, rank, words)
 
 
 def lesson_motif(config: SiteConfig, lesson: Lesson) -> int:
@@ -77,9 +85,19 @@ def lesson_motif(config: SiteConfig, lesson: Lesson) -> int:
 
 def topic_rank(project: Project, lesson: Lesson) -> tuple[int, int]:
     """The lesson's place among the lessons of its first topic (by slug), and how many there are."""
-    motif = lesson_motif(project.config, lesson)
-    siblings = sorted(item.slug for item in project.lessons if lesson_motif(project.config, item) == motif)
-    return (siblings.index(lesson.slug) if lesson.slug in siblings else 0), max(len(siblings), 1)
+    return topic_ranks(project).get(lesson.slug, (0, 1))
+
+
+def topic_ranks(project: Project) -> dict[str, tuple[int, int]]:
+    """Every lesson's :func:`topic_rank`, by slug, in one pass over the lessons."""
+    by_motif: dict[int, list[str]] = {}
+    for lesson in project.lessons:
+        by_motif.setdefault(lesson_motif(project.config, lesson), []).append(lesson.slug)
+    ranks: dict[str, tuple[int, int]] = {}
+    for slugs in by_motif.values():
+        for index, slug in enumerate(sorted(slugs)):
+            ranks.setdefault(slug, (index, len(slugs)))
+    return ranks
 
 
 def backdrop_pattern(art: LessonArt) -> int:

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from builder import fonts, pdf
 from builder.brand import brand_palette
-from builder.cache import templates_digest
+from builder.cache import fingerprint, templates_digest
 from builder.cjk import emphasise_figures, keep_clauses_together
 from builder.labels import QUESTION_KIND_LABELS, QUESTION_KIND_TAGS, chinese_weekday, question_kind_label
 from builder.markup import markdown_to_html
@@ -218,20 +218,21 @@ def title_size(title: str) -> str:
     return "title-xl" if length > 40 else "title-l" if length > 24 else "title-m" if length > 14 else ""
 
 
-def shared_inputs(project: Project, templates: str) -> tuple[object, ...]:
-    """What every printed document may draw on besides its own subject, for a key made from
-    inputs: the config, the ``templates`` folder and the pictograms (a template may name any),
-    the logo's bytes, the fonts that measure its lines and the engine that lays it out.
-    These change rarely; each change renders every document again."""
+def shared_inputs(project: Project, templates: str, *more: object) -> str:
+    """One digest of what every printed document may draw on besides its own subject, for a
+    key made from inputs: the config, the ``templates`` folder and the pictograms (a template
+    may name any), the logo's bytes, the fonts that measure its lines, the engine that lays it
+    out, and ``more``. These change rarely; each change renders every document again."""
     config = project.config
     root = str(project.root.resolve())
-    return (
+    return fingerprint(
         config,
         templates_digest(project.root, templates),
         templates_digest(project.root, "pictograms"),
         pdf.project_files([config.logo] if config.logo else [], root),
         fonts.faces_key(),
         pdf.engine_version(),
+        *more,
     )
 
 

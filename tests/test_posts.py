@@ -24,7 +24,6 @@ from builder.diagnostics import Diagnostics
 from builder.pipeline import build
 from builder.project import load_project
 from builder.renderers import posts
-from builder.search_terms import user_dictionary
 from builder.templates import make_environment
 from builder.wechat import enforce_wechat_rules, wechat_body
 from builder.wechat_css import clean_style, parse_styles
@@ -538,7 +537,7 @@ def footer_post(project_dir: Path, lesson_slug: str) -> str:
     env = make_environment(project, autoescape=True)
     lesson = project.lesson(lesson_slug)
     assert lesson is not None
-    job = posts.post_job(project, lesson, tuple(user_dictionary(project)))
+    job = posts.post_job(project, lesson, posts.Neighbours.of(project))
     return posts.build_post(job, env, posts.post_styles(project.config, env), Diagnostics()).content
 
 

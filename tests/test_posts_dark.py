@@ -17,7 +17,6 @@ from lxml import html as lxml_html
 from builder.diagnostics import Diagnostics
 from builder.project import load_project
 from builder.renderers import posts
-from builder.search_terms import user_dictionary
 from builder.templates import make_environment
 from builder.wechat_dark import (
     PAGE,
@@ -181,9 +180,9 @@ def test_fixture_articles_read_in_light_and_dark_mode(browser, tmp_path: Path, b
     assert project is not None and project.config.brand_color == brand
     env = make_environment(project, autoescape=True)
     styles = posts.post_styles(project.config, env)
-    words = tuple(user_dictionary(project))
+    neighbours = posts.Neighbours.of(project)
     articles = {
-        lesson.slug: posts.build_post(posts.post_job(project, lesson, words), env, styles, Diagnostics()).content
+        lesson.slug: posts.build_post(posts.post_job(project, lesson, neighbours), env, styles, Diagnostics()).content
         for lesson in project.lessons
     }
     page = browser.new_page()

@@ -52,6 +52,7 @@ from builder.post_pictures import (
     lesson_pictogram,
     pictogram_image,
     topic_rank,
+    topic_ranks,
 )
 from builder.renderers.base import RenderContext, Renderer, Unit
 from builder.safety import (
@@ -136,9 +137,11 @@ class PostJob:
         return self.art.root
 
     def key_parts(self) -> tuple[object, ...]:
-        """Every field, each at the top of the key: a key shows a lesson nested in another value
-        only as a link (builder.cache._plain), and the root only as "folder" (keys move with the checkout)."""
-        return (*(getattr(self.art, name.name) for name in fields(self.art)), self.related)
+        """Every field but those the same for every lesson (:data:`SAME_FOR_EVERY_POST`, keyed once
+        a build), each at the top of the key: nested in another value, a lesson would count only
+        as a link (builder.cache._plain)."""
+        own = (getattr(self.art, name.name) for name in fields(self.art) if name.name not in SAME_FOR_EVERY_POST)
+        return (*own, self.related)
 
     def pictograms(self) -> dict[str, Path | None]:
         """The pictogram files its pictures draw, by name: the emblem's and the key points'."""
@@ -157,18 +160,51 @@ class MadePost:
     warnings: list[Diagnostic]
 
 
-def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
-    words = tuple(user_dictionary(project))  # one list for every lesson: it reads them all
+# LessonArt's fields that are the same for every lesson: the key holds them once a build. The
+# folder is left out of keys anyway: a checkout anywhere has the same keys.
+SAME_FOR_EVERY_POST = ("root", "config", "words")
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """What a post needs to know of the other lessons, worked out once for all of them."""
+
+    words: tuple[str, ...]  # the project's terms (every lesson's quoted ones among them)
+    ranks: dict[str, tuple[int, int]]  # each lesson's place in its topic (post_pictures.topic_ranks)
+    by_topic: dict[str, list[Lesson]]  # topic id → its lessons
+
+    @classmethod
+    def of(cls, project: Project) -> Neighbours:
+        by_topic: dict[str, list[Lesson]] = {}
+        for lesson in project.lessons:
+            for term in lesson.topics:
+                by_topic.setdefault(term.id, []).append(lesson)
+        return cls(tuple(user_dictionary(project)), topic_ranks(project), by_topic)
+
+
+def plan(project: Project) -> list[Unit[PostJob]]:
+    """Every lesson's post as a unit, keyed by its job and the files it draws."""
+    neighbours = Neighbours.of(project)
     # The pictograms a project has decide which one a lesson shows; the files it draws, how.
-    templates = (templates_digest(project.root, "posts"), sorted(pictogram_names(project.root)))
+    shared = fingerprint(
+        project.config,
+        neighbours.words,
+        templates_digest(project.root, "posts"),
+        sorted(pictogram_names(project.root)),
+    )
     units = []
     for lesson in project.lessons:
-        job = post_job(project, lesson, words)
+        job = post_job(project, lesson, neighbours)
         media = [project_media(project, ref.path) for ref in lesson.images]
         if lesson.cover:
             media.append(project_media(project, lesson.cover))
-        key = fingerprint("posts", POSTS_RENDERER_VERSION, *job.key_parts(), templates, media, job.pictograms())
+        key = fingerprint("posts", POSTS_RENDERER_VERSION, *job.key_parts(), shared, media, job.pictograms())
         units.append(Unit(key, job, lesson.source, lesson_post_path(lesson.slug, "post-html")))
+    return units
+
+
+def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
+    units = plan(project)
 
     def finish(unit: Unit[PostJob], made: MadePost, diagnostics: Diagnostics) -> list[Artifact]:
         diagnostics.items.extend(made.warnings)
@@ -188,7 +224,7 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         ):
             yield Artifact(kind, campaign_post_path(campaign.slug, kind), campaign.source, audiences, data)
         for activity in tip_activities(campaign):
-            yield from tip_artifacts(project, campaign, activity, words, ctx)
+            yield from tip_artifacts(project, campaign, activity, tuple(user_dictionary(project)), ctx)
     index = env.get_template("posts/index.html.j2").render(
         posts=[indexed_post(lesson, indexed[lesson.source]) for lesson in project.lessons],
         campaigns=project.campaigns,
@@ -198,10 +234,10 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     yield Artifact("posts-index", POSTS_INDEX, "site_config.yml", (), index.encode("utf-8"))
 
 
-def post_job(project: Project, lesson: Lesson, words: tuple[str, ...]) -> PostJob:
-    """What a worker needs to make ``lesson``'s post; ``words``: ``tuple(user_dictionary(project))``."""
-    related = tuple(post_title(other) for other in related_lessons(project, lesson))
-    return PostJob(LessonArt.of(project, lesson, words), related)
+def post_job(project: Project, lesson: Lesson, neighbours: Neighbours) -> PostJob:
+    """What a worker needs to make ``lesson``'s post."""
+    related = tuple(post_title(other) for other in related_lessons(lesson, neighbours))
+    return PostJob(LessonArt.of(project, lesson, neighbours.words, neighbours.ranks), related)
 
 
 def make_post(job: PostJob) -> MadePost:
@@ -392,15 +428,11 @@ BANNER_SRC = LESSON_POSTS["post-cover"]
 RELATED_MAX = 3  # 往期推荐: a short list reads; a long one is skipped
 
 
-def related_lessons(project: Project, lesson: Lesson) -> list[Lesson]:
+def related_lessons(lesson: Lesson, neighbours: Neighbours) -> list[Lesson]:
     """Up to three other lessons on one of its topics, those for the same readers first."""
-    topics = {term.id for term in lesson.topics}
     audiences = {term.id for term in lesson.audiences}
-    candidates = [
-        other
-        for other in project.lessons
-        if other.slug != lesson.slug and topics & {term.id for term in other.topics}
-    ]
+    on_its_topics = {other.slug: other for term in lesson.topics for other in neighbours.by_topic.get(term.id, [])}
+    candidates = [other for slug, other in on_its_topics.items() if slug != lesson.slug]
     candidates.sort(key=lambda other: (-len(audiences & {term.id for term in other.audiences}), other.slug))
     return candidates[:RELATED_MAX]
 

@@ -278,7 +278,7 @@ def finish_slides(job: SlidesJob, rendered: RenderedSlides, diagnostics: Diagnos
 def plan(project: Project) -> Iterator[KeyedUnit[SlidesJob]]:
     """Every lesson's deck, keyed by its inputs; laid out only when the cache misses."""
     # python-pptx writes the deck: another version, other bytes.
-    shared = (*shared_inputs(project, TEMPLATES), importlib.metadata.version("python-pptx"))
+    shared = shared_inputs(project, TEMPLATES, importlib.metadata.version("python-pptx"))
     templates = templates_key(project)
     root = str(project.root.resolve())
     for lesson in project.lessons:
