@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_keys.py --lessons 1000
 
 prints, side by side from one run on an N-lesson corpus (bench/corpus.py), for print,
-pocket cards, slides and posts:
+pocket cards, slides, posts and video:
 
 - **inputs**: the seconds to make every unit's cache key from what it is made from
   (the keys the build uses);
@@ -11,8 +11,8 @@ pocket cards, slides and posts:
   laid-out slides) — what a cached build paid before the keys were made from inputs,
   and what the key tests (tests/test_unit_keys.py) still compare against.
 
-Posts always keyed from inputs; their row has no "planned" figure. Loading the corpus is
-timed once, apart.
+Posts and video always keyed from inputs (video: the job's fields, which are the lesson's
+words); their rows have no "planned" figure. Loading the corpus is timed once, apart.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from builder.diagnostics import Diagnostics
 from builder.project import load_project
-from builder.renderers import posts, printing
+from builder.renderers import RenderContext, posts, printing, video
 from builder.renderers.fieldkit import cards, slides
 
 
@@ -60,7 +60,11 @@ def main() -> int:
         inputs, units = timed(lambda: posts.plan(project))
         total_inputs += inputs
         print(f"{'posts':<10}{len(units):>7}{inputs:>10.1f}{'—':>11}")
-        print(f"{'total':<10}{'':>7}{total_inputs:>10.1f}{total_planned:>11.1f}  (planned: without posts)")
+        context = RenderContext(work_dir=Path(scratch) / "work", diagnostics=Diagnostics(), renderer="video")
+        inputs, units = timed(lambda: video.plan(project, context))
+        total_inputs += inputs
+        print(f"{'video':<10}{len(units):>7}{inputs:>10.1f}{'—':>11}")
+        print(f"{'total':<10}{'':>7}{total_inputs:>10.1f}{total_planned:>11.1f}  (planned: print, cards, slides)")
     return 0
 
 

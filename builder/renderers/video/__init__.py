@@ -178,6 +178,11 @@ def _soundtrack_for(
 
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
+    yield from ctx.render_units(plan(project, ctx), lambda plan: plan.job, render_lesson_video, _artifacts)
+
+
+def plan(project: Project, ctx: RenderContext) -> list[Unit[LessonPlan]]:
+    """Every lesson's videos as a unit, keyed; the tools, style and voice checked first."""
     style = load_style(project.root)
     try:
         ffmpeg = ffmpeg_binary()
@@ -209,14 +214,15 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
     }
     templates = templates_digest(project.root, "video")
     units: list[Unit[LessonPlan]] = []
+    words = tuple(user_dictionary(project))
     for lesson in project.lessons:
         lesson_narrator = recordings.get(lesson.slug) if options.narration == "recorded" else narrator
         job = make_job(
-            project, lesson, style, fonts, lesson_narrator, ctx.work_dir / lesson.slug, speech_cache
+            project, lesson, style, fonts, lesson_narrator, ctx.work_dir / lesson.slug, speech_cache, words
         )
         key = fingerprint("video", VIDEO_RENDERER_VERSION, job.inputs(), templates, tools)
         units.append(Unit(key, LessonPlan(lesson, job), lesson.source, f"video/{lesson.site_path}"))
-    yield from ctx.render_units(units, lambda plan: plan.job, render_lesson_video, _artifacts)
+    return units
 
 
 def recordings_by_lesson(project: Project, diagnostics: Diagnostics) -> dict[str, Narrator]:
@@ -270,7 +276,10 @@ def make_job(
     narrator: Narrator | None,
     work_dir: Path,
     narration_cache: Path | None = None,
+    title_words: tuple[str, ...] | None = None,
 ) -> LessonVideoJob:
+    """``title_words``: ``tuple(user_dictionary(project))``, which reads every lesson: a build
+    makes it once for all of them."""
     config = project.config
     return LessonVideoJob(
         slug=lesson.slug,
@@ -292,7 +301,7 @@ def make_job(
         style=style,
         fonts=fonts,
         work_dir=work_dir,
-        title_words=tuple(user_dictionary(project)),
+        title_words=tuple(user_dictionary(project)) if title_words is None else title_words,
         pictograms=tuple(
             pictogram_svg(project.root, point.icon, config.brand_color) for point in lesson.points
         ),
