@@ -18,15 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from builder import pdf
-from builder.cache import fingerprint
 from builder.diagnostics import Diagnostics
 from builder.model import KeyPoint, Lesson, Project
 from builder.outputs import pocket_card_path
-from builder.print_templates import shared_inputs, subject_media
+from builder.print_templates import shared_inputs
 from builder.qr import qr_svg_data_uri
 from builder.renderers.base import RenderContext, Renderer
 from builder.renderers.fieldkit.common import (
-    FIELDKIT_VERSION,
     TEMPLATES,
     KeyedUnit,
     PdfJob,
@@ -34,8 +32,8 @@ from builder.renderers.fieldkit.common import (
     environment,
     glued,
     job_key,
-    keyed_unit,
     lay_out_fitted,
+    lesson_units,
     pdf_artifacts,
     render_keyed,
     templates_key,
@@ -142,20 +140,17 @@ def finish_card(job: CardJob, rendered: RenderedCard, diagnostics: Diagnostics) 
 
 def plan(project: Project) -> Iterator[KeyedUnit[CardJob]]:
     """Every lesson's card, keyed by its inputs; its HTML is rendered only when the cache misses."""
-    shared = shared_inputs(project, TEMPLATES)
     templates = templates_key(project)
-    root = str(project.root.resolve())
-    for lesson in project.lessons:
 
-        def planned(lesson: Lesson = lesson) -> Planned[CardJob]:
-            job = plan_job(project, lesson)
-            # The project folder never enters a key: a checkout anywhere has the same keys.
-            relocatable = dataclasses.replace(job, card=dataclasses.replace(job.card, root=""))
-            documents = (*job.card.html, *job.sheet)
-            return Planned(job, job_key("cards", relocatable, documents, job.card.root, templates))
+    def planned(lesson: Lesson) -> Planned[CardJob]:
+        job = plan_job(project, lesson)
+        # The project folder never enters a key: a checkout anywhere has the same keys.
+        relocatable = dataclasses.replace(job, card=dataclasses.replace(job.card, root=""))
+        documents = (*job.card.html, *job.sheet)
+        return Planned(job, job_key("cards", relocatable, documents, job.card.root, templates))
 
-        key = fingerprint("cards", FIELDKIT_VERSION, lesson, shared, subject_media(lesson, root))
-        yield keyed_unit(pocket_card_path(lesson.slug, "pocket-card-pdf"), lesson.source, key, planned)
+    shared = shared_inputs(project, TEMPLATES)
+    return lesson_units(project, "cards", shared, lambda lesson: pocket_card_path(lesson.slug, KINDS[0]), planned)
 
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:

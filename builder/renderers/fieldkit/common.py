@@ -27,9 +27,9 @@ from builder.brand import brand_palette
 from builder.cache import fingerprint, templates_digest
 from builder.cjk import emphasise_figures, keep_clauses_together
 from builder.diagnostics import Diagnostics
-from builder.model import MediaRef, Project
+from builder.model import Lesson, MediaRef, Project
 from builder.pictograms import pictogram_data_uri
-from builder.print_templates import markdown_html, media_uri
+from builder.print_templates import markdown_html, media_uri, subject_media
 from builder.renderers.base import RenderContext, Unit
 from builder.templates import make_environment
 from builder.widows import keep_last_words
@@ -131,6 +131,21 @@ class KeyedUnit(Generic[Job]):
 
 def keyed_unit(path: str, source: str, key: str, plan: Callable[[], Planned[Job]]) -> KeyedUnit[Job]:
     return KeyedUnit(path, source, key, functools.cache(plan))
+
+
+def lesson_units(
+    project: Project,
+    renderer: str,
+    shared: str,
+    path: Callable[[Lesson], str],
+    plan: Callable[[Lesson], Planned[Job]],
+) -> Iterator[KeyedUnit[Job]]:
+    """One unit a lesson, keyed by the lesson, ``shared`` (:func:`print_templates.shared_inputs`)
+    and the bytes of the files it names; ``plan(lesson)`` only when the cache misses."""
+    root = str(project.root.resolve())
+    for lesson in project.lessons:
+        key = fingerprint(renderer, FIELDKIT_VERSION, lesson, shared, subject_media(lesson, root))
+        yield keyed_unit(path(lesson), lesson.source, key, functools.partial(plan, lesson))
 
 
 def render_keyed(

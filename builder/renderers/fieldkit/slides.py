@@ -21,22 +21,20 @@ from dataclasses import dataclass
 
 from builder import pdf
 from builder.brand import brand_palette, brand_rgb
-from builder.cache import fingerprint
 from builder.diagnostics import Diagnostics
 from builder.model import Lesson, Project
 from builder.outputs import slides_path
 from builder.pictograms import pictogram_data_uri, pictogram_svg
-from builder.print_templates import shared_inputs, subject_media
+from builder.print_templates import shared_inputs
 from builder.qr import qr_svg_data_uri
 from builder.renderers.base import RenderContext, Renderer
 from builder.renderers.fieldkit.common import (
-    FIELDKIT_VERSION,
     TEMPLATES,
     KeyedUnit,
     Planned,
     environment,
     job_key,
-    keyed_unit,
+    lesson_units,
     pdf_artifacts,
     render_keyed,
     templates_key,
@@ -277,18 +275,15 @@ def finish_slides(job: SlidesJob, rendered: RenderedSlides, diagnostics: Diagnos
 
 def plan(project: Project) -> Iterator[KeyedUnit[SlidesJob]]:
     """Every lesson's deck, keyed by its inputs; laid out only when the cache misses."""
+    templates = templates_key(project)
+
+    def planned(lesson: Lesson) -> Planned[SlidesJob]:
+        job = plan_job(project, lesson)
+        return Planned(job, job_key("slides", job, (job.html,), job.root, templates))
+
     # python-pptx writes the deck: another version, other bytes.
     shared = shared_inputs(project, TEMPLATES, importlib.metadata.version("python-pptx"))
-    templates = templates_key(project)
-    root = str(project.root.resolve())
-    for lesson in project.lessons:
-
-        def planned(lesson: Lesson = lesson) -> Planned[SlidesJob]:
-            job = plan_job(project, lesson)
-            return Planned(job, job_key("slides", job, (job.html,), job.root, templates))
-
-        key = fingerprint("slides", FIELDKIT_VERSION, lesson, shared, subject_media(lesson, root))
-        yield keyed_unit(slides_path(lesson.slug, "slides-pptx"), lesson.source, key, planned)
+    return lesson_units(project, "slides", shared, lambda lesson: slides_path(lesson.slug, "slides-pptx"), planned)
 
 
 def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
