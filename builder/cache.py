@@ -9,7 +9,9 @@ Entries are written to a temporary folder and renamed into place, so a crash
 never leaves a partial entry visible; every file's sha256 is checked on reuse,
 and an entry with wrong bytes — or a malformed ``entry.json`` — is discarded and
 rendered again, never published and never fatal. The output gets copies of the
-cached files, never hard links, so nothing done to the cache reaches ``public/``.
+cached files, never hard links, so nothing done to the cache reaches ``public/``;
+an artifact the last output already holds (checked by the writer) is linked from
+there instead, and its blob is not read at all.
 
 Keys hold no absolute paths: file paths are represented by their bytes, and
 inside :func:`relocatable_keys` the project's and Kepu's folders in strings
@@ -32,7 +34,7 @@ import shutil
 import stat
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,13 +189,26 @@ class ArtifactCache:
     reused: Counter[str] = field(default_factory=Counter)  # renderer → artifacts taken from the cache
     rendered_paths: list[str] = field(default_factory=list)
     used_keys: dict[str, set[str]] = field(default_factory=dict)
+    # sha256 → a checked file of the last output with those bytes (OutputWriter.published_file):
+    # a reused artifact the output already holds is linked from there, its blob never read.
+    published: Callable[[str], Path | None] | None = None
+
+    def ledger(self, out_dir: Path) -> Path | None:
+        """Where the writer of ``out_dir`` keeps its files' stats (OutputWriter); None without a cache.
+
+        Local state, never a key nor shared: it is named after the output folder's place.
+        """
+        if self.folder is None:
+            return None
+        return self.folder / ".outputs" / f"{hashlib.sha256(str(out_dir).encode()).hexdigest()[:32]}.json"
 
     def _entry(self, renderer: str, key: str) -> Path:
         assert self.folder is not None
         return self.folder / renderer / key[:2] / key
 
     def lookup(self, renderer: str, key: str, work_dir: Path) -> CachedUnit | None:
-        """The unit's artifacts if cached and intact; files are copied into ``work_dir``.
+        """The unit's artifacts if cached and intact: files the last output holds are taken from
+        there (``published``), the others copied from their blobs into ``work_dir`` and checked.
 
         Anything wrong with the entry — unreadable or malformed ``entry.json``, a
         missing blob, bytes that do not match their sha256, a path that would leave
@@ -210,6 +225,11 @@ class ArtifactCache:
             return self._lookup_remote(renderer, key, work_dir)
         artifacts = []
         for item in record["artifacts"]:
+            published = self.published(item["sha256"]) if self.published is not None else None
+            if published is not None and _is_plain_file(entry / item["blob"]):
+                # The blob is still checked to be there: a broken entry is mended while it can be.
+                artifacts.append(_artifact(item, published))
+                continue
             # Verify the copy, not the blob: those are the bytes that will be published.
             copy = _private_copy(entry / item["blob"], work_dir)
             if copy is None or file_digest(copy) != item["sha256"]:
@@ -220,9 +240,7 @@ class ArtifactCache:
                     copy.unlink(missing_ok=True)
                 shutil.rmtree(entry, ignore_errors=True)  # corrupt: render again, never publish it
                 return None
-            artifacts.append(
-                Artifact(item["kind"], item["path"], item["source"], tuple(item["audiences"]), file=copy)
-            )
+            artifacts.append(_artifact(item, copy))
         warnings = _warnings(record)
         self.reused[renderer] += len(artifacts)
         return CachedUnit(artifacts, warnings)
@@ -375,6 +393,18 @@ def _link_blob(source: Path | None, blob: Path) -> bool:
     except OSError:
         return False
     return True
+
+
+def _is_plain_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _artifact(item: dict[str, Any], file: Path) -> Artifact:
+    """An artifact of a record whose bytes ``file`` holds, checked to have the recorded sha256."""
+    return Artifact(item["kind"], item["path"], item["source"], tuple(item["audiences"]), file=file, sha256=item["sha256"])
 
 
 def _warnings(record: dict[str, Any]) -> list[Diagnostic]:

@@ -28,6 +28,7 @@ EVENT_PRINT = {"event-flyer-pdf": "flyer.pdf", "signin-pdf": "signin.pdf"}
 # A lesson's post, under posts/lessons/<slug>/ (body images under images/).
 LESSON_POSTS = {
     "post-html": "post.html",
+    "post-dark-html": "post-dark.html",  # the same post as WeChat's dark mode recolours it
     "post-json": "post.json",
     "post-cover": "cover.jpg",
     "post-thumb": "thumb.jpg",

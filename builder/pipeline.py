@@ -112,7 +112,8 @@ def _build(
     if project is None or (strict and result.diagnostics.warnings):
         raise ContentError(result.diagnostics)
 
-    writer = OutputWriter(out_dir)
+    writer = OutputWriter(out_dir, ledger=cache.ledger(out_dir))
+    cache.published = writer.published_file
     try:
         for name in selected:
             started = time.perf_counter()

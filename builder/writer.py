@@ -88,7 +88,9 @@ def is_safe_artifact_path(path: object) -> bool:
 
 
 class OutputWriter:
-    def __init__(self, out_dir: Path):
+    def __init__(self, out_dir: Path, ledger: Path | None = None):
+        """``ledger``: where to keep what each published file's stat was right after this build
+        wrote it (see :meth:`published_file`); None hashes every file of the last output it reuses."""
         self.out_dir = out_dir.resolve()
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         recover_output(self.out_dir)
@@ -97,9 +99,14 @@ class OutputWriter:
             tempfile.mkdtemp(prefix=f".{self.out_dir.name}-build-{os.getpid()}-", dir=self.out_dir.parent)
         )
         self._staging_root = self.staging.resolve()
+        self._scratch_root = self.staging / ".work"
         self.entries: dict[str, dict[str, object]] = {}
+        self.ledger = ledger
+        published = _published_digests(self.out_dir)
         # What the last output holds: sha256 → a path with those bytes (files that only moved, too).
-        self.previous = {digest: path for path, digest in sorted(_published_digests(self.out_dir).items())}
+        self.previous = {digest: path for path, digest in sorted(published.items())}
+        self._stamps = _read_ledger(ledger, self.out_dir, published) if ledger is not None else {}
+        self._found: dict[str, Path | None] = {}  # sha256 → the checked file of the last output
         self._checked_dirs: set[Path] = set()  # staging folders made and checked to be inside it
         self._output_dirs: dict[Path, bool] = {}  # folders of the last output → inside it
 
@@ -127,7 +134,10 @@ class OutputWriter:
             digest = hashlib.sha256(artifact.data).hexdigest()
         elif artifact.file is not None and artifact.sha256 is not None:
             if not self._link_published(artifact.sha256, dest):
-                independent_copy(artifact.file, dest)
+                if artifact.file.parent.is_relative_to(self._scratch_root):
+                    _move_file(artifact.file, dest)  # the build's own scratch copy: nobody else reads it
+                else:
+                    independent_copy(artifact.file, dest)
             digest = artifact.sha256
         elif artifact.file is not None:
             _move_file(artifact.file, dest)
@@ -142,6 +152,40 @@ class OutputWriter:
             "sha256": digest,
         }
 
+    def published_file(self, digest: str) -> Path | None:
+        """A file of the last output that holds the bytes of ``digest``, checked; None if there is none.
+
+        A file is checked by its sha256, or — when this writer's ledger says its stat
+        (device, inode, size, modification and change times) is what it was right after
+        the last build published it — by that stat alone, as Git and Bazel trust
+        unchanged files: any write, rename over, chmod or new link changes the change
+        time, which no one can set back. So a build that reuses thousands of files reads
+        none of them. Only a plain file inside the last output counts: a link planted
+        there leads somewhere else.
+        """
+        if digest in self._found:
+            return self._found[digest]
+        found = None
+        path = self.previous.get(digest)
+        if path is not None:
+            published = self.out_dir / path
+            if self._inside_output(published.parent) and (
+                self._unchanged(path, published) or _holds(published, digest)
+            ):
+                found = published
+        self._found[digest] = found
+        return found
+
+    def _unchanged(self, path: str, published: Path) -> bool:
+        stamp = self._stamps.get(path)
+        if stamp is None:
+            return False
+        try:
+            status = published.lstat()
+        except OSError:
+            return False
+        return stat.S_ISREG(status.st_mode) and _stamp(status) == stamp
+
     def _link_published(self, digest: str, dest: Path) -> bool:
         """Link ``dest`` to a file of the last output that holds the bytes of ``digest``, if there is one.
 
@@ -149,21 +193,10 @@ class OutputWriter:
         created whole), so the new output may share it with the old one, which goes
         when this one is in place; a file someone changed since fails the check and is copied.
         """
-        path = self.previous.get(digest)
-        if path is None:
-            return False
-        published = self.out_dir / path
-        # Only a plain file inside the last output: a link planted there leads somewhere else.
-        if not self._inside_output(published.parent):
+        published = self.published_file(digest)
+        if published is None:
             return False
         try:
-            descriptor = os.open(published, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
-            return False
-        try:
-            with os.fdopen(descriptor, "rb") as stream:
-                if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode) or _sha256_stream(stream) != digest:
-                    return False
             os.link(published, dest, follow_symlinks=False)
         except OSError:
             return False
@@ -200,6 +233,10 @@ class OutputWriter:
         if previous is not None:
             # If this is interrupted, the next writer finishes it: ``public/`` is already the new output.
             shutil.rmtree(previous, ignore_errors=True)
+        if self.ledger is not None:
+            # After the old output is gone: removing it changed the link count, so the change time, of
+            # every file the two shared.
+            _write_ledger(self.ledger, self.out_dir, text.encode("utf-8"), self.entries)
         return self.out_dir / MANIFEST
 
     def abort(self) -> None:
@@ -315,6 +352,63 @@ def reflink(source: int, target: int) -> bool:
     except (ImportError, OSError):
         return False
     return True
+
+
+# -- the ledger: each published file's stat, right after it was published ---------------------------
+
+LEDGER_FORMAT = 1
+
+
+def _stamp(status: os.stat_result) -> list[int]:
+    return [status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns]
+
+
+def _holds(path: Path, digest: str) -> bool:
+    """True if ``path`` is a plain file (not followed if a link) whose bytes have ``digest``."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    with os.fdopen(descriptor, "rb") as stream:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode) and _sha256_stream(stream) == digest
+
+
+def _write_ledger(ledger: Path, out_dir: Path, manifest: bytes, entries: dict[str, dict[str, object]]) -> None:
+    """Keep each file's stat as it is now, with the manifest it belongs to; not being able to is no error."""
+    files = {}
+    for path, entry in entries.items():
+        try:
+            files[path] = [entry["sha256"], *_stamp((out_dir / path).lstat())]
+        except OSError:
+            continue
+    record = {"format": LEDGER_FORMAT, "manifest": hashlib.sha256(manifest).hexdigest(), "files": files}
+    with contextlib.suppress(OSError):
+        write_atomically(ledger, orjson.dumps(record))
+
+
+def _read_ledger(ledger: Path, out_dir: Path, published: dict[str, str]) -> dict[str, list[int]]:
+    """Path → stat of the files the ledger vouches for: none unless it was written for exactly the
+    manifest the output folder holds now, and only for files it lists with the manifest's digest."""
+    try:
+        record = orjson.loads(ledger.read_bytes())
+        manifest = hashlib.sha256((out_dir / MANIFEST).read_bytes()).hexdigest()
+    except (OSError, ValueError):
+        return {}
+    if not (isinstance(record, dict) and record.get("format") == LEDGER_FORMAT and record.get("manifest") == manifest):
+        return {}
+    files = record.get("files")
+    if not isinstance(files, dict):
+        return {}
+    stamps = {}
+    for path, value in files.items():
+        if (
+            isinstance(value, list)
+            and len(value) == 6
+            and value[0] == published.get(path)
+            and all(type(number) is int for number in value[1:])
+        ):
+            stamps[path] = value[1:]
+    return stamps
 
 
 def _published_digests(out_dir: Path) -> dict[str, str]:

@@ -71,7 +71,7 @@ from builder.wechat_css import Styles, parse_styles
 from builder.wechat_dark import dark_article, readable_text_colour
 from builder.writer import Artifact
 
-POSTS_RENDERER_VERSION = 3  # bump when this module's output changes for the same inputs
+POSTS_RENDERER_VERSION = 4  # bump when this module's output changes for the same inputs
 # Limits of the official-account draft API (draft/add), in characters.
 TITLE_MAX = 32
 AUTHOR_MAX = 16
@@ -229,7 +229,6 @@ def render(project: Project, ctx: RenderContext) -> Iterator[Artifact]:
         posts=[indexed_post(lesson, indexed[lesson.source]) for lesson in project.lessons],
         campaigns=project.campaigns,
         recommended_material=recommended_material,
-        dark_article=dark_article,
     )
     yield Artifact("posts-index", POSTS_INDEX, "site_config.yml", (), index.encode("utf-8"))
 
@@ -258,6 +257,9 @@ def post_artifacts(job: PostJob, post: Post, env: Environment) -> Iterator[Artif
 
     page = env.get_template("posts/post.html.j2").render(post=post, content=Markup(post.content))
     yield artifact("post-html", page.encode("utf-8"))
+    # Converted here, with the unit (and cached with it), not by the index for every post each build.
+    dark = env.get_template("posts/post-dark.html.j2").render(post=post, dark_content=Markup(dark_article(post.content)))
+    yield artifact("post-dark-html", dark.encode("utf-8"))
     fields = post.draft_fields(job.config.posts.open_comment)
     yield artifact("post-json", (json.dumps(fields, ensure_ascii=False, indent=2) + "\n").encode())
     for name, data in sorted(post.images.items()):
@@ -548,7 +550,7 @@ def group_text(
 
 
 POST_KINDS = (
-    "post-html", "post-json", "post-image", "post-cover", "post-thumb", "group-text",
+    "post-html", "post-dark-html", "post-json", "post-image", "post-cover", "post-thumb", "group-text",
     "post-card", "post-newspic-json",
     "calendar-ics", "schedule-csv", "tip-text", "tip-card", "posts-index",
 )  # fmt: skip
