@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jieba
@@ -112,6 +112,7 @@ class SearchUpdate:
     index: dict  # its manifest's kepu_index
     words: dict[str, list[str]]  # its jieba words by page
     rebuilt: dict[str, list[dict]]  # the pages MkDocs built again → their new entries
+    digests: dict[str, str] = field(default_factory=dict)  # piece (name in ``previous``) → its sha256, checked
 
 
 def prepare_search_index(
@@ -149,7 +150,13 @@ def prepare_search_index(
     if update is not None:
         # The last build's pieces were moved aside for this build: the unchanged ones move on.
         pieces = update_search_pieces(
-            index_file.parent, update.previous, update.index, update.words, update.rebuilt, take_previous=True
+            index_file.parent,
+            update.previous,
+            update.index,
+            update.words,
+            update.rebuilt,
+            take_previous=True,
+            known_digests=update.digests,
         )
     if pieces is None:
         pieces = write_search_pieces(index_file.parent, index["docs"])

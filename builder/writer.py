@@ -89,8 +89,8 @@ def is_safe_artifact_path(path: object) -> bool:
 
 class OutputWriter:
     def __init__(self, out_dir: Path, ledger: Path | None = None):
-        """``ledger``: where to keep what each published file's stat was right after this build
-        wrote it (see :meth:`published_file`); None hashes every file of the last output it reuses."""
+        """``ledger``: where to keep each published file's identity right after this build wrote
+        it (see :meth:`published_file`); None hashes every file of the last output it reuses."""
         self.out_dir = out_dir.resolve()
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         recover_output(self.out_dir)
@@ -98,7 +98,6 @@ class OutputWriter:
         self.staging = Path(
             tempfile.mkdtemp(prefix=f".{self.out_dir.name}-build-{os.getpid()}-", dir=self.out_dir.parent)
         )
-        self._staging_root = self.staging.resolve()
         self._scratch_root = self.staging / ".work"
         self.entries: dict[str, dict[str, object]] = {}
         self.ledger = ledger
@@ -122,13 +121,7 @@ class OutputWriter:
         if artifact.path in self.entries or artifact.path == MANIFEST:
             raise DuplicateArtifactError(f"two artifacts want the same path: {artifact.path}")
         dest = self.staging / artifact.path
-        if dest.parent not in self._checked_dirs:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            # A folder of an earlier artifact could be a symlink a renderer left: never write through it.
-            if not dest.parent.resolve().is_relative_to(self._staging_root):
-                raise UnsafeArtifactPathError(f"artifact path would leave the output folder: {artifact.path!r}")
-            # Only this writer makes anything in staging, and only whole files: the folder stays a folder.
-            self._checked_dirs.add(dest.parent)
+        self._make_folder(dest.parent, artifact.path)
         if artifact.data is not None:
             _write_new_file(dest, artifact.data)
             digest = hashlib.sha256(artifact.data).hexdigest()
@@ -152,16 +145,35 @@ class OutputWriter:
             "sha256": digest,
         }
 
+    def _make_folder(self, folder: Path, path: str) -> None:
+        """Make ``folder`` in staging one level at a time; a level already there must be a real folder.
+
+        A folder of an earlier artifact could be a symlink a renderer left: never write through
+        it. Only this writer makes anything in staging, and only whole files: a folder it made or
+        checked stays a folder, so each is made or checked once a build (one system call, not a
+        ``resolve()`` of the whole path: 2,600 site files sit in 1,100 folders).
+        """
+        if folder in self._checked_dirs or folder == self.staging:
+            return
+        self._make_folder(folder.parent, path)
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                raise UnsafeArtifactPathError(
+                    f"artifact path would leave the output folder: {path!r}"
+                ) from None
+        self._checked_dirs.add(folder)
+
     def published_file(self, digest: str) -> Path | None:
         """A file of the last output that holds the bytes of ``digest``, checked; None if there is none.
 
-        A file is checked by its sha256, or — when this writer's ledger says its stat
-        (device, inode, size, modification and change times) is what it was right after
-        the last build published it — by that stat alone, as Git and Bazel trust
-        unchanged files: any write, rename over, chmod or new link changes the change
-        time, which no one can set back. So a build that reuses thousands of files reads
-        none of them. Only a plain file inside the last output counts: a link planted
-        there leads somewhere else.
+        A file is checked by its sha256, or — when this writer's ledger says its identity
+        (:func:`file_identity`: size, times, inode) is what it was right after the last
+        build published it — by that alone: any write, rename over, chmod or new link
+        changes the change time, which no one can set back. So a build that reuses
+        thousands of files reads none of them. Only a plain file inside the last output
+        counts: a link planted there leads somewhere else.
         """
         if digest in self._found:
             return self._found[digest]
@@ -169,8 +181,9 @@ class OutputWriter:
         path = self.previous.get(digest)
         if path is not None:
             published = self.out_dir / path
-            if self._inside_output(published.parent) and (
-                self._unchanged(path, published) or _holds(published, digest)
+            # The very file the last build published (same device and inode) needs no folder check.
+            if self._unchanged(path, published) or (
+                self._inside_output(published.parent) and _holds(published, digest)
             ):
                 found = published
         self._found[digest] = found
@@ -184,7 +197,7 @@ class OutputWriter:
             status = published.lstat()
         except OSError:
             return False
-        return stat.S_ISREG(status.st_mode) and _stamp(status) == stamp
+        return stat.S_ISREG(status.st_mode) and file_identity(status) == stamp
 
     def _link_published(self, digest: str, dest: Path) -> bool:
         """Link ``dest`` to a file of the last output that holds the bytes of ``digest``, if there is one.
@@ -354,13 +367,20 @@ def reflink(source: int, target: int) -> bool:
     return True
 
 
-# -- the ledger: each published file's stat, right after it was published ---------------------------
+# -- the ledger: each published file's identity, right after it was published -----------------------
 
 LEDGER_FORMAT = 1
 
 
-def _stamp(status: os.stat_result) -> list[int]:
-    return [status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns]
+def file_identity(found: os.stat_result) -> tuple[int, ...]:
+    """What changes whenever a file is written: size, modification and change times (ns), inode.
+
+    The change time is the kernel's own: setting the modification time back (``touch -d``)
+    moves it on, and so do a new link and a rename over it. So a file whose identity is the
+    recorded one holds the recorded bytes — the check Git's index and Bazel's digest cache
+    make — and is not hashed again (the writer's ledger, the site's workspace).
+    """
+    return found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino
 
 
 def _holds(path: Path, digest: str) -> bool:
@@ -374,11 +394,11 @@ def _holds(path: Path, digest: str) -> bool:
 
 
 def _write_ledger(ledger: Path, out_dir: Path, manifest: bytes, entries: dict[str, dict[str, object]]) -> None:
-    """Keep each file's stat as it is now, with the manifest it belongs to; not being able to is no error."""
+    """Keep each file's identity as it is now, with the manifest it belongs to; failing to is no error."""
     files = {}
     for path, entry in entries.items():
         try:
-            files[path] = [entry["sha256"], *_stamp((out_dir / path).lstat())]
+            files[path] = [entry["sha256"], *file_identity((out_dir / path).lstat())]
         except OSError:
             continue
     record = {"format": LEDGER_FORMAT, "manifest": hashlib.sha256(manifest).hexdigest(), "files": files}
@@ -386,8 +406,8 @@ def _write_ledger(ledger: Path, out_dir: Path, manifest: bytes, entries: dict[st
         write_atomically(ledger, orjson.dumps(record))
 
 
-def _read_ledger(ledger: Path, out_dir: Path, published: dict[str, str]) -> dict[str, list[int]]:
-    """Path → stat of the files the ledger vouches for: none unless it was written for exactly the
+def _read_ledger(ledger: Path, out_dir: Path, published: dict[str, str]) -> dict[str, tuple[int, ...]]:
+    """Path → identity of the files the ledger vouches for: none unless it was written for exactly the
     manifest the output folder holds now, and only for files it lists with the manifest's digest."""
     try:
         record = orjson.loads(ledger.read_bytes())
@@ -403,11 +423,11 @@ def _read_ledger(ledger: Path, out_dir: Path, published: dict[str, str]) -> dict
     for path, value in files.items():
         if (
             isinstance(value, list)
-            and len(value) == 6
+            and len(value) == 5
             and value[0] == published.get(path)
             and all(type(number) is int for number in value[1:])
         ):
-            stamps[path] = value[1:]
+            stamps[path] = tuple(value[1:])
     return stamps
 
 

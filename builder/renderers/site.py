@@ -61,7 +61,7 @@ from builder.site.workspace import WORKSPACE, BuildRecord, BuiltPages, SiteWorks
 from builder.templates import copy_template_tree, make_environment
 from builder.writer import Artifact
 
-SITE_RENDERER_VERSION = 6  # bump when this module's or builder/site/'s output changes for the same sources
+SITE_RENDERER_VERSION = 7  # bump when this module's or builder/site/'s output changes for the same sources
 # Below this many lessons the dashboard and QR codes take less time than
 # starting a worker process: they are made in this one.
 BACKGROUND_MIN_LESSONS = 100
@@ -424,6 +424,9 @@ def _environment(name: str, value: str) -> Iterator[None]:
             os.environ[name] = previous
 
 
+STRUCTURE_ONLY_TEMPLATES = ("404.html", "sitemap.xml")
+
+
 def run_mkdocs(
     mkdocs_yml: Path, epoch: int, plugins: dict[str, BasePlugin] | None = None, dirty: bool = False
 ) -> list[str]:
@@ -437,6 +440,10 @@ def run_mkdocs(
     try:
         with _environment("SOURCE_DATE_EPOCH", str(epoch)):
             config = load_mkdocs_config(str(mkdocs_yml))
+            if dirty:
+                # Made from the navigation, the list of pages, the config and the templates alone,
+                # all of which the structure key holds: a dirty build keeps the last build's.
+                config.theme.static_templates.difference_update(STRUCTURE_ONLY_TEMPLATES)
             for name, plugin in (plugins or {}).items():
                 config.plugins[name] = plugin
             config.plugins.on_startup(command="build", dirty=dirty)

@@ -39,12 +39,15 @@ import math
 import operator
 import os
 import re
+import shutil
 import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from builder.writer import sha256_file
 
 FOLDER = "kepu"  # under search/
 TAG = re.compile(r"<[^<>]*>")  # not [^>]*: a page of "<" would be rescanned from every one
@@ -200,6 +203,7 @@ def update_search_pieces(
     previous_words: dict[str, list[str]],
     rebuilt: dict[str, list[dict]],
     take_previous: bool = False,
+    known_digests: dict[str, str] | None = None,
 ) -> tuple[dict, dict[str, list[str]]] | None:
     """The pieces :func:`write_search_pieces` would write, made from the last build's and the rebuilt pages.
 
@@ -207,7 +211,9 @@ def update_search_pieces(
     ``kepu_index`` and ``previous_words`` its words by page; ``rebuilt`` has the new entries
     of the pages built again. Only the keys of those pages are patched, and only the
     pieces they are in are read and written again; every other piece is taken as it
-    was (moved, with ``take_previous``: the folder is the caller's to give up). None when
+    was (moved, with ``take_previous``: the folder is the caller's to give up), and not read:
+    ``known_digests`` (name in the folder → sha256) are their digests as the last build made
+    them, checked by the caller; a piece without one is hashed. None when
     that cannot give the same pieces — the last ones do not fit, or a page came into or
     left the index — so build them in full.
     """
@@ -267,16 +273,19 @@ def update_search_pieces(
     names = [f"p/{number}.json" for number in range(pages_count)] + [
         f"g{shard}.json" for shard in range(shards)
     ]
-    kept = {name: (previous / name).read_bytes() for name in names if name not in files}
-    version = _version({**kept, **files})
+    known = known_digests or {}
+    kept = {
+        name: known.get(name) or sha256_file(previous / name) for name in names if name not in files
+    }
+    version = _version({**kept, **{name: _sha256(data) for name, data in files.items()}})
     folder = search_dir / FOLDER / version
     if take_previous:
         folder.parent.mkdir(parents=True, exist_ok=True)
         os.replace(previous, folder)
     else:
-        for name, data in kept.items():
+        for name in kept:
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_bytes(data)
+            shutil.copyfile(previous / name, folder / name)
     for name, data in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
@@ -339,7 +348,7 @@ def _write_pieces(
     for shard in range(shards):
         files[f"g{shard}.json"] = _dump(by_shard.get(shard, {}))
     files.update(_word_files(page_words))
-    version = _version(files)
+    version = _version({name: _sha256(data) for name, data in files.items()})
     folder = search_dir / FOLDER / version
     for name, data in files.items():
         path = folder / name
@@ -378,12 +387,20 @@ def _word_files(page_words: dict[str, list[str]]) -> dict[str, bytes]:
     return {f"w{shard}.json": _dump(by_first.get(shard, [])) for shard in range(WORD_SHARDS)}
 
 
-def _version(files: dict[str, bytes]) -> str:
-    """The pieces' folder name: a hash of every piece's name and bytes."""
+def _version(digests: dict[str, str]) -> str:
+    """The pieces' folder name: a hash of every piece's name and sha256 (of its bytes).
+
+    Over the pieces' digests, not their bytes, so a patched build reads none of the
+    pieces it keeps: their digests are known from the last build (``known_digests``).
+    """
     digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode() + b"\0" + files[name] + b"\0")
+    for name in sorted(digests):
+        digest.update(f"{name}\0{digests[name]}\n".encode())
     return digest.hexdigest()[:12]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def read_pages(site: Path) -> list[dict]:

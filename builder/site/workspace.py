@@ -16,7 +16,7 @@ Kepu's site when three things hold, and this module is where they are kept:
 
 The workspace lives in the cache folder and is trusted only as far as it checks
 out: the sha256 of every built file is recorded with its identity (size, times,
-inode: :func:`_identity`), and before a dirty build every file is checked — a
+inode: :func:`builder.writer.file_identity`), and before a dirty build every file is checked — a
 file whose identity moved is hashed; anything missing, added or changed means a
 full build. A failed build leaves no state behind, so the next one is a full
 build too.
@@ -43,7 +43,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from builder.search_terms import SearchUpdate
-from builder.writer import sha256_file, write_atomically
+from builder.writer import file_identity, sha256_file, write_atomically
 
 WORKSPACE = "site-workspace"  # its folder in the cache folder
 STATE_FORMAT = 2
@@ -114,7 +114,7 @@ class SiteWorkspace:
     search_sizes: dict[str, list[int]] = field(default_factory=dict)  # of the search pieces, by sha256
     previous_site_key: str | None = None  # the cache key of the site the workspace last built
     changed: set[str] = field(default_factory=set)  # Markdown files written this build
-    # Built files as verified when the workspace opened: their identity (_identity) → sha256.
+    # Built files as verified when the workspace opened: their identity (file_identity) → sha256.
     # A file MkDocs left alone is not hashed again when the build is recorded.
     verified: dict[tuple[int, ...], str] = field(default_factory=dict)
     page_keys: dict[str, list] = field(default_factory=dict)  # this build's, as PreviousBuild.page_keys
@@ -248,8 +248,16 @@ class SiteWorkspace:
             )
             and (self.out_dir / "search" / index["folder"]).is_dir()
         ):
-            os.replace(self.out_dir / "search" / index["folder"], aside)
-            found = SearchUpdate(aside, index, self.previous.search_words, {})
+            folder = self.out_dir / "search" / index["folder"]
+            # The pieces as verified when the workspace opened (a folder's rename leaves its files'
+            # identities as they were): the patch need not read the ones it keeps to name the folder.
+            digests = {
+                rel: self.verified[identity]
+                for rel, found in _built_files(folder).items()
+                if (identity := file_identity(found)) in self.verified
+            }
+            os.replace(folder, aside)
+            found = SearchUpdate(aside, index, self.previous.search_words, {}, digests)
         shutil.rmtree(self.out_dir / "search" / "kepu", ignore_errors=True)
         return found
 
@@ -288,7 +296,7 @@ class SiteWorkspace:
         write_atomically(self.root / DASHBOARD_ROWS, _dumps(record.dashboard_rows))
         write_atomically(self.root / SEARCH_SIZES, _dumps(record.search_sizes))
         identities = {
-            rel: _identity_of(found) for rel, found in sorted(_built_files(self.out_dir).items())
+            rel: file_identity(found) for rel, found in sorted(_built_files(self.out_dir).items())
         }
         outputs = {rel: self._digest(self.out_dir / rel, identity) for rel, identity in identities.items()}
         state = {
@@ -313,16 +321,6 @@ class SiteWorkspace:
     def _digest(self, path: Path, identity: tuple[int, ...]) -> str:
         found = self.verified.get(identity)
         return found if found is not None else sha256_file(path)
-
-
-def _identity_of(found: os.stat_result) -> tuple[int, ...]:
-    """What changes whenever a file is written: size, modification and change times (ns), inode.
-
-    The change time is the kernel's own: setting the modification time back (``touch -d``)
-    moves it on. So a file whose identity is the recorded one holds the recorded bytes —
-    the check Git's index and Bazel's digest cache make — and is not hashed again.
-    """
-    return found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino
 
 
 def _built_files(out_dir: Path) -> dict[str, os.stat_result]:
@@ -433,7 +431,7 @@ def _previous_build(
             found = present[rel]
             if not stat.S_ISREG(found.st_mode):
                 return None
-            now = _identity_of(found)
+            now = file_identity(found)
             if list(now) != identity and sha256_file(out_dir / rel) != digest:
                 return None
             verified[now] = digest
