@@ -133,7 +133,7 @@ def prepare_search_index(
     the same bytes. ``keep_in`` is the cache folder (:func:`traditional_variants`).
     Returns the words by page, for the next build.
     """
-    from builder.site.search_index import update_search_pieces, write_search_pieces
+    from builder.site.search_index import page_order, title_repeats, update_search_pieces, write_search_pieces
 
     index = json.loads(index_file.read_text(encoding="utf-8"))
     if docs is not None:
@@ -161,6 +161,9 @@ def prepare_search_index(
     if pieces is None:
         pieces = write_search_pieces(index_file.parent, index["docs"])
     config["kepu_index"], words = pieces
+    # From every page's title, in both ways of making the pieces: one page's new title can make
+    # another's a repeat, or no longer one.
+    config["kepu_index"]["repeats"] = title_repeats(page_order(words), index["docs"])
     manifest = {"config": config, "docs": []}
     index_file.write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return words

@@ -210,6 +210,9 @@ def search(page, query: str) -> list[str]:
         page.locator("label.md-header__button[for=__search]").click()
     box.fill("")
     box.focus()
+    if page.locator(".md-search-result__meta").is_visible():
+        # The last query's answer must be gone first, or a slow machine reads it as this one's.
+        page.wait_for_function("() => /键入/.test(document.querySelector('.md-search-result__meta').textContent)")
     # As an IME commits Chinese: text inserted with no key event (kepu-search.js searches on input).
     page.keyboard.insert_text(query)
     page.wait_for_selector(".md-search-result__meta", state="visible")

@@ -190,3 +190,27 @@ def test_the_pieces_are_written_as_json_writes_them():
         }
         expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
         assert _dump(value) == expected
+
+
+def test_a_title_that_repeats_another_is_marked_once_the_shortest_is_kept():
+    """"第12课 认识高血压" repeats 认识高血压: the worker gives it no title weight (manifest.repeats)."""
+    from builder.site.search_index import title_repeats
+
+    titles = {
+        "lessons/a/": "第12课 认识高血压",
+        "lessons/b/": "认识高血压",
+        "lessons/c/": "第 3 讲　认识高血压！",
+        "lessons/d/": "认识高血压的危害",  # another lesson, not a repeat
+        "lessons/e/": "高血压",  # too short to tell from the word
+        "lessons/f/": "第2课 高血压",
+        "lessons/g/": "第1课 糖尿病饮食",
+        "lessons/h/": "第2课 糖尿病饮食",  # neither is shorter: the first page is kept
+        "topics/x/": "认识高血压",  # a list page of the same name is a repeat too
+    }
+    order = sorted(titles, key=lambda location: (not location.startswith("lessons/"), location))
+    docs = [{"location": location, "title": title, "text": ""} for location, title in titles.items()]
+    docs.append({"location": "lessons/d/#section", "title": "认识高血压", "text": ""})  # a section is no page
+    repeats = dict(zip(order, title_repeats(order, docs), strict=True))
+    assert [location for location, mark in repeats.items() if mark == "1"] == [
+        "lessons/a/", "lessons/c/", "lessons/h/", "topics/x/",
+    ]  # fmt: skip

@@ -47,7 +47,7 @@ var MAX_FETCH = 200;   // pages fetched at most for one page of results (each ~2
 var MAX_KEYS = 16;     // character pairs looked up for one term
 var MAX_TERMS = 8;     // terms of one query
 
-var manifest = null;  // config.kepu_index: folder, shards, word_shards, pages, lessons, titles
+var manifest = null;  // config.kepu_index: folder, shards, word_shards, pages, lessons, titles, repeats
 var base = "";        // the pieces' folder, same origin as this worker
 var variants = {};    // traditional character → simplified
 var shards = {};      // shard number → promise of {gram: [title gaps, page gaps]}
@@ -477,21 +477,24 @@ function timesWeight(times) {
 // One score for a page, from the same facts whether read off the shards (candidates) or off
 // the page's text (the results shown): every term as typed, the whole query in the title,
 // each term in the title and how often, a lesson rather than a list.
+// A title that repeats another page's ("第12课 认识高血压" beside 认识高血压, manifest.repeats)
+// earns no title weight: the page is found by its text like any other, and each lesson
+// shows once among the first results instead of a screen of the same title.
 function rank(facts, titleLength, number) {
-  var score = 0;
+  var score = 0, titled = !manifest.repeats || manifest.repeats.charAt(number) !== "1";
   facts.terms.forEach(function (term) {
     if (term.parts) {
       term.parts.forEach(function (part) {
-        if (part.title) score += titleWeight(titleLength) / 5;
+        if (part.title && titled) score += titleWeight(titleLength) / 5;
         score += timesWeight(part.times) / 5;
       });
     } else {
-      if (term.title) score += titleWeight(titleLength);
+      if (term.title && titled) score += titleWeight(titleLength);
       score += timesWeight(term.times);
     }
   });
   if (facts.exact) score += 1000;
-  if (facts.wholeInTitle) score += 500;
+  if (facts.wholeInTitle && titled) score += 500;
   if (number < manifest.lessons) score += 200;  // above any title's weight difference: a lesson before a list
   return score;
 }
