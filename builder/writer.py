@@ -181,7 +181,7 @@ class OutputWriter:
         path = self.previous.get(digest)
         if path is not None:
             published = self.out_dir / path
-            # The very file the last build published (same device and inode) needs no folder check.
+            # The very file the last build published (its inode, size and times) needs no folder check.
             if self._unchanged(path, published) or (
                 self._inside_output(published.parent) and _holds(published, digest)
             ):
