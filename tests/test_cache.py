@@ -119,10 +119,10 @@ def test_a_published_file_someone_changed_is_not_trusted_by_its_ledger(project: 
 
 
 def test_deleted_lesson_disappears_from_output_manifest_and_cache(project: Path):
-    build(project, only=["posts"], today=TODAY)
+    build(project, only=OUTPUTS, today=TODAY)
     entries_before = len(list((project / ".kepu-cache" / "posts").glob("*/*")))
     (project / "content" / "lessons" / "flu-vaccine.md").unlink()
-    build(project, only=["posts"], today=TODAY)
+    build(project, only=OUTPUTS, today=TODAY)
     paths = manifest(project)
     assert not [path for path in paths if "flu-vaccine" in path]
     assert not (project / "public" / "posts" / "lessons" / "flu-vaccine").exists()
@@ -130,7 +130,7 @@ def test_deleted_lesson_disappears_from_output_manifest_and_cache(project: Path)
 
 
 def test_no_cache_renders_everything_and_gives_the_same_bytes(project: Path):
-    cached = build(project, only=["posts"], today=TODAY)
+    cached = build(project, only=OUTPUTS, today=TODAY)
     before = manifest(project)
     fresh = build(project, only=OUTPUTS, today=TODAY, use_cache=False)
     assert fresh.reused == 0 and fresh.rendered == cached.rendered
